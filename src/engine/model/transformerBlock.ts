@@ -1,0 +1,98 @@
+import { matmul, MatmulScratch } from "../quant/matmul.js";
+import type { ModelHparams } from "./hparams.js";
+import type { LayerWeights, WeightMatrix } from "./weights.js";
+import type { KvCache } from "./kvCache.js";
+import { attention, AttentionScratch } from "./attention.js";
+import { addBiasRows, addInPlace, rmsNorm, siluMulInPlace } from "./ops.js";
+import { applyRope, RopeTable } from "./rope.js";
+
+/**
+ * Scratch buffers for one block's forward pass (llama2.c's RunState): allocated once,
+ * grown when a larger batch arrives, reused for every layer and token.
+ */
+export class BlockScratch {
+  private capacityTokens = 0;
+  /** f32 [nTokens, nEmbd] */ normed = new Float32Array(0);
+  /** f32 [nTokens, nHead·headDim] */ q = new Float32Array(0);
+  /** f32 [nTokens, nHeadKv·headDim] */ k = new Float32Array(0);
+  /** f32 [nTokens, nHeadKv·headDim] */ v = new Float32Array(0);
+  /** f32 [nTokens, nHead·headDim] */ attnOut = new Float32Array(0);
+  /** f32 [nTokens, nEmbd] */ projected = new Float32Array(0);
+  /** f32 [nTokens, nFf] */ gate = new Float32Array(0);
+  /** f32 [nTokens, nFf] */ up = new Float32Array(0);
+  readonly attention = new AttentionScratch();
+  /** quantized activations for matmul */
+  readonly matmul = new MatmulScratch();
+
+  constructor(private readonly hparams: ModelHparams) {}
+
+  ensure(nTokens: number): void {
+    if (nTokens <= this.capacityTokens) return;
+    const { nEmbd, nHead, nHeadKv, headDim, nFf } = this.hparams;
+    const n = Math.max(nTokens, this.capacityTokens * 2);
+    this.normed = new Float32Array(n * nEmbd);
+    this.q = new Float32Array(n * nHead * headDim);
+    this.k = new Float32Array(n * nHeadKv * headDim);
+    this.v = new Float32Array(n * nHeadKv * headDim);
+    this.attnOut = new Float32Array(n * nHead * headDim);
+    this.projected = new Float32Array(n * nEmbd);
+    this.gate = new Float32Array(n * nFf);
+    this.up = new Float32Array(n * nFf);
+    this.capacityTokens = n;
+  }
+}
+
+/** y = W·x for nTokens rows (x f32 [nTokens, W.nCols] → out f32 [nTokens, W.nRows]). */
+function project(out: Float32Array, w: WeightMatrix, x: Float32Array, nTokens: number, scratch: MatmulScratch): void {
+  matmul(out, w.bytes, w.type, x, w.nCols, w.nRows, nTokens, scratch);
+}
+
+/**
+ * One llama/qwen2 block over nTokens consecutive positions starting at `position`, in place:
+ * hidden += attention(norm(hidden)); hidden += ffn(norm(hidden)).
+ * @param hidden f32 [nTokens, nEmbd]
+ * @param cacheLayer index of this block in `cache`
+ */
+export function forwardBlock(
+  hidden: Float32Array,
+  weights: LayerWeights,
+  hparams: ModelHparams,
+  rope: RopeTable,
+  cache: KvCache,
+  cacheLayer: number,
+  position: number,
+  nTokens: number,
+  scratch: BlockScratch,
+): void {
+  const { nEmbd, nHead, nHeadKv, headDim, nFf, rmsEps } = hparams;
+  const nQ = nHead * headDim;
+  const nKv = nHeadKv * headDim;
+  scratch.ensure(nTokens);
+  const { normed, q, k, v, attnOut, projected, gate, up } = scratch;
+
+  // attention
+  rmsNorm(normed, hidden, weights.attnNorm, nEmbd, nTokens, rmsEps);
+  project(q, weights.wq, normed, nTokens, scratch.matmul);
+  project(k, weights.wk, normed, nTokens, scratch.matmul);
+  project(v, weights.wv, normed, nTokens, scratch.matmul);
+  if (weights.bq) addBiasRows(q, weights.bq, nQ, nTokens);
+  if (weights.bk) addBiasRows(k, weights.bk, nKv, nTokens);
+  if (weights.bv) addBiasRows(v, weights.bv, nKv, nTokens);
+  for (let t = 0; t < nTokens; t++) {
+    const cosSin = rope.cosSin(position + t);
+    applyRope(q, t * nQ, nHead, headDim, cosSin, rope.params.layout);
+    applyRope(k, t * nKv, nHeadKv, headDim, cosSin, rope.params.layout);
+  }
+  cache.store(cacheLayer, position, nTokens, k, v);
+  attention(attnOut, q, cache, cacheLayer, position, nTokens, { nHead, nHeadKv, headDim }, scratch.attention);
+  project(projected, weights.wo, attnOut, nTokens, scratch.matmul);
+  addInPlace(hidden, projected, nTokens * nEmbd);
+
+  // feed-forward (SwiGLU)
+  rmsNorm(normed, hidden, weights.ffnNorm, nEmbd, nTokens, rmsEps);
+  project(gate, weights.ffnGate, normed, nTokens, scratch.matmul);
+  project(up, weights.ffnUp, normed, nTokens, scratch.matmul);
+  siluMulInPlace(gate, up, nTokens * nFf);
+  project(projected, weights.ffnDown, gate, nTokens, scratch.matmul);
+  addInPlace(hidden, projected, nTokens * nEmbd);
+}

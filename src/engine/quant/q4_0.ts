@@ -1,0 +1,84 @@
+/**
+ * Q4_0: blocks of 32 values, `block_q4_0 { half d; uint8 qs[16]; }` (18 bytes).
+ * Value j (j < 16) is `(qs[j] & 0xF) - 8`, value j + 16 is `(qs[j] >> 4) - 8`, both times d.
+ * Activations pair as Q8_0 (`ggml_vec_dot_q4_0_q8_0`).
+ */
+import { GgmlType } from "../ggml/types.js";
+import type { WeightKernel } from "./kernel.js";
+import { Q8_0_BLOCK_BYTES } from "./q8.js";
+import { assertValuesInBounds, checkEncodedRow, int8ViewOf, readHalf, writeHalf } from "./scalar.js";
+
+const BLOCK_SIZE = 32;
+const BLOCK_BYTES = 18;
+const QS_OFFSET = 2;
+
+export const Q4_0_KERNEL: WeightKernel = {
+  type: GgmlType.Q4_0,
+  blockSize: BLOCK_SIZE,
+  blockBytes: BLOCK_BYTES,
+  vecDotType: GgmlType.Q8_0,
+
+  dequantizeRow(src, srcByteOffset, dst, dstOffset, nValues) {
+    const nBlocks = checkEncodedRow(GgmlType.Q4_0, BLOCK_SIZE, BLOCK_BYTES, nValues, src, srcByteOffset);
+    assertValuesInBounds(dst, dstOffset, nValues);
+    for (let ib = 0; ib < nBlocks; ib++) {
+      const block = srcByteOffset + ib * BLOCK_BYTES;
+      const d = readHalf(src, block);
+      const out = dstOffset + ib * BLOCK_SIZE;
+      for (let j = 0; j < 16; j++) {
+        const q = src[block + QS_OFFSET + j];
+        dst[out + j] = ((q & 0x0f) - 8) * d;
+        dst[out + j + 16] = ((q >> 4) - 8) * d;
+      }
+    }
+  },
+
+  // quantize_row_q4_0_ref: d = max / -8 where max is the value of largest magnitude (sign kept).
+  quantizeRow(src, srcOffset, dst, dstByteOffset, nValues) {
+    const nBlocks = checkEncodedRow(GgmlType.Q4_0, BLOCK_SIZE, BLOCK_BYTES, nValues, dst, dstByteOffset);
+    assertValuesInBounds(src, srcOffset, nValues);
+    for (let ib = 0; ib < nBlocks; ib++) {
+      const x = srcOffset + ib * BLOCK_SIZE;
+      const block = dstByteOffset + ib * BLOCK_BYTES;
+      let amax = 0;
+      let max = 0;
+      for (let j = 0; j < BLOCK_SIZE; j++) {
+        const v = src[x + j];
+        if (amax < Math.abs(v)) {
+          amax = Math.abs(v);
+          max = v;
+        }
+      }
+      const d = Math.fround(max / -8);
+      const id = d ? Math.fround(1 / d) : 0;
+      writeHalf(dst, block, d);
+      for (let j = 0; j < 16; j++) {
+        const x0 = Math.fround(src[x + j] * id);
+        const x1 = Math.fround(src[x + j + 16] * id);
+        const xi0 = Math.min(15, Math.trunc(Math.fround(x0 + 8.5)));
+        const xi1 = Math.min(15, Math.trunc(Math.fround(x1 + 8.5)));
+        dst[block + QS_OFFSET + j] = (xi0 & 0x0f) | ((xi1 & 0x0f) << 4);
+      }
+    }
+  },
+
+  vecDot(nValues, w, wByteOffset, act, actByteOffset) {
+    const nBlocks = checkEncodedRow(GgmlType.Q4_0, BLOCK_SIZE, BLOCK_BYTES, nValues, w, wByteOffset);
+    checkEncodedRow(GgmlType.Q8_0, BLOCK_SIZE, Q8_0_BLOCK_BYTES, nValues, act, actByteOffset);
+    const ai8 = int8ViewOf(act);
+    let sumf = 0;
+    for (let ib = 0; ib < nBlocks; ib++) {
+      const wb = wByteOffset + ib * BLOCK_BYTES;
+      const ab = actByteOffset + ib * Q8_0_BLOCK_BYTES;
+      const aq = act.byteOffset + ab + 2;
+      let sumi = 0;
+      for (let j = 0; j < 16; j++) {
+        const q = w[wb + QS_OFFSET + j];
+        sumi += ((q & 0x0f) - 8) * ai8[aq + j] + ((q >> 4) - 8) * ai8[aq + j + 16];
+      }
+      // sumf += sumi * d_w * d_a, left to right in f32
+      sumf = Math.fround(sumf + Math.fround(Math.fround(sumi * readHalf(w, wb)) * readHalf(act, ab)));
+    }
+    return sumf;
+  },
+};

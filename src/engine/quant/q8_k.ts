@@ -1,0 +1,67 @@
+/**
+ * Q8_K: the activation type of the K-quants, blocks of 256 values,
+ * `block_q8_K { float d; int8 qs[256]; int16 bsums[16]; }` (292 bytes), bsums[j] = sum of qs[16j..16j+15].
+ * Quantizer matches `quantize_row_q8_K_ref`: it scales by the *signed* value of largest magnitude,
+ * iscale = -127/max, qs = min(127, nearest_int(iscale*x)) (so the extreme maps to -127 and the other
+ * side may reach -128), d = 1/iscale stored as f32.
+ */
+import { GgmlType } from "../ggml/types.js";
+import type { ActivationQuantizer } from "./kernel.js";
+import { assertValuesInBounds, checkEncodedRow, nearestInt, readF32, readI8, writeF32, writeI16 } from "./scalar.js";
+
+export const QK_K = 256;
+export const Q8_K_BLOCK_BYTES = 292;
+export const Q8_K_QS_OFFSET = 4;
+export const Q8_K_BSUMS_OFFSET = 260;
+
+export const Q8_K_ACTIVATION: ActivationQuantizer = {
+  type: GgmlType.Q8_K,
+  blockSize: QK_K,
+  blockBytes: Q8_K_BLOCK_BYTES,
+
+  dequantizeRow(src, srcByteOffset, dst, dstOffset, nValues) {
+    const nBlocks = checkEncodedRow(GgmlType.Q8_K, QK_K, Q8_K_BLOCK_BYTES, nValues, src, srcByteOffset);
+    assertValuesInBounds(dst, dstOffset, nValues);
+    for (let ib = 0; ib < nBlocks; ib++) {
+      const block = srcByteOffset + ib * Q8_K_BLOCK_BYTES;
+      const d = readF32(src, block);
+      const out = dstOffset + ib * QK_K;
+      for (let j = 0; j < QK_K; j++) dst[out + j] = d * readI8(src, block + Q8_K_QS_OFFSET + j);
+    }
+  },
+
+  quantizeRow(src, srcOffset, dst, dstByteOffset, nValues) {
+    const nBlocks = checkEncodedRow(GgmlType.Q8_K, QK_K, Q8_K_BLOCK_BYTES, nValues, dst, dstByteOffset);
+    assertValuesInBounds(src, srcOffset, nValues);
+    for (let ib = 0; ib < nBlocks; ib++) {
+      const x = srcOffset + ib * QK_K;
+      const block = dstByteOffset + ib * Q8_K_BLOCK_BYTES;
+      const qs = block + Q8_K_QS_OFFSET;
+      let max = 0;
+      let amax = 0;
+      for (let j = 0; j < QK_K; j++) {
+        const ax = Math.abs(src[x + j]);
+        if (ax > amax) {
+          amax = ax;
+          max = src[x + j];
+        }
+      }
+      if (!amax) {
+        // ggml leaves bsums untouched here; we zero the whole block so the output is deterministic
+        dst.fill(0, block, block + Q8_K_BLOCK_BYTES);
+        continue;
+      }
+      const iscale = Math.fround(-127 / max);
+      for (let j = 0; j < QK_K; j++) {
+        const v = Math.min(127, nearestInt(Math.fround(iscale * src[x + j])));
+        dst[qs + j] = v & 0xff;
+      }
+      for (let g = 0; g < QK_K / 16; g++) {
+        let sum = 0;
+        for (let i = 0; i < 16; i++) sum += readI8(dst, qs + 16 * g + i);
+        writeI16(dst, block + Q8_K_BSUMS_OFFSET + 2 * g, sum);
+      }
+      writeF32(dst, block, Math.fround(1 / iscale));
+    }
+  },
+};

@@ -1,0 +1,133 @@
+/**
+ * Scalar helpers shared by the kernels: little-endian half/float/int access at any byte offset,
+ * and C float arithmetic emulated in JS doubles (`Math.fround` after every f32 operation).
+ */
+import { TensorShapeError } from "./errors.js";
+import { f16ToF32, f32ToF16 } from "../ggml/fp16.js";
+import { type GgmlType, ggmlTypeName } from "../ggml/types.js";
+
+const scratchView = new DataView(new ArrayBuffer(4));
+const nearestScratchF32 = new Float32Array(1);
+const nearestScratchI32 = new Int32Array(nearestScratchF32.buffer);
+
+/** half (little-endian) at `bytes[offset]` → f32 value */
+export function readHalf(bytes: Uint8Array, offset: number): number {
+  return f16ToF32(bytes[offset] | (bytes[offset + 1] << 8));
+}
+
+/** f32 value → half (round to nearest even) at `bytes[offset]`, little-endian */
+export function writeHalf(bytes: Uint8Array, offset: number, value: number): void {
+  const bits = f32ToF16(value);
+  bytes[offset] = bits & 0xff;
+  bytes[offset + 1] = bits >>> 8;
+}
+
+/** f32 (little-endian) at `bytes[offset]` */
+export function readF32(bytes: Uint8Array, offset: number): number {
+  scratchView.setUint8(0, bytes[offset]);
+  scratchView.setUint8(1, bytes[offset + 1]);
+  scratchView.setUint8(2, bytes[offset + 2]);
+  scratchView.setUint8(3, bytes[offset + 3]);
+  return scratchView.getFloat32(0, true);
+}
+
+/** f32 value → `bytes[offset..offset+4]`, little-endian */
+export function writeF32(bytes: Uint8Array, offset: number, value: number): void {
+  scratchView.setFloat32(0, value, true);
+  bytes[offset] = scratchView.getUint8(0);
+  bytes[offset + 1] = scratchView.getUint8(1);
+  bytes[offset + 2] = scratchView.getUint8(2);
+  bytes[offset + 3] = scratchView.getUint8(3);
+}
+
+/** uint32 (little-endian) at `bytes[offset]` */
+export function readU32(bytes: Uint8Array, offset: number): number {
+  return (bytes[offset] | (bytes[offset + 1] << 8) | (bytes[offset + 2] << 16) | (bytes[offset + 3] << 24)) >>> 0;
+}
+
+export function writeU32(bytes: Uint8Array, offset: number, value: number): void {
+  bytes[offset] = value & 0xff;
+  bytes[offset + 1] = (value >>> 8) & 0xff;
+  bytes[offset + 2] = (value >>> 16) & 0xff;
+  bytes[offset + 3] = (value >>> 24) & 0xff;
+}
+
+/** int8 at `bytes[offset]` */
+export function readI8(bytes: Uint8Array, offset: number): number {
+  return (bytes[offset] << 24) >> 24;
+}
+
+/** int16 (little-endian) at `bytes[offset]` */
+export function readI16(bytes: Uint8Array, offset: number): number {
+  return ((bytes[offset] | (bytes[offset + 1] << 8)) << 16) >> 16;
+}
+
+export function writeI16(bytes: Uint8Array, offset: number, value: number): void {
+  bytes[offset] = value & 0xff;
+  bytes[offset + 1] = (value >>> 8) & 0xff;
+}
+
+/**
+ * ggml's `nearest_int(float)`: adds 1.5·2^23 in f32 and reads the mantissa bits, i.e. rounds
+ * half to even for |v| < 2^22 (and wraps like ggml beyond that).
+ */
+export function nearestInt(value: number): number {
+  nearestScratchF32[0] = Math.fround(value) + 12582912;
+  return (nearestScratchI32[0] & 0x007fffff) - 0x00400000;
+}
+
+/** C `roundf`: round half away from zero. */
+export function roundHalfAwayFromZero(value: number): number {
+  return value >= 0 ? Math.floor(value + 0.5) : -Math.floor(-value + 0.5);
+}
+
+/** Throws unless `nValues` is a whole number of blocks of `blockSize`. */
+export function assertWholeBlocks(type: GgmlType, nValues: number, blockSize: number): void {
+  if (!Number.isInteger(nValues) || nValues < 0 || nValues % blockSize !== 0) {
+    throw new TensorShapeError(`${ggmlTypeName(type)} rows must be a multiple of ${blockSize} values, got ${nValues}`);
+  }
+}
+
+/** Throws unless `bytes[byteOffset..byteOffset+nBytes]` lies inside `bytes`. */
+export function assertRowInBounds(bytes: Uint8Array, byteOffset: number, nBytes: number): void {
+  if (!(byteOffset >= 0 && byteOffset + nBytes <= bytes.length)) {
+    throw new TensorShapeError(`row of ${nBytes} bytes at offset ${byteOffset} exceeds a buffer of ${bytes.length} bytes`);
+  }
+}
+
+/** Throws unless `values[offset..offset+nValues]` lies inside `values`. */
+export function assertValuesInBounds(values: Float32Array, offset: number, nValues: number): void {
+  if (!(offset >= 0 && offset + nValues <= values.length)) {
+    throw new TensorShapeError(`${nValues} values at offset ${offset} exceed an array of ${values.length} values`);
+  }
+}
+
+/** Checks an encoded row (whole blocks, inside `bytes`) and returns its number of blocks. */
+export function checkEncodedRow(
+  type: GgmlType,
+  blockSize: number,
+  blockBytes: number,
+  nValues: number,
+  bytes: Uint8Array,
+  byteOffset: number,
+): number {
+  assertWholeBlocks(type, nValues, blockSize);
+  const nBlocks = nValues / blockSize;
+  assertRowInBounds(bytes, byteOffset, nBlocks * blockBytes);
+  return nBlocks;
+}
+
+const int8Views = new WeakMap<ArrayBufferLike, Int8Array>();
+
+/**
+ * An Int8Array over the whole buffer behind `bytes` (cached per buffer), so hot loops can read
+ * signed bytes without shifts: `view[bytes.byteOffset + offset]`.
+ */
+export function int8ViewOf(bytes: Uint8Array): Int8Array {
+  let view = int8Views.get(bytes.buffer);
+  if (!view || view.length !== bytes.buffer.byteLength) {
+    view = new Int8Array(bytes.buffer);
+    int8Views.set(bytes.buffer, view);
+  }
+  return view;
+}

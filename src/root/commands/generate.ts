@@ -1,0 +1,133 @@
+import { Command } from "commander";
+import { Model } from "../../engine/model/model.js";
+import { Session } from "../../engine/session.js";
+import { generate, type GenerationTimings } from "../../engine/generate.js";
+import { Sampler } from "../../engine/sampling/sampler.js";
+import { createRng } from "../../engine/sampling/rng.js";
+import { randomSeed } from "../../engine/sampling/randomSeed.js";
+import { KV_TYPES, type KvType } from "../../engine/model/kvCache.js";
+import { ggmlTypeName } from "../../engine/ggml/types.js";
+import { parseChoice, parseFloatInRange, parseIntInRange } from "../cliOptions.js";
+import type { CliIo } from "../io.js";
+
+export interface GenerateFlags {
+  model: string;
+  prompt: string;
+  maxTokens: number;
+  temperature: number;
+  topK: number;
+  topP: number;
+  minP: number;
+  repeatPenalty: number;
+  repeatLastN: number;
+  frequencyPenalty: number;
+  presencePenalty: number;
+  seed?: number;
+  ignoreEos: boolean;
+  threads?: number;
+  ctxSize?: number;
+  kvType: KvType;
+  statsJson: boolean;
+}
+
+export function generateCommand(io: CliIo): Command {
+  return new Command("generate")
+    .description("generate text from a prompt")
+    .requiredOption("-m, --model <path>", "GGUF model file")
+    .requiredOption("-p, --prompt <text>", "prompt text")
+    .option("-n, --max-tokens <n>", "most tokens to generate", parseIntInRange(0), 128)
+    .option("--temperature <t>", "sampling temperature; 0 = greedy", parseFloatInRange(0), 0.8)
+    .option("--top-k <k>", "keep the k most likely tokens; 0 = off", parseIntInRange(0), 40)
+    .option("--top-p <p>", "nucleus sampling threshold; 1 = off", parseFloatInRange(0, 1, { minExclusive: true }), 0.95)
+    .option("--min-p <p>", "drop tokens below p × the top probability; 0 = off", parseFloatInRange(0, 1), 0.05)
+    .option("--repeat-penalty <r>", "penalty for recently seen tokens; 1 = off", parseFloatInRange(0, Infinity, { minExclusive: true }), 1)
+    .option("--repeat-last-n <n>", "how many recent tokens the penalties look at", parseIntInRange(0), 64)
+    .option("--frequency-penalty <f>", "subtract f × count of each recent token; 0 = off", parseFloatInRange(-2, 2), 0)
+    .option("--presence-penalty <f>", "subtract f from each recent token; 0 = off", parseFloatInRange(-2, 2), 0)
+    .option("--seed <s>", "random seed (same seed, same text); default: random, printed in the summary", parseIntInRange(0, 2 ** 32 - 1))
+    .option("--ignore-eos", "keep generating after end-of-sequence tokens", false)
+    .option("-t, --threads <n>", "compute threads (default: physical cores)", parseIntInRange(1, 1024))
+    .option("-c, --ctx-size <n>", "context size in tokens (default: the model's)", parseIntInRange(1))
+    .option("--kv-type <type>", `KV cache type (${KV_TYPES.join(", ")})`, parseChoice(KV_TYPES), "f16")
+    .option("--stats-json", "print the run's statistics as one JSON object, the last line on stderr", false)
+    .action(async (flags: GenerateFlags) => {
+      await runGenerate(flags, io);
+    });
+}
+
+export interface GenerateStats extends Omit<GenerationTimings, "promptSeconds" | "generateSeconds"> {
+  promptTokensPerSecond: number;
+  generatedTokensPerSecond: number;
+  promptSeconds: number;
+  generateSeconds: number;
+  loadSeconds: number;
+  peakRssBytes: number;
+  seed: number;
+  threads: number;
+  kernels: string;
+  runner: string;
+}
+
+export async function runGenerate(flags: GenerateFlags, io: CliIo): Promise<GenerateStats> {
+  const loadStart = performance.now();
+  using model = Model.open(flags.model, { kvType: flags.kvType, contextSize: flags.ctxSize });
+  await using runner = model.createLocalRunner();
+  const session = new Session(model, runner);
+  const loadSeconds = (performance.now() - loadStart) / 1000;
+
+  const { hparams } = model;
+  const threads = flags.threads ?? 1;
+  const seed = flags.seed ?? randomSeed();
+  io.progress(
+    `model: ${hparams.architecture}, ${hparams.nLayer} layers, ${hparams.nEmbd} embd, ${hparams.nVocab} vocab, ` +
+      `${ggmlTypeName(model.head.output.type)} head; kv ${model.kvType}; ctx ${model.contextSize}; runner ${runner.describe()}`,
+  );
+
+  const promptTokens = model.tokenizer.encode(flags.prompt, { addSpecial: true, parseSpecial: false });
+  if (promptTokens.length === 0) promptTokens.push(model.tokenizer.bosId ?? 0);
+  const sampler = new Sampler(
+    {
+      temperature: flags.temperature,
+      topK: flags.topK,
+      topP: flags.topP,
+      minP: flags.minP,
+      repeatPenalty: flags.repeatPenalty,
+      repeatLastN: flags.repeatLastN,
+      frequencyPenalty: flags.frequencyPenalty,
+      presencePenalty: flags.presencePenalty,
+    },
+    createRng(seed),
+  );
+
+  const pieces = generate(session, promptTokens, { maxTokens: flags.maxTokens, sampler, ignoreEos: flags.ignoreEos, signal: io.signal });
+  let result = await pieces.next();
+  while (!result.done) {
+    io.writeOut(result.value.text);
+    result = await pieces.next();
+  }
+  io.writeOut("\n");
+  const timings = result.value;
+
+  const stats: GenerateStats = {
+    ...timings,
+    promptTokensPerSecond: rate(timings.promptTokens, timings.promptSeconds),
+    generatedTokensPerSecond: rate(timings.generatedTokens, timings.generateSeconds),
+    loadSeconds,
+    peakRssBytes: process.resourceUsage().maxRSS * 1024,
+    seed,
+    threads,
+    kernels: "typescript",
+    runner: runner.describe(),
+  };
+  io.progress(
+    `prompt ${stats.promptTokens} tokens (${stats.promptTokensPerSecond.toFixed(1)} tok/s), ` +
+      `generated ${stats.generatedTokens} tokens (${stats.generatedTokensPerSecond.toFixed(1)} tok/s, stop: ${stats.stopReason}), ` +
+      `load ${loadSeconds.toFixed(2)} s, peak RSS ${(stats.peakRssBytes / 2 ** 20).toFixed(0)} MiB, seed ${seed}, kernels ${stats.kernels}`,
+  );
+  if (flags.statsJson) io.writeErr(JSON.stringify(stats) + "\n");
+  return stats;
+}
+
+function rate(n: number, seconds: number): number {
+  return seconds > 0 ? n / seconds : 0;
+}

@@ -1,0 +1,187 @@
+/**
+ * Writes valid GGUF models of any llama/qwen2 shape with seeded random weights in any
+ * supported tensor type, using the project's own GGUF writer and reference quantizers.
+ * Later issues need models larger than ../shared holds; llama.cpp loads these files too,
+ * so they double as conformance fixtures.
+ */
+import { GgufWriter } from "../../src/engine/gguf/writer.js";
+import { GgufValueType } from "../../src/engine/gguf/types.js";
+import { GgmlType, rowBytes } from "../../src/engine/ggml/types.js";
+import { weightKernel } from "../../src/engine/quant/table.js";
+
+export interface SyntheticModelSpec {
+  /** written as general.architecture (an unsupported name makes a file for error tests) */
+  readonly architecture?: string;
+  readonly nEmbd: number;
+  readonly nLayer: number;
+  readonly nHead: number;
+  readonly nHeadKv?: number;
+  readonly nFf: number;
+  readonly nVocab: number;
+  readonly nCtxTrain?: number;
+  readonly ropeFreqBase?: number;
+  readonly rmsEps?: number;
+  /** type of the attention and feed-forward matrices */
+  readonly weightType: GgmlType;
+  /** type of token_embd (default: weightType) */
+  readonly embdType?: GgmlType;
+  /** type of output.weight (default: weightType); ignored when tied */
+  readonly outputType?: GgmlType;
+  /** omit output.weight: the head reuses the embeddings */
+  readonly tiedEmbeddings?: boolean;
+  /** add Q/K/V biases (default: true for qwen2) */
+  readonly qkvBias?: boolean;
+  /** linear RoPE scaling factor, written as rope.scaling.type = linear */
+  readonly ropeScalingLinear?: number;
+  readonly seed: number;
+  /** standard deviation multiplier for matrices (default 1: std = 1/√nCols) */
+  readonly weightScale?: number;
+}
+
+/** mulberry32: a tiny seeded PRNG, enough for test weights. */
+function mulberry32(seed: number): () => number {
+  let a = seed >>> 0;
+  return () => {
+    a = (a + 0x6d2b79f5) >>> 0;
+    let t = a;
+    t = Math.imul(t ^ (t >>> 15), t | 1);
+    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
+    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
+  };
+}
+
+/** Approximately normal values (sum of 4 uniforms), f32 [n]. */
+function randomValues(random: () => number, n: number, std: number): Float32Array {
+  const out = new Float32Array(n);
+  const k = std * Math.sqrt(3); // sum of 4 U(-1,1) has variance 4/3
+  for (let i = 0; i < n; i++) out[i] = (random() + random() + random() + random() - 2) * k;
+  return out;
+}
+
+function encodeMatrix(type: GgmlType, nCols: number, nRows: number, values: Float32Array): Uint8Array {
+  const nRowBytes = rowBytes(type, nCols);
+  const bytes = new Uint8Array(nRowBytes * nRows);
+  const kernel = weightKernel(type);
+  for (let r = 0; r < nRows; r++) kernel.quantizeRow(values, r * nCols, bytes, r * nRowBytes, nCols);
+  return bytes;
+}
+
+function f32Bytes(values: Float32Array): Uint8Array {
+  return new Uint8Array(values.buffer, values.byteOffset, values.byteLength);
+}
+
+/** SPM vocabulary: <unk>, <s>, </s>, 256 byte tokens, then letters, "▁word" pieces and fillers. */
+export function syntheticVocab(nVocab: number): { tokens: string[]; scores: number[]; types: number[] } {
+  const tokens = ["<unk>", "<s>", "</s>"];
+  const types = [2, 3, 3];
+  for (let b = 0; b < 256; b++) {
+    tokens.push(`<0x${b.toString(16).toUpperCase().padStart(2, "0")}>`);
+    types.push(6);
+  }
+  const pieces = new Set<string>();
+  const letters = "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789.,!?'\"";
+  for (const c of letters) pieces.add(c);
+  pieces.add("▁");
+  for (const c of letters) pieces.add(`▁${c}`);
+  const words = "the a and to was he she it they once upon time little girl boy dog cat big red ball park day play happy said saw".split(" ");
+  for (const w of words) {
+    for (let i = 2; i <= w.length; i++) pieces.add(w.slice(0, i));
+    pieces.add(`▁${w}`);
+  }
+  for (const p of pieces) {
+    if (tokens.length >= nVocab) break;
+    tokens.push(p);
+    types.push(1);
+  }
+  for (let i = 0; tokens.length < nVocab; i++) {
+    tokens.push(`▁w${i}`);
+    types.push(1);
+  }
+  if (tokens.length > nVocab) throw new RangeError(`nVocab ${nVocab} is too small for a synthetic vocabulary (needs ≥ 259)`);
+  const scores = tokens.map((t, i) => (types[i] === 1 ? -i : 0));
+  return { tokens, scores, types };
+}
+
+/** Builds the writer for a synthetic model; tensor bytes are produced lazily at write time. */
+export function buildSyntheticModel(spec: SyntheticModelSpec): GgufWriter {
+  const arch = spec.architecture ?? "llama";
+  const nHeadKv = spec.nHeadKv ?? spec.nHead;
+  const headDim = spec.nEmbd / spec.nHead;
+  const nQ = spec.nHead * headDim;
+  const nKv = nHeadKv * headDim;
+  const qkvBias = spec.qkvBias ?? arch === "qwen2";
+  const scale = spec.weightScale ?? 1;
+  const writer = new GgufWriter();
+  const key = (name: string) => `${arch}.${name}`;
+
+  writer
+    .setString("general.architecture", arch)
+    .setString("general.name", `synthetic-${arch}-${spec.nEmbd}x${spec.nLayer}`)
+    .setUint32("general.file_type", spec.weightType === GgmlType.F32 ? 0 : 1)
+    .setUint32(key("context_length"), spec.nCtxTrain ?? 2048)
+    .setUint32(key("embedding_length"), spec.nEmbd)
+    .setUint32(key("block_count"), spec.nLayer)
+    .setUint32(key("feed_forward_length"), spec.nFf)
+    .setUint32(key("attention.head_count"), spec.nHead)
+    .setUint32(key("attention.head_count_kv"), nHeadKv)
+    .setUint32(key("rope.dimension_count"), headDim)
+    .setFloat32(key("rope.freq_base"), spec.ropeFreqBase ?? 10000)
+    .setFloat32(key("attention.layer_norm_rms_epsilon"), spec.rmsEps ?? 1e-5);
+  if (spec.ropeScalingLinear) {
+    writer.setString(key("rope.scaling.type"), "linear").setFloat32(key("rope.scaling.factor"), spec.ropeScalingLinear);
+  }
+  const vocab = syntheticVocab(spec.nVocab);
+  writer
+    .setString("tokenizer.ggml.model", "llama")
+    .setArray("tokenizer.ggml.tokens", GgufValueType.STRING, vocab.tokens)
+    .setArray("tokenizer.ggml.scores", GgufValueType.FLOAT32, vocab.scores)
+    .setArray("tokenizer.ggml.token_type", GgufValueType.INT32, vocab.types)
+    .setUint32("tokenizer.ggml.bos_token_id", 1)
+    .setUint32("tokenizer.ggml.eos_token_id", 2)
+    .setUint32("tokenizer.ggml.unknown_token_id", 0)
+    .setBool("tokenizer.ggml.add_bos_token", true);
+
+  // Every tensor gets its own seed so that lazy production in any order is deterministic.
+  let tensorIndex = 0;
+  const matrix = (name: string, nCols: number, nRows: number, type: GgmlType) => {
+    const seed = spec.seed * 1000 + tensorIndex++;
+    writer.addTensor(name, [nCols, nRows], type, () =>
+      encodeMatrix(type, nCols, nRows, randomValues(mulberry32(seed), nCols * nRows, scale / Math.sqrt(nCols))),
+    );
+  };
+  const vector = (name: string, n: number, center: number, spread: number) => {
+    const seed = spec.seed * 1000 + tensorIndex++;
+    writer.addTensor(name, [n], GgmlType.F32, () => {
+      const v = randomValues(mulberry32(seed), n, spread);
+      for (let i = 0; i < n; i++) v[i] += center;
+      return f32Bytes(v);
+    });
+  };
+
+  matrix("token_embd.weight", spec.nEmbd, spec.nVocab, spec.embdType ?? spec.weightType);
+  for (let il = 0; il < spec.nLayer; il++) {
+    const b = (n: string) => `blk.${il}.${n}`;
+    vector(b("attn_norm.weight"), spec.nEmbd, 1, 0.1);
+    matrix(b("attn_q.weight"), spec.nEmbd, nQ, spec.weightType);
+    matrix(b("attn_k.weight"), spec.nEmbd, nKv, spec.weightType);
+    matrix(b("attn_v.weight"), spec.nEmbd, nKv, spec.weightType);
+    if (qkvBias) {
+      vector(b("attn_q.bias"), nQ, 0, 0.1);
+      vector(b("attn_k.bias"), nKv, 0, 0.1);
+      vector(b("attn_v.bias"), nKv, 0, 0.1);
+    }
+    matrix(b("attn_output.weight"), nQ, spec.nEmbd, spec.weightType);
+    vector(b("ffn_norm.weight"), spec.nEmbd, 1, 0.1);
+    matrix(b("ffn_gate.weight"), spec.nEmbd, spec.nFf, spec.weightType);
+    matrix(b("ffn_up.weight"), spec.nEmbd, spec.nFf, spec.weightType);
+    matrix(b("ffn_down.weight"), spec.nFf, spec.nEmbd, spec.weightType);
+  }
+  vector("output_norm.weight", spec.nEmbd, 1, 0.1);
+  if (!spec.tiedEmbeddings) matrix("output.weight", spec.nEmbd, spec.nVocab, spec.outputType ?? spec.weightType);
+  return writer;
+}
+
+/** Writes a synthetic model to `path` (one tensor in memory at a time). */
+export async function writeSyntheticModel(path: string, spec: SyntheticModelSpec): Promise<void> {
+  await buildSyntheticModel(spec).writeFile(path);
+}

@@ -1,0 +1,40 @@
+/**
+ * Conformance with llama.cpp (node-llama-cpp) on every real GGUF in ../shared/models:
+ * prompt tokens, 32 greedy tokens and last-position logits.
+ */
+import { describe, expect, it, afterAll } from "vitest";
+import path from "node:path";
+import { runOurs, maxAbsDiff } from "../helpers/ours.js";
+import { SHARED_MODELS_DIR } from "../helpers/paths.js";
+import { referenceRun } from "../helpers/llamaCpp.js";
+
+/** Largest |ours − llama.cpp| allowed over all last-position logits, by the model's weight type. */
+const MAX_LOGIT_DIFF: Record<string, number> = {
+  "gguf/stories260K.gguf": 1e-3, // all F32
+  "derived/TinyStories-656K-F32.gguf": 1e-3,
+  "derived/TinyStories-656K-F16.gguf": 2e-3,
+  "gguf/TinyStories-656K-Q8_0.gguf": 5e-3,
+  "derived/TinyStories-656K-Q4_0.gguf": 5e-3,
+  "derived/TinyStories-656K-Q4_1.gguf": 5e-3,
+  "derived/TinyStories-656K-Q5_0.gguf": 5e-3,
+  "derived/TinyStories-656K-Q5_1.gguf": 5e-3,
+};
+
+const PROMPTS = ["Once upon a time", "The little dog ran to the", "Lily and Tom were best friends. One day, they"];
+const N_GREEDY = 32;
+
+describe.each(Object.keys(MAX_LOGIT_DIFF))("conformance with llama.cpp on %s", (relativePath) => {
+  const modelPath = path.join(SHARED_MODELS_DIR, relativePath);
+  it.each(PROMPTS)("prompt %j: same prompt tokens, same 32 greedy tokens, logits within tolerance", async (prompt) => {
+    const ours = await runOurs(modelPath, prompt, N_GREEDY);
+    const reference = await referenceRun(modelPath, ours.promptTokens, N_GREEDY);
+    expect(ours.greedyTokens).toEqual(reference.greedyTokens);
+    expect(maxAbsDiff(ours.lastLogits, reference.lastLogits)).toBeLessThanOrEqual(MAX_LOGIT_DIFF[relativePath]);
+  });
+});
+
+afterAll(async () => {
+  const { getReferenceLlama } = await import("../helpers/llamaCpp.js");
+  const llama = await getReferenceLlama();
+  await llama.dispose();
+});
