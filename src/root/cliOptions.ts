@@ -1,4 +1,5 @@
 import { InvalidArgumentError } from "commander";
+import { parseByteSize } from "../engine/streaming/byteSize.js";
 
 /** Commander argument parsers that reject bad values with a message naming the constraint. */
 
@@ -29,4 +30,15 @@ export function parseChoice<T extends string>(choices: readonly T[]) {
     if (!(choices as readonly string[]).includes(raw)) throw new InvalidArgumentError(`expected one of: ${choices.join(", ")}`);
     return raw as T;
   };
+}
+
+export function parseByteSizeOption(raw: string): number {
+  try {
+    const bytes = parseByteSize(raw);
+    if (bytes <= 0) throw new InvalidArgumentError("expected a size above 0");
+    return bytes;
+  } catch (error) {
+    if (error instanceof InvalidArgumentError) throw error;
+    throw new InvalidArgumentError("expected a size such as 512MB, 4GB or 1.5GiB");
+  }
 }

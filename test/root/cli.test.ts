@@ -61,6 +61,33 @@ describe("layerstream generate", () => {
   });
 });
 
+describe("layerstream generate --max-memory (layer streaming)", () => {
+  it("prints the same text with a budget far below the model, and reports cache statistics", async () => {
+    const { code, stdout, stderr } = await runCli([
+      "generate", "-m", STORIES_260K, "-p", "Once upon a time", "-n", "40", "--temperature", "0", "--max-memory", "700KB", "--stats-json",
+    ]);
+    expect(code).toBe(0);
+    expect(stdout).toBe(LLAMA_CPP_TEXT + "\n");
+    const stats = JSON.parse(stderr.trim().split("\n").at(-1)!);
+    expect(stats.budgetBytes).toBe(700 * 1024);
+    expect(stats.cacheHits + stats.cacheMisses).toBe(5 * 40); // 5 layers × (1 prompt batch + 39 decode steps)
+    expect(stats.bytesRead).toBeGreaterThan(1_000_000); // more than the model's layers: they were streamed again
+    for (const key of ["ioWaitSeconds", "computeSeconds"]) expect(stats[key]).toBeTypeOf("number");
+  });
+
+  it("fails at start, naming the minimum, when the budget cannot hold one layer", async () => {
+    const { code, stderr } = await runCli(["generate", "-m", STORIES_260K, "-p", "x", "--max-memory", "100KB"]);
+    expect(code).toBe(2);
+    expectOneLineError(stderr, /memory budget 100 KiB is too small for this model: the minimum is \d+ KiB/);
+  });
+
+  it("rejects a size it cannot read", async () => {
+    const { code, stderr } = await runCli(["generate", "-m", STORIES_260K, "-p", "x", "--max-memory", "lots"]);
+    expect(code).toBe(2);
+    expectOneLineError(stderr, /max-memory/);
+  });
+});
+
 describe("bad input: one line, exit 2, no stack trace", () => {
   it("a missing model file", async () => {
     const missing = path.join(dir, "nope.gguf");

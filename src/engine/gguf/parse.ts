@@ -28,7 +28,16 @@ const MIN_KV_BYTES = 13;
 const MIN_TENSOR_INFO_BYTES = 32;
 const MAX_SAFE_BIGINT = BigInt(Number.MAX_SAFE_INTEGER);
 
-export function parseGguf(bytes: Uint8Array): GgufFile {
+export interface ParseOptions {
+  /**
+   * Size of the whole file when `bytes` holds only its first part (the header): tensor
+   * bounds are checked against it. Default: `bytes.length`.
+   */
+  readonly fileBytes?: number;
+}
+
+export function parseGguf(bytes: Uint8Array, options: ParseOptions = {}): GgufFile {
+  const fileBytes = options.fileBytes ?? bytes.length;
   const cursor = new ByteCursor(bytes);
   const version = readMagicAndVersion(cursor);
 
@@ -49,10 +58,10 @@ export function parseGguf(bytes: Uint8Array): GgufFile {
   const tensorsByName = new Map<string, GgufTensorInfo>();
   for (const info of infos) {
     const fileOffset = dataOffset + info.relativeOffset;
-    if (fileOffset + info.nBytes > bytes.length) {
+    if (fileOffset + info.nBytes > fileBytes) {
       throw new GgufFormatError(
         "TENSOR_OUT_OF_BOUNDS",
-        `tensor "${info.name}" data [${fileOffset}, ${fileOffset + info.nBytes}) ends past the end of the ${bytes.length}-byte file`,
+        `tensor "${info.name}" data [${fileOffset}, ${fileOffset + info.nBytes}) ends past the end of the ${fileBytes}-byte file`,
         { offset: fileOffset },
       );
     }
@@ -61,7 +70,7 @@ export function parseGguf(bytes: Uint8Array): GgufFile {
     tensorsByName.set(tensor.name, tensor);
   }
 
-  return { version, alignment, metadata, tensors, tensorsByName, dataOffset, fileBytes: bytes.length, bytes };
+  return { version, alignment, metadata, tensors, tensorsByName, dataOffset, fileBytes, bytes };
 }
 
 /** Zero-copy view of a tensor's bytes inside `file.bytes`. */

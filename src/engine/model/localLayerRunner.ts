@@ -1,37 +1,47 @@
-import type { GgufFile } from "../gguf/types.js";
 import type { ModelHparams } from "./hparams.js";
 import type { LayerBatch, LayerRunner } from "./layerRunner.js";
-import { bindLayer, type LayerWeights } from "./weights.js";
+import { bindLayer, type LayerTensors, type LayerWeights, type TensorBytes } from "./weights.js";
 import { KvCache, type KvType } from "./kvCache.js";
 import { BlockScratch, forwardBlock } from "./transformerBlock.js";
 import { RopeTable } from "./rope.js";
 import { OptionError } from "../errors.js";
 
-/** Where a runner gets a layer's weights: all resident (mmap views), or a streaming cache. */
+/**
+ * Where a runner gets a block's weights: all resident (views of the mapped file, or copies
+ * kept forever), or a streaming cache under a memory budget. A block stays valid from
+ * `acquire` until the matching `release`.
+ */
 export interface LayerSource {
-  acquire(il: number): LayerWeights;
+  /** may wait for a disk read */
+  acquire(il: number): LayerWeights | Promise<LayerWeights>;
   release(il: number): void;
+  describe(): string;
 }
 
-/** Every layer bound once to views of the mapped file; the OS pages them in on first use. */
+/** Every block bound once and kept; with a mapped file the OS pages the data in on first use. */
 export class ResidentLayerSource implements LayerSource {
   private readonly layers = new Map<number, LayerWeights>();
 
   constructor(
-    private readonly file: GgufFile,
-    private readonly hparams: ModelHparams,
+    private readonly tensors: readonly LayerTensors[],
+    private readonly bytesOf: TensorBytes,
+    private readonly access: string,
   ) {}
 
   acquire(il: number): LayerWeights {
     let weights = this.layers.get(il);
     if (!weights) {
-      weights = bindLayer(this.file, this.hparams, il);
+      weights = bindLayer(this.tensors[il], this.bytesOf);
       this.layers.set(il, weights);
     }
     return weights;
   }
 
   release(): void {}
+
+  describe(): string {
+    return `all layers resident (${this.access})`;
+  }
 }
 
 export interface LocalRunnerOptions {
@@ -48,10 +58,12 @@ export class LocalLayerRunner implements LayerRunner {
   private readonly scratch: BlockScratch;
   private readonly rope: RopeTable;
   private disposed = false;
+  /** time spent computing blocks (not waiting for weights) */
+  computeSeconds = 0;
 
   constructor(
     private readonly hparams: ModelHparams,
-    private readonly source: LayerSource,
+    readonly source: LayerSource,
     private readonly options: LocalRunnerOptions,
   ) {
     this.scratch = new BlockScratch(hparams);
@@ -59,11 +71,6 @@ export class LocalLayerRunner implements LayerRunner {
   }
 
   async run(batch: LayerBatch, layerFrom: number, layerTo: number): Promise<Float32Array> {
-    return this.runSync(batch, layerFrom, layerTo);
-  }
-
-  /** The synchronous core of `run`, for callers in this process. */
-  runSync(batch: LayerBatch, layerFrom: number, layerTo: number): Float32Array {
     if (this.disposed) throw new Error("LocalLayerRunner used after dispose");
     const { nLayer, nEmbd } = this.hparams;
     if (!(0 <= layerFrom && layerFrom <= layerTo && layerTo <= nLayer)) {
@@ -75,10 +82,12 @@ export class LocalLayerRunner implements LayerRunner {
     const cache = this.cacheFor(batch.sequenceId);
     const hidden = batch.hidden;
     for (let il = layerFrom; il < layerTo; il++) {
-      const weights = this.source.acquire(il);
+      const weights = await this.source.acquire(il);
+      const start = performance.now();
       try {
         forwardBlock(hidden, weights, this.hparams, this.rope, cache, il, batch.position, batch.nTokens, this.scratch);
       } finally {
+        this.computeSeconds += (performance.now() - start) / 1000;
         this.source.release(il);
       }
     }
@@ -91,7 +100,7 @@ export class LocalLayerRunner implements LayerRunner {
   }
 
   describe(): string {
-    return "local";
+    return `local, ${this.source.describe()}`;
   }
 
   private cacheFor(sequenceId: number): KvCache {
@@ -105,7 +114,10 @@ export class LocalLayerRunner implements LayerRunner {
   }
 
   async [Symbol.asyncDispose](): Promise<void> {
+    if (this.disposed) return;
     this.disposed = true;
     this.caches.clear();
+    const disposable = this.source as Partial<AsyncDisposable>;
+    await disposable[Symbol.asyncDispose]?.();
   }
 }

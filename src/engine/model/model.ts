@@ -1,15 +1,27 @@
-import { openGguf, type MappedGguf } from "../gguf/reader.js";
+import { constants as bufferConstants } from "node:buffer";
+import fs from "node:fs";
+import { openGguf, tensorData } from "../gguf/reader.js";
+import { openGgufHeader, readTensorSync } from "../gguf/header.js";
+import type { GgufFile } from "../gguf/types.js";
 import { rowBytes } from "../ggml/types.js";
 import { dequantizeRows, matmul, MatmulScratch } from "../quant/matmul.js";
 import { loadTokenizer, type Tokenizer } from "../tokenizer/index.js";
 import { OptionError } from "../errors.js";
 import { readHparams, type ModelHparams } from "./hparams.js";
-import { bindHead, bindLayer, type HeadWeights } from "./weights.js";
+import { bindHead, layerTensors, type HeadWeights, type LayerTensors, type TensorBytes } from "./weights.js";
 import { rmsNorm } from "./ops.js";
 import { LocalLayerRunner, ResidentLayerSource, type LayerSource } from "./localLayerRunner.js";
 import type { KvType } from "./kvCache.js";
 
+/**
+ * How tensor data is reached: `mmap` maps the whole file (zero-copy; files up to 4 GiB on
+ * Node 20), `read` reads tensors into owned buffers (any size; what layer streaming uses).
+ */
+export type FileAccess = "mmap" | "read";
+
 export interface ModelOpenOptions {
+  /** default: mmap when the file fits one mapping, else read */
+  readonly access?: FileAccess;
   /** KV cache element type (llama.cpp's default is f16) */
   readonly kvType?: KvType;
   /** most positions per sequence; default: the model's training context */
@@ -29,10 +41,15 @@ export class Model implements Disposable {
 
   private constructor(
     readonly path: string,
-    readonly file: MappedGguf,
+    readonly file: GgufFile & Disposable,
+    readonly access: FileAccess,
+    /** tensor bytes: views (mmap) or fresh copies (read) */
+    readonly tensorBytes: TensorBytes,
     readonly hparams: ModelHparams,
     readonly tokenizer: Tokenizer,
     readonly head: HeadWeights,
+    /** every block's tensors, checked at open */
+    readonly layers: readonly LayerTensors[],
     options: ModelOpenOptions,
   ) {
     this.kvType = options.kvType ?? "f16";
@@ -45,22 +62,25 @@ export class Model implements Disposable {
 
   /** Maps the file and checks everything the forward pass will need. */
   static open(path: string, options: ModelOpenOptions = {}): Model {
-    const file = openGguf(path);
+    const access = options.access ?? (fileSize(path) <= bufferConstants.MAX_LENGTH ? "mmap" : "read");
+    const file = access === "mmap" ? openGguf(path) : openGgufHeader(path);
     try {
+      const tensorBytes: TensorBytes =
+        access === "mmap" ? (info) => tensorData(file, info) : (info) => readTensorSync(file as ReturnType<typeof openGgufHeader>, info);
       const hparams = readHparams(file);
       const tokenizer = loadTokenizer(file);
-      const head = bindHead(file, hparams);
+      const head = bindHead(file, hparams, tensorBytes);
       // Check every block's tensors now, so a broken file fails at start, not mid-generation.
-      for (let il = 0; il < hparams.nLayer; il++) bindLayer(file, hparams, il);
-      return new Model(path, file, hparams, tokenizer, head, options);
+      const layers = Array.from({ length: hparams.nLayer }, (_, il) => layerTensors(file, hparams, il));
+      return new Model(path, file, access, tensorBytes, hparams, tokenizer, head, layers, options);
     } catch (error) {
-      file.dispose();
+      file[Symbol.dispose]();
       throw error;
     }
   }
 
   /** A runner that executes every block in this process from `source` (default: all resident). */
-  createLocalRunner(source: LayerSource = new ResidentLayerSource(this.file, this.hparams)): LocalLayerRunner {
+  createLocalRunner(source: LayerSource = new ResidentLayerSource(this.layers, this.tensorBytes, this.access)): LocalLayerRunner {
     return new LocalLayerRunner(this.hparams, source, {
       kvType: this.kvType,
       contextSize: this.contextSize,
@@ -98,10 +118,19 @@ export class Model implements Disposable {
   dispose(): void {
     if (this.disposed) return;
     this.disposed = true;
-    this.file.dispose();
+    this.file[Symbol.dispose]();
   }
 
   [Symbol.dispose](): void {
     this.dispose();
+  }
+}
+
+/** Size of the file at `path`, or 0 when it cannot be read (opening reports the real error). */
+function fileSize(path: string): number {
+  try {
+    return fs.statSync(path).size;
+  } catch {
+    return 0;
   }
 }

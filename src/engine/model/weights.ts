@@ -1,6 +1,5 @@
 import { GgmlType, ggmlTypeName } from "../ggml/types.js";
 import type { GgufFile, GgufTensorInfo } from "../gguf/types.js";
-import { tensorData } from "../gguf/reader.js";
 import { dequantizeRows } from "../quant/matmul.js";
 import { weightKernel } from "../quant/table.js";
 import { ModelFormatError } from "../errors.js";
@@ -56,37 +55,41 @@ export interface HeadWeights {
   readonly ropeFreqs?: Float32Array;
 }
 
-/** Names of the tensors of block `il`, in the order they are used. */
-export function layerTensorNames(il: number, hparams: ModelHparams): string[] {
-  const names = ["attn_norm", "attn_q", "attn_k", "attn_v", "attn_output", "ffn_norm", "ffn_gate", "ffn_up", "ffn_down"].map(
-    (n) => `blk.${il}.${n}.weight`,
-  );
-  if (hparams.traits.hasQkvBias) names.push(`blk.${il}.attn_q.bias`, `blk.${il}.attn_k.bias`, `blk.${il}.attn_v.bias`);
-  return names;
+/** Where tensor bytes come from: views of a mapped file, or copies read from disk. */
+export type TensorBytes = (info: GgufTensorInfo) => Uint8Array;
+
+/** The tensors of one block, checked for presence, shape and type, with no data read. */
+export interface LayerTensors {
+  readonly il: number;
+  readonly attnNorm: GgufTensorInfo;
+  readonly wq: GgufTensorInfo;
+  readonly wk: GgufTensorInfo;
+  readonly wv: GgufTensorInfo;
+  readonly wo: GgufTensorInfo;
+  readonly bq?: GgufTensorInfo;
+  readonly bk?: GgufTensorInfo;
+  readonly bv?: GgufTensorInfo;
+  readonly ffnNorm: GgufTensorInfo;
+  readonly ffnGate: GgufTensorInfo;
+  readonly ffnUp: GgufTensorInfo;
+  readonly ffnDown: GgufTensorInfo;
+  /** all of the above, in file order */
+  readonly all: readonly GgufTensorInfo[];
+  /** bytes of tensor data */
+  readonly nBytes: number;
 }
 
-/** Bytes of every tensor of block `il`. */
-export function layerBytes(file: GgufFile, il: number, hparams: ModelHparams): number {
-  let nBytes = 0;
-  for (const name of layerTensorNames(il, hparams)) nBytes += file.tensorsByName.get(name)?.nBytes ?? 0;
-  return nBytes;
-}
-
-/** Binds and shape-checks the weights of block `il`. `bytesOf` may copy (streaming) or view (mmap). */
-export function bindLayer(
-  file: GgufFile,
-  hparams: ModelHparams,
-  il: number,
-  bytesOf: (info: GgufTensorInfo) => Uint8Array = (info) => tensorData(file, info),
-): LayerWeights {
+/** Checks block `il` (presence, shapes, types) without touching tensor data. */
+export function layerTensors(file: GgufFile, hparams: ModelHparams, il: number): LayerTensors {
   const { nEmbd, nHead, nHeadKv, headDim, nFf } = hparams;
   const nQ = nHead * headDim;
   const nKv = nHeadKv * headDim;
   const name = (n: string) => `blk.${il}.${n}`;
-  const matrix = (n: string, nCols: number, nRows: number) => bindMatrix(file, name(n), nCols, nRows, bytesOf);
-  const vector = (n: string, length: number) => bindVector(file, name(n), length);
+  const matrix = (n: string, nCols: number, nRows: number) => checkMatrix(file, name(n), nCols, nRows);
+  const vector = (n: string, length: number) => checkVector(file, name(n), length);
   const bias = hparams.traits.hasQkvBias;
-  return {
+  const tensors = {
+    il,
     attnNorm: vector("attn_norm.weight", nEmbd),
     wq: matrix("attn_q.weight", nEmbd, nQ),
     wk: matrix("attn_k.weight", nEmbd, nKv),
@@ -100,19 +103,52 @@ export function bindLayer(
     ffnUp: matrix("ffn_up.weight", nEmbd, nFf),
     ffnDown: matrix("ffn_down.weight", nFf, nEmbd),
   };
+  const all = Object.values(tensors)
+    .filter((v): v is GgufTensorInfo => typeof v === "object" && v !== undefined)
+    .sort((a, b) => a.fileOffset - b.fileOffset);
+  return { ...tensors, all, nBytes: all.reduce((n, t) => n + t.nBytes, 0) };
 }
 
-export function bindHead(file: GgufFile, hparams: ModelHparams): HeadWeights {
+/** Binds a checked block to its bytes. */
+export function bindLayer(tensors: LayerTensors, bytesOf: TensorBytes): LayerWeights {
+  const m = (info: GgufTensorInfo) => toMatrix(info, bytesOf(info));
+  const v = (info: GgufTensorInfo) => toVector(info, bytesOf(info));
+  return {
+    attnNorm: v(tensors.attnNorm),
+    wq: m(tensors.wq),
+    wk: m(tensors.wk),
+    wv: m(tensors.wv),
+    wo: m(tensors.wo),
+    bq: tensors.bq && v(tensors.bq),
+    bk: tensors.bk && v(tensors.bk),
+    bv: tensors.bv && v(tensors.bv),
+    ffnNorm: v(tensors.ffnNorm),
+    ffnGate: m(tensors.ffnGate),
+    ffnUp: m(tensors.ffnUp),
+    ffnDown: m(tensors.ffnDown),
+  };
+}
+
+/** Checks and binds the embeddings, final norm and output head. */
+export function bindHead(file: GgufFile, hparams: ModelHparams, bytesOf: TensorBytes): HeadWeights {
   const { nEmbd, nVocab } = hparams;
-  const tokenEmbd = bindMatrix(file, "token_embd.weight", nEmbd, nVocab);
-  const output = file.tensorsByName.has("output.weight") ? bindMatrix(file, "output.weight", nEmbd, nVocab) : tokenEmbd;
-  const ropeFreqsInfo = file.tensorsByName.get("rope_freqs.weight");
+  const embdInfo = checkMatrix(file, "token_embd.weight", nEmbd, nVocab);
+  const tokenEmbd = toMatrix(embdInfo, bytesOf(embdInfo));
+  const outputInfo = file.tensorsByName.has("output.weight") ? checkMatrix(file, "output.weight", nEmbd, nVocab) : undefined;
+  const normInfo = checkVector(file, "output_norm.weight", nEmbd);
+  const ropeInfo = file.tensorsByName.has("rope_freqs.weight") ? checkVector(file, "rope_freqs.weight", hparams.rope.nRot / 2) : undefined;
   return {
     tokenEmbd,
-    outputNorm: bindVector(file, "output_norm.weight", nEmbd),
-    output,
-    ropeFreqs: ropeFreqsInfo ? bindVector(file, "rope_freqs.weight", hparams.rope.nRot / 2) : undefined,
+    outputNorm: toVector(normInfo, bytesOf(normInfo)),
+    output: outputInfo ? toMatrix(outputInfo, bytesOf(outputInfo)) : tokenEmbd,
+    ropeFreqs: ropeInfo ? toVector(ropeInfo, bytesOf(ropeInfo)) : undefined,
   };
+}
+
+/** Bytes the head occupies when held in memory (embeddings, norm, output; tied weights once). */
+export function headBytes(file: GgufFile): number {
+  const names = ["token_embd.weight", "output.weight", "output_norm.weight", "rope_freqs.weight"];
+  return names.reduce((n, name) => n + (file.tensorsByName.get(name)?.nBytes ?? 0), 0);
 }
 
 function requireTensor(file: GgufFile, name: string): GgufTensorInfo {
@@ -121,24 +157,17 @@ function requireTensor(file: GgufFile, name: string): GgufTensorInfo {
   return info;
 }
 
-function bindMatrix(
-  file: GgufFile,
-  name: string,
-  nCols: number,
-  nRows: number,
-  bytesOf: (info: GgufTensorInfo) => Uint8Array = (info) => tensorData(file, info),
-): WeightMatrix {
+function checkMatrix(file: GgufFile, name: string, nCols: number, nRows: number): GgufTensorInfo {
   const info = requireTensor(file, name);
   const [cols, rows = 1, ...rest] = info.dims;
   if (cols !== nCols || rows !== nRows || rest.some((d) => d !== 1)) {
     throw new ModelFormatError("BAD_TENSOR_SHAPE", `tensor "${name}" has shape [${info.dims.join(", ")}], expected [${nCols}, ${nRows}]`);
   }
   weightKernel(info.type); // throws for types we cannot compute with
-  return { name, type: info.type, nCols, nRows, bytes: bytesOf(info) };
+  return info;
 }
 
-/** Reads a small vector tensor (norm weights, biases) into an owned f32 array. */
-function bindVector(file: GgufFile, name: string, length: number): Float32Array {
+function checkVector(file: GgufFile, name: string, length: number): GgufTensorInfo {
   const info = requireTensor(file, name);
   if (info.nElements !== length) {
     throw new ModelFormatError("BAD_TENSOR_SHAPE", `tensor "${name}" has ${info.nElements} values, expected ${length}`);
@@ -146,7 +175,16 @@ function bindVector(file: GgufFile, name: string, length: number): Float32Array 
   if (info.type !== GgmlType.F32 && info.type !== GgmlType.F16 && info.type !== GgmlType.BF16) {
     throw new ModelFormatError("BAD_TENSOR_TYPE", `tensor "${name}" is ${ggmlTypeName(info.type)}, expected F32, F16 or BF16`);
   }
-  const out = new Float32Array(length);
-  dequantizeRows(info.type, tensorData(file, info), 0, out, length);
+  return info;
+}
+
+function toMatrix(info: GgufTensorInfo, bytes: Uint8Array): WeightMatrix {
+  return { name: info.name, type: info.type, nCols: info.dims[0], nRows: info.dims[1] ?? 1, bytes };
+}
+
+/** Small vectors (norms, biases) are decoded into owned f32 arrays. */
+function toVector(info: GgufTensorInfo, bytes: Uint8Array): Float32Array {
+  const out = new Float32Array(info.nElements);
+  dequantizeRows(info.type, bytes, 0, out, info.nElements);
   return out;
 }

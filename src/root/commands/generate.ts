@@ -7,7 +7,11 @@ import { createRng } from "../../engine/sampling/rng.js";
 import { randomSeed } from "../../engine/sampling/randomSeed.js";
 import { KV_TYPES, type KvType } from "../../engine/model/kvCache.js";
 import { ggmlTypeName } from "../../engine/ggml/types.js";
-import { parseChoice, parseFloatInRange, parseIntInRange } from "../cliOptions.js";
+import { parseByteSizeOption, parseChoice, parseFloatInRange, parseIntInRange } from "../cliOptions.js";
+import { planMemory, type MemoryPlan } from "../memoryPlan.js";
+import { StreamingLayerSource } from "../../engine/streaming/streamingLayerSource.js";
+import { formatBytes } from "../../engine/streaming/byteSize.js";
+import { DEFAULT_BATCH_SIZE } from "../../engine/session.js";
 import type { CliIo } from "../io.js";
 
 export interface GenerateFlags {
@@ -27,6 +31,8 @@ export interface GenerateFlags {
   threads?: number;
   ctxSize?: number;
   kvType: KvType;
+  maxMemory?: number;
+  prefetch?: number;
   statsJson: boolean;
 }
 
@@ -46,9 +52,11 @@ export function generateCommand(io: CliIo): Command {
     .option("--presence-penalty <f>", "subtract f from each recent token; 0 = off", parseFloatInRange(-2, 2), 0)
     .option("--seed <s>", "random seed (same seed, same text); default: random, printed in the summary", parseIntInRange(0, 2 ** 32 - 1))
     .option("--ignore-eos", "keep generating after end-of-sequence tokens", false)
-    .option("-t, --threads <n>", "compute threads (default: physical cores)", parseIntInRange(1, 1024))
+    .option("-t, --threads <n>", "compute threads (the TypeScript kernels use 1; native kernels arrive with the kernels issue)", parseIntInRange(1, 1024))
     .option("-c, --ctx-size <n>", "context size in tokens (default: the model's)", parseIntInRange(1))
     .option("--kv-type <type>", `KV cache type (${KV_TYPES.join(", ")})`, parseChoice(KV_TYPES), "f16")
+    .option("--max-memory <size>", "memory budget, e.g. 512MB or 4GB; layers beyond it are streamed from disk (default: available memory − 512 MiB)", parseByteSizeOption)
+    .option("--prefetch <n>", "layers to read ahead while computing (default: from the budget, at most 4)", parseIntInRange(0, 1024))
     .option("--stats-json", "print the run's statistics as one JSON object, the last line on stderr", false)
     .action(async (flags: GenerateFlags) => {
       await runGenerate(flags, io);
@@ -66,12 +74,32 @@ export interface GenerateStats extends Omit<GenerationTimings, "promptSeconds" |
   threads: number;
   kernels: string;
   runner: string;
+  budgetBytes: number;
+  cacheHits: number;
+  cacheMisses: number;
+  bytesRead: number;
+  ioWaitSeconds: number;
+  computeSeconds: number;
 }
 
 export async function runGenerate(flags: GenerateFlags, io: CliIo): Promise<GenerateStats> {
   const loadStart = performance.now();
-  using model = Model.open(flags.model, { kvType: flags.kvType, contextSize: flags.ctxSize });
-  await using runner = model.createLocalRunner();
+  const access = flags.maxMemory !== undefined ? "read" : undefined;
+  using model = Model.open(flags.model, { kvType: flags.kvType, contextSize: flags.ctxSize, access });
+  const promptTokens = model.tokenizer.encode(flags.prompt, { addSpecial: true, parseSpecial: false });
+  if (promptTokens.length === 0) promptTokens.push(model.tokenizer.bosId ?? 0);
+  const plan = await planMemory(model, {
+    maxMemoryBytes: flags.maxMemory,
+    prefetchDepth: flags.prefetch,
+    nPositions: Math.min(model.contextSize, promptTokens.length + flags.maxTokens),
+    nBatch: Math.min(promptTokens.length, DEFAULT_BATCH_SIZE),
+  });
+  io.progress(describePlan(plan));
+  const streaming =
+    plan.mode === "streaming"
+      ? await StreamingLayerSource.open(flags.model, model.layers, { budgetBytes: plan.layerBudgetBytes, prefetchDepth: plan.prefetchDepth })
+      : undefined;
+  await using runner = model.createLocalRunner(streaming);
   const session = new Session(model, runner);
   const loadSeconds = (performance.now() - loadStart) / 1000;
 
@@ -83,8 +111,6 @@ export async function runGenerate(flags: GenerateFlags, io: CliIo): Promise<Gene
       `${ggmlTypeName(model.head.output.type)} head; kv ${model.kvType}; ctx ${model.contextSize}; runner ${runner.describe()}`,
   );
 
-  const promptTokens = model.tokenizer.encode(flags.prompt, { addSpecial: true, parseSpecial: false });
-  if (promptTokens.length === 0) promptTokens.push(model.tokenizer.bosId ?? 0);
   const sampler = new Sampler(
     {
       temperature: flags.temperature,
@@ -118,16 +144,41 @@ export async function runGenerate(flags: GenerateFlags, io: CliIo): Promise<Gene
     threads,
     kernels: "typescript",
     runner: runner.describe(),
+    budgetBytes: plan.budgetBytes,
+    ...cacheStats(streaming, session.history.length * model.hparams.nLayer),
+    computeSeconds: runner.computeSeconds,
   };
   io.progress(
     `prompt ${stats.promptTokens} tokens (${stats.promptTokensPerSecond.toFixed(1)} tok/s), ` +
       `generated ${stats.generatedTokens} tokens (${stats.generatedTokensPerSecond.toFixed(1)} tok/s, stop: ${stats.stopReason}), ` +
       `load ${loadSeconds.toFixed(2)} s, peak RSS ${(stats.peakRssBytes / 2 ** 20).toFixed(0)} MiB, seed ${seed}, kernels ${stats.kernels}`,
   );
+  if (streaming) {
+    io.progress(
+      `cache: ${stats.cacheHits} hits, ${stats.cacheMisses} misses, ${formatBytes(stats.bytesRead)} read, ` +
+        `${stats.ioWaitSeconds.toFixed(2)} s waiting for disk, ${stats.computeSeconds.toFixed(2)} s computing`,
+    );
+  }
   if (flags.statsJson) io.writeErr(JSON.stringify(stats) + "\n");
   return stats;
 }
 
 function rate(n: number, seconds: number): number {
   return seconds > 0 ? n / seconds : 0;
+}
+
+function describePlan(plan: MemoryPlan): string {
+  const budget = `memory budget ${formatBytes(plan.budgetBytes)} (${plan.budgetSource})`;
+  if (plan.mode === "resident") return `${budget}: all ${formatBytes(plan.modelLayerBytes)} of layers stay resident`;
+  return (
+    `${budget}: ${formatBytes(plan.modelLayerBytes)} of layers cached in ${formatBytes(Math.min(plan.layerBudgetBytes, plan.modelLayerBytes))}` +
+    ` (head, KV cache and buffers ${formatBytes(plan.fixedBytes)}), prefetch ${plan.prefetchDepth}`
+  );
+}
+
+/** Cache counters; with every layer resident, each layer run is a hit and nothing is read. */
+function cacheStats(streaming: StreamingLayerSource | undefined, layerRuns: number) {
+  if (!streaming) return { cacheHits: layerRuns, cacheMisses: 0, bytesRead: 0, ioWaitSeconds: 0 };
+  const { cacheHits, cacheMisses, bytesRead, ioWaitSeconds } = streaming.snapshot();
+  return { cacheHits, cacheMisses, bytesRead, ioWaitSeconds };
 }

@@ -64,7 +64,7 @@ describe("Session", () => {
     await using runner = model.createLocalRunner();
     const batched = Float32Array.from(await new Session(model, runner, 0).evaluate(TOKENS));
     const oneByOne = new Session(model, runner, 1, 1);
-    let logits = new Float32Array();
+    let logits: Float32Array = new Float32Array();
     for (const t of TOKENS) logits = await oneByOne.evaluate([t]);
     expect(maxAbsDiff(batched, logits)).toBeLessThan(1e-3);
   });
@@ -159,5 +159,16 @@ describe("model checks", () => {
   it("rejects a tensor of the wrong shape", async () => {
     const open = await openWith({}, (w) => w.setUint32("llama.embedding_length", 128));
     expect(open).toThrow(/tensor "token_embd.weight" has shape \[64, 300\], expected \[128, 300\]/);
+  });
+});
+
+describe("file access", () => {
+  it("reading tensors into owned buffers gives the same logits as the memory map", async () => {
+    const logitsWith = async (access: "mmap" | "read") => {
+      using model = Model.open(modelPath, { access });
+      await using runner = model.createLocalRunner();
+      return Float32Array.from(await new Session(model, runner).evaluate(TOKENS));
+    };
+    expect(Array.from(await logitsWith("read"))).toEqual(Array.from(await logitsWith("mmap")));
   });
 });

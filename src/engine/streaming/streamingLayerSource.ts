@@ -1,0 +1,232 @@
+/**
+ * Layer streaming (AirLLM-style, with a cache): blocks are read from the model file into
+ * owned buffers under a byte budget, kept while they fit, and read ahead of use so disk
+ * reads overlap compute.
+ *
+ * Blocks run in a fixed cyclic order (0 … n−1, then again for the next token), so the
+ * cache evicts by *next use* (Belady's rule): the resident block needed furthest in the
+ * future goes first, which keeps a stable set resident and streams the rest through the
+ * remaining room. Plain LRU is the worst policy for a cycle longer than the cache: it
+ * evicts exactly the block needed next, and every access misses.
+ *
+ * Reads run on libuv's thread pool (fs.promises), so they proceed while the main thread
+ * computes. A read-ahead never evicts a block that is needed before the one it brings in.
+ */
+import fs from "node:fs/promises";
+import { LRUCache } from "lru-cache";
+import { OptionError } from "../errors.js";
+import type { GgufTensorInfo } from "../gguf/types.js";
+import type { LayerSource } from "../model/localLayerRunner.js";
+import { bindLayer, type LayerTensors, type LayerWeights } from "../model/weights.js";
+import { formatBytes } from "./byteSize.js";
+
+export interface StreamingOptions {
+  /** bytes the cached blocks may occupy */
+  readonly budgetBytes: number;
+  /** how many blocks ahead to read; 0 = only on demand */
+  readonly prefetchDepth: number;
+  /** the order blocks are run in, repeated every token (default 0 … n−1) */
+  readonly schedule?: readonly number[];
+  /** monotonic clock in ms (injected for tests) */
+  readonly nowMs?: () => number;
+}
+
+export interface StreamingStats {
+  /** acquisitions served by a resident block or a read already under way */
+  cacheHits: number;
+  /** acquisitions that had to start a read */
+  cacheMisses: number;
+  bytesRead: number;
+  /** time acquisitions spent waiting for reads */
+  ioWaitSeconds: number;
+  /** cached bytes now, and the most ever */
+  residentBytes: number;
+  peakResidentBytes: number;
+}
+
+interface CachedBlock {
+  readonly il: number;
+  readonly buffer: Uint8Array;
+  /** resolves when the data is in */
+  readonly ready: Promise<LayerWeights>;
+  weights?: LayerWeights;
+  pins: number;
+}
+
+export class StreamingLayerSource implements LayerSource, AsyncDisposable {
+  /** lru-cache does the byte accounting; eviction order is chosen here (next use), never by its LRU */
+  private readonly cache: LRUCache<number, CachedBlock>;
+  private readonly schedule: readonly number[];
+  private readonly slotOf = new Map<number, number>();
+  /** schedule slot of the block most recently acquired */
+  private cursor = -1;
+  private readonly nowMs: () => number;
+  private readonly stats: StreamingStats = { cacheHits: 0, cacheMisses: 0, bytesRead: 0, ioWaitSeconds: 0, residentBytes: 0, peakResidentBytes: 0 };
+  private disposed = false;
+
+  private constructor(
+    private readonly file: fs.FileHandle,
+    private readonly path: string,
+    private readonly layers: readonly LayerTensors[],
+    private readonly options: StreamingOptions,
+  ) {
+    this.schedule = options.schedule ?? layers.map((_, il) => il);
+    this.schedule.forEach((il, slot) => this.slotOf.set(il, slot));
+    this.nowMs = options.nowMs ?? (() => performance.now());
+    this.cache = new LRUCache<number, CachedBlock>({
+      maxSize: Number.MAX_SAFE_INTEGER, // the budget is enforced by makeRoom, before inserting
+      sizeCalculation: (block) => block.buffer.byteLength,
+    });
+  }
+
+  /** Smallest budget that can run: the largest block. */
+  static minimumBudget(layers: readonly LayerTensors[]): number {
+    return Math.max(...layers.map((l) => l.nBytes));
+  }
+
+  static async open(path: string, layers: readonly LayerTensors[], options: StreamingOptions): Promise<StreamingLayerSource> {
+    const minimum = StreamingLayerSource.minimumBudget(layers);
+    if (options.budgetBytes < minimum) {
+      throw new OptionError(
+        "BUDGET_TOO_SMALL",
+        `layer budget ${formatBytes(options.budgetBytes)} cannot hold one layer: the largest needs ${formatBytes(minimum)}`,
+      );
+    }
+    if (!Number.isInteger(options.prefetchDepth) || options.prefetchDepth < 0) {
+      throw new OptionError("BAD_PREFETCH", `prefetch depth ${options.prefetchDepth} must be a whole number ≥ 0`);
+    }
+    return new StreamingLayerSource(await fs.open(path, "r"), path, layers, options);
+  }
+
+  async acquire(il: number): Promise<LayerWeights> {
+    if (this.disposed) throw new Error("StreamingLayerSource used after dispose");
+    const slot = this.slotOf.get(il);
+    if (slot === undefined) throw new OptionError("BAD_LAYER", `layer ${il} is not in this source's schedule`);
+    this.cursor = slot;
+    let block = this.cache.peek(il);
+    if (block) this.stats.cacheHits++;
+    else {
+      this.stats.cacheMisses++;
+      if (!this.makeRoom(this.layers[il].nBytes, 0)) {
+        // only blocks still being read stand in the way: let them land, then evict
+        await Promise.allSettled([...this.cache.values()].map((b) => b.ready));
+        if (!this.makeRoom(this.layers[il].nBytes, 0)) {
+          throw new OptionError("BUDGET_TOO_SMALL", `layer budget ${formatBytes(this.options.budgetBytes)} is exhausted by layers in use`);
+        }
+      }
+      block = this.startRead(il);
+    }
+    block.pins++;
+    this.prefetchAhead();
+    if (!block.weights) {
+      const waitStart = this.nowMs();
+      await block.ready;
+      this.stats.ioWaitSeconds += (this.nowMs() - waitStart) / 1000;
+    }
+    return block.weights!;
+  }
+
+  release(il: number): void {
+    const block = this.cache.peek(il);
+    if (block && block.pins > 0) block.pins--;
+  }
+
+  describe(): string {
+    return `streaming (budget ${formatBytes(this.options.budgetBytes)}, prefetch ${this.options.prefetchDepth})`;
+  }
+
+  snapshot(): StreamingStats {
+    return { ...this.stats, residentBytes: this.cache.calculatedSize };
+  }
+
+  /** Blocks resident or being read now. */
+  residentLayers(): number[] {
+    return [...this.cache.keys()].sort((a, b) => a - b);
+  }
+
+  /** Distance in schedule slots from the current position to the next use of `il` (1 … n). */
+  private distanceToUse(il: number): number {
+    const n = this.schedule.length;
+    return ((this.slotOf.get(il)! - this.cursor - 1 + n) % n) + 1;
+  }
+
+  /**
+   * Evicts unpinned blocks, furthest next use first, until `nBytes` more fit. Only blocks
+   * used later than `neededWithin` slots from now may go. Returns whether room was made.
+   */
+  private makeRoom(nBytes: number, neededWithin: number): boolean {
+    const budget = this.options.budgetBytes;
+    while (this.cache.calculatedSize + nBytes > budget) {
+      let victim: CachedBlock | undefined;
+      let victimDistance = neededWithin;
+      for (const block of this.cache.values()) {
+        if (block.pins > 0 || !block.weights) continue;
+        const distance = this.distanceToUse(block.il);
+        if (distance > victimDistance) {
+          victim = block;
+          victimDistance = distance;
+        }
+      }
+      if (!victim) return false;
+      this.cache.delete(victim.il);
+    }
+    return true;
+  }
+
+  private prefetchAhead(): void {
+    const n = this.schedule.length;
+    for (let k = 1; k <= Math.min(this.options.prefetchDepth, n - 1); k++) {
+      const il = this.schedule[(this.cursor + k) % n];
+      if (this.cache.has(il)) continue;
+      if (!this.makeRoom(this.layers[il].nBytes, k)) return;
+      this.startRead(il);
+    }
+  }
+
+  private startRead(il: number): CachedBlock {
+    const tensors = this.layers[il];
+    const buffer = new Uint8Array(tensors.nBytes);
+    const block: CachedBlock = { il, buffer, pins: 0, ready: undefined as never };
+    (block as { ready: Promise<LayerWeights> }).ready = this.read(tensors, buffer).then((bytesOf) => {
+      block.weights = bindLayer(tensors, bytesOf);
+      return block.weights;
+    });
+    // a read-ahead that fails is reported by the acquire that awaits it
+    block.ready.catch(() => this.cache.delete(il));
+    this.cache.set(il, block);
+    this.stats.peakResidentBytes = Math.max(this.stats.peakResidentBytes, this.cache.calculatedSize);
+    return block;
+  }
+
+  /** Reads a block's tensors, packed one after another, into `buffer`. */
+  private async read(tensors: LayerTensors, buffer: Uint8Array): Promise<(info: GgufTensorInfo) => Uint8Array> {
+    const offsets = new Map<string, number>();
+    let at = 0;
+    const reads: Promise<void>[] = [];
+    for (const info of tensors.all) {
+      offsets.set(info.name, at);
+      reads.push(this.readFully(buffer.subarray(at, at + info.nBytes), info.fileOffset));
+      at += info.nBytes;
+    }
+    await Promise.all(reads);
+    this.stats.bytesRead += at;
+    return (info) => buffer.subarray(offsets.get(info.name)!, offsets.get(info.name)! + info.nBytes);
+  }
+
+  private async readFully(into: Uint8Array, position: number): Promise<void> {
+    let done = 0;
+    while (done < into.length) {
+      const { bytesRead } = await this.file.read(into, done, Math.min(into.length - done, 1 << 30), position + done);
+      if (bytesRead === 0) throw new OptionError("TRUNCATED", `${this.path}: unexpected end of file at offset ${position + done}`);
+      done += bytesRead;
+    }
+  }
+
+  async [Symbol.asyncDispose](): Promise<void> {
+    if (this.disposed) return;
+    this.disposed = true;
+    await Promise.allSettled([...this.cache.values()].map((b) => b.ready));
+    this.cache.clear();
+    await this.file.close();
+  }
+}
