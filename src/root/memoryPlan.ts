@@ -7,7 +7,12 @@ import { formatBytes } from "../engine/streaming/byteSize.js";
 
 /** Kept free when the budget is taken from available memory. */
 const SAFETY_MARGIN_BYTES = 512 * 2 ** 20;
-const MAX_DEFAULT_PREFETCH = 4;
+/**
+ * Default read-ahead: one layer. Each layer of read-ahead takes a cache slot from the set of
+ * layers that stay resident, and every slot lost there is one more layer read per token; one
+ * layer ahead already keeps the disk busy while the current layer computes.
+ */
+const DEFAULT_PREFETCH = 1;
 
 export interface MemoryPlan {
   /** resident: every layer stays (mapped); streaming: layers cached under layerBudgetBytes */
@@ -49,7 +54,7 @@ export async function planMemory(
   }
   const fits = layerBudgetBytes >= modelLayerBytes;
   const layersThatFit = Math.floor(layerBudgetBytes / largestLayer);
-  const prefetchDepth = options.prefetchDepth ?? Math.max(0, Math.min(MAX_DEFAULT_PREFETCH, layersThatFit - 1, model.layers.length - 1));
+  const prefetchDepth = options.prefetchDepth ?? Math.max(0, Math.min(DEFAULT_PREFETCH, layersThatFit - 1, model.layers.length - 1));
   return {
     mode: fits && budgetSource === "available memory" ? "resident" : "streaming",
     budgetBytes,

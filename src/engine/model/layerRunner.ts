@@ -17,6 +17,11 @@ export interface LayerBatch {
 export interface LayerRunner extends AsyncDisposable {
   /** Runs layers [layerFrom, layerTo) and returns the hidden states leaving layer layerTo − 1, f32 [nTokens, nEmbd]. */
   run(batch: LayerBatch, layerFrom: number, layerTo: number): Promise<Float32Array>;
+  /**
+   * Runs several sequences' batches through layers [layerFrom, layerTo), each layer applied
+   * to every batch before the next layer, so one load of a streamed layer serves them all.
+   */
+  runMany(batches: readonly LayerBatch[], layerFrom: number, layerTo: number): Promise<Float32Array[]>;
   /** Forgets a sequence's cached keys and values from `position` on (0: the whole sequence). */
   truncateSequence(sequenceId: number, position: number): Promise<void>;
   /** A short description for the run summary, e.g. "local (1 thread, TypeScript kernels)". */

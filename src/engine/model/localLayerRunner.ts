@@ -71,27 +71,37 @@ export class LocalLayerRunner implements LayerRunner {
   }
 
   async run(batch: LayerBatch, layerFrom: number, layerTo: number): Promise<Float32Array> {
+    return (await this.runMany([batch], layerFrom, layerTo))[0];
+  }
+
+  async runMany(batches: readonly LayerBatch[], layerFrom: number, layerTo: number): Promise<Float32Array[]> {
     if (this.disposed) throw new Error("LocalLayerRunner used after dispose");
     const { nLayer, nEmbd } = this.hparams;
     if (!(0 <= layerFrom && layerFrom <= layerTo && layerTo <= nLayer)) {
       throw new OptionError("BAD_LAYER_RANGE", `layer range [${layerFrom}, ${layerTo}) is outside [0, ${nLayer})`);
     }
-    if (batch.hidden.length < batch.nTokens * nEmbd) {
-      throw new OptionError("BAD_BATCH", `hidden states hold ${batch.hidden.length} values, expected ${batch.nTokens * nEmbd}`);
+    const ids = new Set<number>();
+    for (const batch of batches) {
+      if (batch.hidden.length < batch.nTokens * nEmbd) {
+        throw new OptionError("BAD_BATCH", `hidden states hold ${batch.hidden.length} values, expected ${batch.nTokens * nEmbd}`);
+      }
+      if (ids.has(batch.sequenceId)) throw new OptionError("BAD_BATCH", `sequence ${batch.sequenceId} appears twice in one call`);
+      ids.add(batch.sequenceId);
     }
-    const cache = this.cacheFor(batch.sequenceId);
-    const hidden = batch.hidden;
     for (let il = layerFrom; il < layerTo; il++) {
       const weights = await this.source.acquire(il);
       const start = performance.now();
       try {
-        forwardBlock(hidden, weights, this.hparams, this.rope, cache, il, batch.position, batch.nTokens, this.scratch);
+        for (const batch of batches) {
+          const cache = this.cacheFor(batch.sequenceId);
+          forwardBlock(batch.hidden, weights, this.hparams, this.rope, cache, il, batch.position, batch.nTokens, this.scratch);
+        }
       } finally {
         this.computeSeconds += (performance.now() - start) / 1000;
         this.source.release(il);
       }
     }
-    return hidden;
+    return batches.map((batch) => batch.hidden);
   }
 
   async truncateSequence(sequenceId: number, position: number): Promise<void> {

@@ -7,11 +7,11 @@
 import { readFileSync } from "node:fs";
 import type { LlamaModel } from "node-llama-cpp";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { parseGguf } from "../../../src/engine/gguf/reader.js";
-import { loadTokenizer } from "../../../src/engine/tokenizer/loadTokenizer.js";
-import { createTokenizer, type Tokenizer } from "../../../src/engine/tokenizer/Tokenizer.js";
-import { getReferenceLlama } from "../../helpers/llamaCpp.js";
-import { buildBpeVocabulary, bpeVocabSpec, writeBpeFixture, type BpeFixtureFile } from "./bpeFixture.js";
+import { parseGguf } from "../../src/engine/gguf/reader.js";
+import { loadTokenizer } from "../../src/engine/tokenizer/loadTokenizer.js";
+import { createTokenizer, type Tokenizer } from "../../src/engine/tokenizer/Tokenizer.js";
+import { getReferenceLlama } from "../helpers/llamaCpp.js";
+import { buildBpeVocabulary, bpeVocabSpec, writeBpeFixture, type BpeFixtureFile } from "../engine/tokenizer/bpeFixture.js";
 
 const TEXTS = [
   "Once upon a time, there was a little girl named Lily.",

@@ -11,11 +11,11 @@ import { readFileSync } from "node:fs";
 import path from "node:path";
 import type { LlamaModel } from "node-llama-cpp";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { parseGguf } from "../../../src/engine/gguf/reader.js";
-import { loadTokenizer } from "../../../src/engine/tokenizer/loadTokenizer.js";
-import type { Tokenizer } from "../../../src/engine/tokenizer/Tokenizer.js";
-import { getReferenceLlama } from "../../helpers/llamaCpp.js";
-import { SHARED_MODELS_DIR } from "../../helpers/paths.js";
+import { parseGguf } from "../../src/engine/gguf/reader.js";
+import { loadTokenizer } from "../../src/engine/tokenizer/loadTokenizer.js";
+import type { Tokenizer } from "../../src/engine/tokenizer/Tokenizer.js";
+import { getReferenceLlama } from "../helpers/llamaCpp.js";
+import { SHARED_MODELS_DIR } from "../helpers/paths.js";
 
 /** strings every vocabulary can tokenize in llama.cpp */
 const COMMON_TEXTS = [

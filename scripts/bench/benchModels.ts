@@ -1,0 +1,32 @@
+/**
+ * Synthetic benchmark models, written once with the project's own GGUF writer and cached
+ * outside the repository (LAYERSTREAM_BENCH_CACHE, default ~/.cache/layerstream-bench).
+ */
+import fs from "node:fs";
+import os from "node:os";
+import path from "node:path";
+import { GgmlType, ggmlTypeName } from "../../src/engine/ggml/types.js";
+import { writeSyntheticModel, type SyntheticModelSpec } from "../../test/helpers/syntheticModel.js";
+
+/** TinyLlama-1.1B's shape: dim 2048, ffn 5632, 22 layers, 32 heads, 4 KV heads, vocab 32000. */
+export function tinyLlamaShape(weightType: GgmlType): SyntheticModelSpec {
+  return { nEmbd: 2048, nFf: 5632, nLayer: 22, nHead: 32, nHeadKv: 4, nVocab: 32000, nCtxTrain: 2048, weightType, embdType: weightType, seed: 1234 };
+}
+
+export function benchCacheDir(): string {
+  return process.env.LAYERSTREAM_BENCH_CACHE ?? path.join(os.homedir(), ".cache", "layerstream-bench");
+}
+
+/** Path of the cached model, written first if missing. */
+export async function ensureBenchModel(name: string, spec: SyntheticModelSpec, log: (line: string) => void): Promise<string> {
+  const dir = benchCacheDir();
+  fs.mkdirSync(dir, { recursive: true });
+  const file = path.join(dir, `${name}-${ggmlTypeName(spec.weightType)}.gguf`);
+  if (fs.existsSync(file)) return file;
+  log(`writing synthetic model ${file} (once; cached for later runs)…`);
+  const start = performance.now();
+  await writeSyntheticModel(`${file}.partial`, spec);
+  fs.renameSync(`${file}.partial`, file);
+  log(`  ${(fs.statSync(file).size / 2 ** 30).toFixed(2)} GiB in ${((performance.now() - start) / 1000).toFixed(0)} s`);
+  return file;
+}
