@@ -63,6 +63,8 @@ export class StreamingLayerSource implements LayerSource, AsyncDisposable {
   private readonly nowMs: () => number;
   private readonly stats: StreamingStats = { cacheHits: 0, cacheMisses: 0, bytesRead: 0, ioWaitSeconds: 0, residentBytes: 0, peakResidentBytes: 0 };
   private disposed = false;
+  /** buffers of evicted blocks, reused by the next read of the same size (no allocation churn, no GC lag) */
+  private spare: Uint8Array[] = [];
 
   private constructor(
     private readonly file: fs.FileHandle,
@@ -169,6 +171,7 @@ export class StreamingLayerSource implements LayerSource, AsyncDisposable {
       }
       if (!victim) return false;
       this.cache.delete(victim.il);
+      this.spare.push(victim.buffer);
     }
     return true;
   }
@@ -185,7 +188,9 @@ export class StreamingLayerSource implements LayerSource, AsyncDisposable {
 
   private startRead(il: number): CachedBlock {
     const tensors = this.layers[il];
-    const buffer = new Uint8Array(tensors.nBytes);
+    const reuse = this.spare.findIndex((b) => b.byteLength === tensors.nBytes);
+    const buffer = reuse >= 0 ? this.spare[reuse] : new Uint8Array(tensors.nBytes);
+    this.spare = []; // spares not reused now are left to the garbage collector
     const block: CachedBlock = { il, buffer, pins: 0, ready: undefined as never };
     (block as { ready: Promise<LayerWeights> }).ready = this.read(tensors, buffer).then((bytesOf) => {
       block.weights = bindLayer(tensors, bytesOf);
@@ -227,6 +232,7 @@ export class StreamingLayerSource implements LayerSource, AsyncDisposable {
     this.disposed = true;
     await Promise.allSettled([...this.cache.values()].map((b) => b.ready));
     this.cache.clear();
+    this.spare = [];
     await this.file.close();
   }
 }
