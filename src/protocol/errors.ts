@@ -1,0 +1,24 @@
+/**
+ * Why a frame was rejected. Decoders never throw anything else, so a worker can count the
+ * bad frame, answer with an error message and keep serving.
+ */
+export type ProtocolErrorCode =
+  | "SHORT_HEADER"
+  | "BAD_MAGIC"
+  | "BAD_VERSION"
+  | "BAD_TYPE"
+  | "BAD_ENCODING"
+  | "BAD_LAYER_RANGE"
+  | "PAYLOAD_SIZE_MISMATCH"
+  | "BAD_PAYLOAD"
+  | "BAD_VALUE";
+
+export class ProtocolError extends Error {
+  constructor(
+    readonly code: ProtocolErrorCode,
+    message: string,
+  ) {
+    super(message);
+    this.name = "ProtocolError";
+  }
+}
