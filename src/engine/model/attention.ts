@@ -1,4 +1,5 @@
-import { HALF_TO_F32_TABLE, roundToF16 } from "../ggml/fp16.js";
+import { f32ToF16 } from "../ggml/fp16.js";
+import { dotF16Tiled, dotF16Vec, dotF32Tiled, dotF32Vec } from "../quant/float-dots.js";
 import type { KvCache } from "./kvCache.js";
 import { softmaxScaledInPlace } from "./ops.js";
 
@@ -8,14 +9,27 @@ export interface AttentionShape {
   readonly headDim: number;
 }
 
-/** Scratch reused across calls: f32 [maxPositions] scores, f32 [headDim] query. */
+/** Scratch reused across calls: scores, and one query / probability / V column row in cache format. */
 export class AttentionScratch {
   scores = new Float32Array(0);
-  query = new Float32Array(0);
+  query16 = new Uint16Array(0);
+  query32 = new Float32Array(0);
+  probs16 = new Uint16Array(0);
+  column16 = new Uint16Array(0);
+  column32 = new Float32Array(0);
 
   ensure(nPositions: number, headDim: number): void {
-    if (this.scores.length < nPositions) this.scores = new Float32Array(Math.max(nPositions, this.scores.length * 2));
-    if (this.query.length < headDim) this.query = new Float32Array(headDim);
+    if (this.scores.length < nPositions) {
+      const n = Math.max(nPositions, this.scores.length * 2);
+      this.scores = new Float32Array(n);
+      this.probs16 = new Uint16Array(n);
+      this.column16 = new Uint16Array(n);
+      this.column32 = new Float32Array(n);
+    }
+    if (this.query16.length < headDim) {
+      this.query16 = new Uint16Array(headDim);
+      this.query32 = new Float32Array(headDim);
+    }
   }
 }
 
@@ -23,9 +37,15 @@ export class AttentionScratch {
  * Causal multi-head attention with grouped KV heads over the cache, for nTokens consecutive
  * queries whose first position is `position` (their keys and values are already stored).
  *
- * Matches llama.cpp's non-flash CPU path: with an F16 cache the query is rounded to half
- * for K·Q, softmax runs in f32 with scale 1/√headDim, and the probabilities are rounded to
- * half for the product with V.
+ * Bit-exact with llama.cpp's non-flash CPU path (x86 AVX-512 build, 1 thread), where KQ and
+ * KQV are ggml_mul_mat calls:
+ * - llama.cpp attends over n_kv = min(kvSize, max(256, positions rounded up to 256)) cells; the
+ *   masked ones contribute exact zeros, but n_kv sets the lane structure of the KQV dots.
+ * - F16 cache: the query row and the probabilities are rounded to half (from_float). A batch
+ *   (≥ 2 tokens) goes through llamafile's tinyBLAS when the dot length is a multiple of 16 (KQ:
+ *   headDim; KQV: n_kv, with headDim % 4 == 0), otherwise each output is ggml_vec_dot_f16.
+ * - F32 cache: KQ is always ggml_vec_dot_f32 (its permuted query skips llamafile); KQV as above.
+ * - softmax: see softmaxScaledInPlace (scale 1/√headDim).
  * @param out f32 [nTokens, nHead · headDim]
  * @param q f32 [nTokens, nHead · headDim] (after RoPE)
  */
@@ -45,33 +65,44 @@ export function attention(
   const groupSize = nHead / nHeadKv;
   const scale = Math.fround(1 / Math.sqrt(headDim));
   const { keys, values } = cache.raw(layer);
-  const isHalf = keys instanceof Uint16Array;
-  scratch.ensure(position + nTokens, headDim);
-  const scores = scratch.scores;
-  const query = scratch.query;
+  const nKvPadded = Math.min(cache.maxPositions, Math.max(256, Math.ceil((position + nTokens) / 256) * 256));
+  scratch.ensure(nKvPadded, headDim);
+  const { scores, query16, query32, probs16, column16, column32 } = scratch;
+  const batch = nTokens >= 2;
+  const kqvTiled = batch && headDim % 4 === 0 && nKvPadded % 16 === 0;
 
   for (let t = 0; t < nTokens; t++) {
     const nVisible = position + t + 1;
     for (let h = 0; h < nHead; h++) {
       const qBase = t * nQ + h * headDim;
       const kvOffset = Math.floor(h / groupSize) * headDim;
-      for (let d = 0; d < headDim; d++) query[d] = isHalf ? roundToF16(q[qBase + d]) : q[qBase + d];
-
-      for (let j = 0; j < nVisible; j++) {
-        const kBase = j * nKv + kvOffset;
-        let dot = 0;
-        if (isHalf) for (let d = 0; d < headDim; d++) dot += query[d] * HALF_TO_F32_TABLE[keys[kBase + d]];
-        else for (let d = 0; d < headDim; d++) dot += query[d] * keys[kBase + d];
-        scores[j] = dot;
-      }
-      softmaxScaledInPlace(scores, nVisible, scale);
-      if (isHalf) for (let j = 0; j < nVisible; j++) scores[j] = roundToF16(scores[j]);
-
-      for (let d = 0; d < headDim; d++) {
-        let sum = 0;
-        if (isHalf) for (let j = 0; j < nVisible; j++) sum += scores[j] * HALF_TO_F32_TABLE[values[j * nKv + kvOffset + d]];
-        else for (let j = 0; j < nVisible; j++) sum += scores[j] * values[j * nKv + kvOffset + d];
-        out[qBase + d] = sum;
+      if (keys instanceof Uint16Array && values instanceof Uint16Array) {
+        for (let d = 0; d < headDim; d++) query16[d] = f32ToF16(q[qBase + d]);
+        const kqTiled = batch && headDim % 16 === 0;
+        for (let j = 0; j < nVisible; j++) {
+          const kBase = j * nKv + kvOffset;
+          scores[j] = kqTiled ? dotF16Tiled(headDim, keys, kBase, query16, 0) : dotF16Vec(headDim, keys, kBase, query16, 0);
+        }
+        softmaxScaledInPlace(scores, nVisible, scale);
+        probs16.fill(0, 0, nKvPadded);
+        for (let j = 0; j < nVisible; j++) probs16[j] = f32ToF16(scores[j]);
+        column16.fill(0, 0, nKvPadded);
+        for (let d = 0; d < headDim; d++) {
+          for (let j = 0; j < nVisible; j++) column16[j] = values[j * nKv + kvOffset + d];
+          out[qBase + d] = kqvTiled ? dotF16Tiled(nKvPadded, column16, 0, probs16, 0) : dotF16Vec(nKvPadded, column16, 0, probs16, 0);
+        }
+      } else {
+        const k32 = keys as Float32Array;
+        const v32 = values as Float32Array;
+        for (let d = 0; d < headDim; d++) query32[d] = q[qBase + d];
+        for (let j = 0; j < nVisible; j++) scores[j] = dotF32Vec(headDim, k32, j * nKv + kvOffset, query32, 0);
+        softmaxScaledInPlace(scores, nVisible, scale);
+        scores.fill(0, nVisible, nKvPadded);
+        column32.fill(0, 0, nKvPadded);
+        for (let d = 0; d < headDim; d++) {
+          for (let j = 0; j < nVisible; j++) column32[j] = v32[j * nKv + kvOffset + d];
+          out[qBase + d] = kqvTiled ? dotF32Tiled(nKvPadded, column32, 0, scores, 0) : dotF32Vec(nKvPadded, column32, 0, scores, 0);
+        }
       }
     }
   }

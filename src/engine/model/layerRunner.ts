@@ -15,7 +15,11 @@ export interface LayerBatch {
 }
 
 export interface LayerRunner extends AsyncDisposable {
-  /** Runs layers [layerFrom, layerTo) and returns the hidden states leaving layer layerTo − 1, f32 [nTokens, nEmbd]. */
+  /**
+   * Runs layers [layerFrom, layerTo) and returns the hidden states leaving layer layerTo − 1,
+   * f32 [nTokens, nEmbd]. When layerTo is the model's last layer only the last row is
+   * complete: like llama.cpp, the last layer's feed-forward runs on the row that is output.
+   */
   run(batch: LayerBatch, layerFrom: number, layerTo: number): Promise<Float32Array>;
   /**
    * Runs several sequences' batches through layers [layerFrom, layerTo), each layer applied

@@ -94,7 +94,7 @@ export class LocalLayerRunner implements LayerRunner {
       try {
         for (const batch of batches) {
           const cache = this.cacheFor(batch.sequenceId);
-          forwardBlock(batch.hidden, weights, this.hparams, this.rope, cache, il, batch.position, batch.nTokens, this.scratch);
+          forwardBlock(batch.hidden, weights, this.hparams, this.rope, cache, il, batch.position, batch.nTokens, this.scratch, il === this.hparams.nLayer - 1);
         }
       } finally {
         this.computeSeconds += (performance.now() - start) / 1000;

@@ -1,3 +1,4 @@
+import { expfAvx512, reduceAdd16, siluAvx512 } from "../quant/simd.js";
 /**
  * Element-wise and row-wise operations of the transformer, in f32, following ggml's CPU
  * arithmetic (sums of squares and softmax denominators in double, as ggml_float).
@@ -14,7 +15,7 @@ export function rmsNorm(out: Float32Array, x: Float32Array, weight: Float32Array
   for (let t = 0; t < nTokens; t++) {
     const base = t * n;
     let sumSquares = 0;
-    for (let i = 0; i < n; i++) sumSquares += x[base + i] * x[base + i];
+    for (let i = 0; i < n; i++) sumSquares += Math.fround(x[base + i] * x[base + i]);
     const mean = Math.fround(sumSquares / n);
     const scale = Math.fround(1 / Math.fround(Math.sqrt(Math.fround(mean + eps))));
     for (let i = 0; i < n; i++) out[base + i] = Math.fround(x[base + i] * scale) * weight[i];
@@ -34,35 +35,48 @@ export function addBiasRows(x: Float32Array, bias: Float32Array, n: number, nTok
   }
 }
 
-/** gate[i] = silu(gate[i]) * up[i], silu(x) = x / (1 + e^-x) (ggml_swiglu). */
+/**
+ * gate[i] = silu(gate[i]) * up[i] over one row of n values (ggml_vec_swiglu_f32, AVX-512):
+ * ggml_v_silu on whole 16-value chunks, x / (1 + expf(-x)) with libm's expf for the last n % 16.
+ * Call it per row: the chunks restart at every row.
+ */
 export function siluMulInPlace(gate: Float32Array, up: Float32Array, n: number): void {
+  const fr = Math.fround;
+  const simd = n & ~15;
   for (let i = 0; i < n; i++) {
     const g = gate[i];
-    const silu = Math.fround(g / Math.fround(1 + Math.fround(Math.exp(-g))));
-    gate[i] = silu * up[i];
+    const silu = i < simd ? siluAvx512(g) : fr(g / fr(1 + fr(Math.exp(-g))));
+    gate[i] = fr(silu * up[i]);
   }
 }
 
 /**
- * In-place softmax of x[0..n) after scaling: p_i = exp(s·x_i − max) / Σ.
- * Entries beyond `n` are not touched (causal masking is done by passing the visible length).
+ * In-place softmax of x[0..n) after scaling, as ggml_soft_max_ext computes a row of KQ whose
+ * masked (-inf) tail pads it to a multiple of 16 (n_kv is padded to 256): p_i = e_i · f32(1/Σ)
+ * with e_i = ggml_v_expf(f32(s·x_i) − max); Σ in double over `_mm512_reduce_add_ps` of each
+ * 16-value chunk (masked entries are 0).
  */
 export function softmaxScaledInPlace(x: Float32Array, n: number, scale: number): void {
+  const fr = Math.fround;
   let max = -Infinity;
   for (let i = 0; i < n; i++) {
-    const v = Math.fround(x[i] * scale);
+    const v = fr(x[i] * scale);
     x[i] = v;
     if (v > max) max = v;
   }
   let sum = 0;
-  for (let i = 0; i < n; i++) {
-    const e = Math.fround(Math.exp(x[i] - max));
-    x[i] = e;
-    sum += e;
+  for (let c = 0; c < n; c += 16) {
+    for (let k = 0; k < 16; k++) {
+      const i = c + k;
+      lanes[k] = i < n ? expfAvx512(fr(x[i] - max)) : 0;
+      if (i < n) x[i] = lanes[k];
+    }
+    sum += reduceAdd16(lanes, 0);
   }
-  const inv = Math.fround(1 / sum);
-  for (let i = 0; i < n; i++) x[i] *= inv;
+  const inv = fr(1 / sum);
+  for (let i = 0; i < n; i++) x[i] = fr(x[i] * inv);
 }
+const lanes = new Float64Array(16);
 
 /** Index of the largest value (first one on ties). */
 export function argmax(x: Float32Array): number {

@@ -1,3 +1,4 @@
+import { fmaF32 } from "../quant/simd.js";
 import type { RopeParams } from "./hparams.js";
 
 /**
@@ -90,8 +91,9 @@ export function applyRope(x: Float32Array, xOffset: number, nHeads: number, head
       const b = layout === "norm" ? a + 1 : a + half;
       const x0 = x[a];
       const x1 = x[b];
-      x[a] = Math.fround(x0 * cos) - Math.fround(x1 * sin);
-      x[b] = Math.fround(x0 * sin) + Math.fround(x1 * cos);
+      // GCC contracts rotate_pairs into fused multiply-adds: x0·cos − f32(x1·sin), x0·sin + f32(x1·cos)
+      x[a] = fmaF32(x0, cos, -Math.fround(x1 * sin));
+      x[b] = fmaF32(x0, sin, Math.fround(x1 * cos));
     }
   }
 }

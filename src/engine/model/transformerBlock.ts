@@ -63,6 +63,7 @@ export function forwardBlock(
   position: number,
   nTokens: number,
   scratch: BlockScratch,
+  onlyLastRow = false,
 ): void {
   const { nEmbd, nHead, nHeadKv, headDim, nFf, rmsEps } = hparams;
   const nQ = nHead * headDim;
@@ -88,11 +89,14 @@ export function forwardBlock(
   project(projected, weights.wo, attnOut, nTokens, scratch.matmul);
   addInPlace(hidden, projected, nTokens * nEmbd);
 
-  // feed-forward (SwiGLU)
-  rmsNorm(normed, hidden, weights.ffnNorm, nEmbd, nTokens, rmsEps);
-  project(gate, weights.ffnGate, normed, nTokens, scratch.matmul);
-  project(up, weights.ffnUp, normed, nTokens, scratch.matmul);
-  siluMulInPlace(gate, up, nTokens * nFf);
-  project(projected, weights.ffnDown, gate, nTokens, scratch.matmul);
-  addInPlace(hidden, projected, nTokens * nEmbd);
+  // feed-forward (SwiGLU); llama.cpp's last layer only computes the rows it outputs (the last)
+  const first = onlyLastRow ? nTokens - 1 : 0;
+  const rows = nTokens - first;
+  const h = hidden.subarray(first * nEmbd, nTokens * nEmbd);
+  rmsNorm(normed, h, weights.ffnNorm, nEmbd, rows, rmsEps);
+  project(gate, weights.ffnGate, normed, rows, scratch.matmul);
+  project(up, weights.ffnUp, normed, rows, scratch.matmul);
+  for (let t = 0; t < rows; t++) siluMulInPlace(gate.subarray(t * nFf), up.subarray(t * nFf), nFf);
+  project(projected, weights.ffnDown, gate, rows, scratch.matmul);
+  addInPlace(h, projected, rows * nEmbd);
 }

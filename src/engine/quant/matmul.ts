@@ -1,8 +1,22 @@
 /**
- * Matrix multiplication over quantized weights, the way ggml's CPU `mul_mat` does it: each
- * activation row is quantized once to the weight type's `vecDotType`, then every (weight row,
- * token) pair is one `vecDot`. Weight rows are the outer loop, so a weight row is read once for
- * all tokens of a batch (prefill).
+ * Matrix multiplication over quantized weights with the arithmetic llama.cpp's CPU backend uses on
+ * x86-64 (node-llama-cpp's AVX-512 "zen4" build, 1 thread), so that outputs match bit for bit:
+ * each activation row is encoded for the weight type, then every (weight row, token) pair is one
+ * row dot. Which encoder and dot llama.cpp uses depends on the weight type and shape, as the
+ * kernel's `route` says (ggml-cpu.c `ggml_compute_forward_mul_mat`):
+ *
+ * 1. Q4_0 and Q4_K weights with a multiple of 8 rows are repacked at load time (CPU_REPACK
+ *    buffer): repacked gemm for groups of 4 tokens when there are more than 3, gemv for the rest.
+ * 2. Otherwise, with ≥ 2 tokens, llamafile's sgemm takes F32/F16 (row length % 16 == 0),
+ *    BF16 (% 32 == 0) — both only when the row count is a multiple of 4 — and Q8_0/Q4_0/Q5_0
+ *    (always; its arithmetic equals vec_dot's for these).
+ * 3. Everything else is ggml's `vec_dot` for each output (Q4_1, Q5_1, Q6_K always).
+ *
+ * The route depends on nTokens, so to reproduce llama.cpp a caller must multiply the same rows
+ * together that llama.cpp does (e.g. llama.cpp's last layer runs its FFN only on the rows it
+ * outputs, i.e. with nTokens = 1 for last-token logits).
+ *
+ * Weight rows are the outer loop, so a weight row is read once for all tokens of a batch.
  */
 import { type GgmlType, ggmlTypeName, rowBytes } from "../ggml/types.js";
 import { TensorShapeError } from "./errors.js";
@@ -53,13 +67,19 @@ export function matmul(
   if (out.length < nTokens * nRows) throw new TensorShapeError(`matmul: out has ${out.length} values, needs ${nTokens * nRows}`);
 
   const act = (scratch ?? new MatmulScratch()).bytes(nTokens * actRowBytes);
-  for (let t = 0; t < nTokens; t++) actQuantizer.quantizeRow(x, t * nCols, act, t * actRowBytes, nCols);
+  const route = kernel.route(nCols, nRows, nTokens);
+  const { nBatched, batched, single } = route;
+  for (let t = 0; t < nTokens; t++) {
+    (t < nBatched ? batched : single).activation.quantizeRow(x, t * nCols, act, t * actRowBytes, nCols);
+  }
 
+  const batchedDot = batched.dot;
+  const singleDot = single.dot;
   for (let r = 0; r < nRows; r++) {
     const wOffset = r * weightRowBytes;
-    for (let t = 0; t < nTokens; t++) {
-      out[t * nRows + r] = kernel.vecDot(nCols, weight, wOffset, act, t * actRowBytes);
-    }
+    let t = 0;
+    for (; t < nBatched; t++) out[t * nRows + r] = batchedDot(nCols, weight, wOffset, act, t * actRowBytes);
+    for (; t < nTokens; t++) out[t * nRows + r] = singleDot(nCols, weight, wOffset, act, t * actRowBytes);
   }
 }
 

@@ -2,10 +2,19 @@
  * Q4_0: blocks of 32 values, `block_q4_0 { half d; uint8 qs[16]; }` (18 bytes).
  * Value j (j < 16) is `(qs[j] & 0xF) - 8`, value j + 16 is `(qs[j] >> 4) - 8`, both times d.
  * Activations pair as Q8_0 (`ggml_vec_dot_q4_0_q8_0`).
+ *
+ * Route (llama.cpp on x86 with AVX2): a weight with a multiple of 8 rows lives in the CPU_REPACK
+ * buffer (repack.cpp, `q4_0_8x8`); every product, one token (gemv) or batches (gemm over groups of
+ * 4 tokens, gemv for the rest), is then the whole block's integer sum accumulated with one FMA per
+ * block: acc = fma(Σ q·a, f32(d_w·d_a), acc) (`dotRepacked`). Other weights use `vecDot`
+ * (ggml_vec_dot_q4_0_q8_0, and llamafile's tinyBLAS_Q0_AVX for batches, which computes the same).
  */
 import { GgmlType } from "../ggml/types.js";
+import { blockSum, CODES, fmaBlockLanes, resetLanes, sumLanes } from "./block32.js";
 import type { WeightKernel } from "./kernel.js";
-import { Q8_0_BLOCK_BYTES } from "./q8.js";
+import { Q8_0_ACTIVATION, Q8_0_BLOCK_BYTES } from "./q8.js";
+import { dotPath, uniformRoute } from "./route.js";
+import { fmaF32 } from "./simd.js";
 import { assertValuesInBounds, checkEncodedRow, int8ViewOf, readHalf, writeHalf } from "./scalar.js";
 
 const BLOCK_SIZE = 32;
@@ -62,23 +71,55 @@ export const Q4_0_KERNEL: WeightKernel = {
     }
   },
 
+  // ggml_vec_dot_q4_0_q8_0 (AVX2) and llamafile tinyBLAS_Q0_AVX: 8 FMA lanes, hsum_float_8
   vecDot(nValues, w, wByteOffset, act, actByteOffset) {
-    const nBlocks = checkEncodedRow(GgmlType.Q4_0, BLOCK_SIZE, BLOCK_BYTES, nValues, w, wByteOffset);
-    checkEncodedRow(GgmlType.Q8_0, BLOCK_SIZE, Q8_0_BLOCK_BYTES, nValues, act, actByteOffset);
+    const nBlocks = checkRows(nValues, w, wByteOffset, act, actByteOffset);
     const ai8 = int8ViewOf(act);
-    let sumf = 0;
+    resetLanes();
     for (let ib = 0; ib < nBlocks; ib++) {
       const wb = wByteOffset + ib * BLOCK_BYTES;
       const ab = actByteOffset + ib * Q8_0_BLOCK_BYTES;
-      const aq = act.byteOffset + ab + 2;
-      let sumi = 0;
-      for (let j = 0; j < 16; j++) {
-        const q = w[wb + QS_OFFSET + j];
-        sumi += ((q & 0x0f) - 8) * ai8[aq + j] + ((q >> 4) - 8) * ai8[aq + j + 16];
-      }
-      // sumf += sumi * d_w * d_a, left to right in f32
-      sumf = Math.fround(sumf + Math.fround(Math.fround(sumi * readHalf(w, wb)) * readHalf(act, ab)));
+      unpackCodes(w, wb + QS_OFFSET, CODES);
+      fmaBlockLanes(Math.fround(readHalf(w, wb) * readHalf(act, ab)), CODES, ai8, act.byteOffset + ab + 2);
     }
-    return sumf;
+    return sumLanes();
+  },
+
+  // CPU_REPACK (q4_0_8x8) when the row count is a multiple of 8, see the file comment
+  route(_nCols, nRows) {
+    return nRows % 8 === 0 ? REPACKED_ROUTE : VEC_DOT_ROUTE;
   },
 };
+
+/** Writes the 32 signed values (q - 8) of the block whose qs start at `bytes[qs]`. */
+function unpackCodes(bytes: Uint8Array, qs: number, codes: Int32Array): void {
+  for (let j = 0; j < 16; j++) {
+    const q = bytes[qs + j];
+    codes[j] = (q & 0x0f) - 8;
+    codes[j + 16] = (q >> 4) - 8;
+  }
+}
+
+function checkRows(nValues: number, w: Uint8Array, wByteOffset: number, act: Uint8Array, actByteOffset: number): number {
+  const nBlocks = checkEncodedRow(GgmlType.Q4_0, BLOCK_SIZE, BLOCK_BYTES, nValues, w, wByteOffset);
+  checkEncodedRow(GgmlType.Q8_0, BLOCK_SIZE, Q8_0_BLOCK_BYTES, nValues, act, actByteOffset);
+  return nBlocks;
+}
+
+/** ggml_gemv/gemm_q4_0_8x8_q8_0 (AVX2/AVX-512) for one output: one FMA per block. */
+function dotRepacked(nValues: number, w: Uint8Array, wByteOffset: number, act: Uint8Array, actByteOffset: number): number {
+  const nBlocks = checkRows(nValues, w, wByteOffset, act, actByteOffset);
+  const ai8 = int8ViewOf(act);
+  let acc = 0;
+  for (let ib = 0; ib < nBlocks; ib++) {
+    const wb = wByteOffset + ib * BLOCK_BYTES;
+    const ab = actByteOffset + ib * Q8_0_BLOCK_BYTES;
+    unpackCodes(w, wb + QS_OFFSET, CODES);
+    const sum = blockSum(CODES, ai8, act.byteOffset + ab + 2);
+    acc = fmaF32(sum, Math.fround(readHalf(w, wb) * readHalf(act, ab)), acc);
+  }
+  return acc;
+}
+
+const VEC_DOT_ROUTE = uniformRoute(dotPath(Q8_0_ACTIVATION, Q4_0_KERNEL.vecDot));
+const REPACKED_ROUTE = uniformRoute(dotPath(Q8_0_ACTIVATION, dotRepacked));

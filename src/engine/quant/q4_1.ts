@@ -4,8 +4,10 @@
  * Activations pair as Q8_1 (`ggml_vec_dot_q4_1_q8_1`, which uses the Q8_1 block sum `s`).
  */
 import { GgmlType } from "../ggml/types.js";
-import type { WeightKernel } from "./kernel.js";
-import { Q8_1_BLOCK_BYTES } from "./q8.js";
+import { CODES, fmaBlockLanes, resetLanes, sumLanes } from "./block32.js";
+import type { MatmulRoute, WeightKernel } from "./kernel.js";
+import { Q8_1_ACTIVATION, Q8_1_BLOCK_BYTES } from "./q8.js";
+import { dotPath, uniformRoute } from "./route.js";
 import { assertValuesInBounds, checkEncodedRow, int8ViewOf, readHalf, writeHalf } from "./scalar.js";
 
 const BLOCK_SIZE = 32;
@@ -65,25 +67,32 @@ export const Q4_1_KERNEL: WeightKernel = {
     }
   },
 
+  // ggml_vec_dot_q4_1_q8_1 (AVX2): 8 FMA lanes with d_w·d_a, plus Σ m_w·s_a in a scalar f32
   vecDot(nValues, w, wByteOffset, act, actByteOffset) {
     const nBlocks = checkEncodedRow(GgmlType.Q4_1, BLOCK_SIZE, BLOCK_BYTES, nValues, w, wByteOffset);
     checkEncodedRow(GgmlType.Q8_1, BLOCK_SIZE, Q8_1_BLOCK_BYTES, nValues, act, actByteOffset);
     const ai8 = int8ViewOf(act);
-    let sumf = 0;
+    resetLanes();
+    let summs = 0;
     for (let ib = 0; ib < nBlocks; ib++) {
       const wb = wByteOffset + ib * BLOCK_BYTES;
       const ab = actByteOffset + ib * Q8_1_BLOCK_BYTES;
-      const aq = act.byteOffset + ab + 4;
-      let sumi = 0;
+      // m_w·s_a is exact in f32 (two halves), so fused or not this is one rounding
+      summs = Math.fround(summs + readHalf(w, wb + M_OFFSET) * readHalf(act, ab + 2));
       for (let j = 0; j < 16; j++) {
         const q = w[wb + QS_OFFSET + j];
-        sumi += (q & 0x0f) * ai8[aq + j] + (q >> 4) * ai8[aq + j + 16];
+        CODES[j] = q & 0x0f;
+        CODES[j + 16] = q >> 4;
       }
-      // sumf += (d_w*d_a)*sumi + m_w*s_a, in f32
-      const scaled = Math.fround(Math.fround(readHalf(w, wb) * readHalf(act, ab)) * sumi);
-      const offset = Math.fround(readHalf(w, wb + M_OFFSET) * readHalf(act, ab + 2));
-      sumf = Math.fround(sumf + Math.fround(scaled + offset));
+      fmaBlockLanes(Math.fround(readHalf(w, wb) * readHalf(act, ab)), CODES, ai8, act.byteOffset + ab + 4);
     }
-    return sumf;
+    return Math.fround(sumLanes() + summs);
+  },
+
+  // always ggml's vec_dot: llamafile has no Q4_1 kernel and llama.cpp does not repack Q4_1 on x86
+  route() {
+    return ROUTE;
   },
 };
+
+const ROUTE: MatmulRoute = uniformRoute(dotPath(Q8_1_ACTIVATION, Q4_1_KERNEL.vecDot));

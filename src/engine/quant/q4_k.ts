@@ -4,40 +4,28 @@
  * Sub-block j has a 6-bit scale sc_j and 6-bit min m_j packed in `scales` (see `scaleMinK4`);
  * value = d*sc_j*q - dmin*m_j with 4-bit q. The 32 bytes qs[32k..32k+31] hold sub-block 2k in the
  * low nibbles and sub-block 2k+1 in the high nibbles. Activations pair as Q8_K.
+ *
+ * Route (llama.cpp on x86 with AVX2): a weight with a multiple of 8 rows lives in the CPU_REPACK
+ * buffer (`q4_K_8x8`): batches of ≥ 4 tokens go through the repacked gemm in groups of 4 (their
+ * activations from ggml_quantize_mat_q8_K_4x8), the remaining tokens through the repacked gemv.
+ * Other weights use ggml_vec_dot_q4_K_q8_K for every token (llamafile has no K-quant kernel).
+ * The three dots are in q4_k-dots.ts.
  */
 import { GgmlType } from "../ggml/types.js";
 import type { WeightKernel } from "./kernel.js";
 import { makeQkx2Quants } from "./kquant-search.js";
-import { Q8_K_BLOCK_BYTES, Q8_K_BSUMS_OFFSET, Q8_K_QS_OFFSET, QK_K } from "./q8_k.js";
-import {
-  assertValuesInBounds,
-  checkEncodedRow,
-  int8ViewOf,
-  nearestInt,
-  readF32,
-  readHalf,
-  readI16,
-  readI8,
-  writeHalf,
-} from "./scalar.js";
+import { dotQ4KRepackedGemm, dotQ4KRepackedGemv, dotQ4KVec, scaleMinK4 } from "./q4_k-dots.js";
+import { Q8_K_ACTIVATION, Q8_K_ACTIVATION_4X8, QK_K } from "./q8_k.js";
+import { dotPath, uniformRoute } from "./route.js";
+import { assertValuesInBounds, checkEncodedRow, nearestInt, readHalf, writeHalf } from "./scalar.js";
+
+export { scaleMinK4 };
 
 const fr = Math.fround;
 const BLOCK_BYTES = 144;
 const DMIN_OFFSET = 2;
 const SCALES_OFFSET = 4;
 const QS_OFFSET = 16;
-
-/** `get_scale_min_k4`: 6-bit scale (`out[0]`) and min (`out[1]`) of sub-block j (0..7). */
-export function scaleMinK4(j: number, bytes: Uint8Array, scalesOffset: number, out: Int32Array): void {
-  const q = scalesOffset;
-  if (j < 4) {
-    out[0] = bytes[q + j] & 63;
-    out[1] = bytes[q + j + 4] & 63;
-  } else {
-    out[0] = (bytes[q + j + 4] & 0x0f) | ((bytes[q + j - 4] >> 6) << 4);
-    out[1] = (bytes[q + j + 4] >> 4) | ((bytes[q + j] >> 6) << 4);
-  }
-}
 
 const scaleMin = new Int32Array(2);
 // quantizer scratch
@@ -47,10 +35,6 @@ const weights = new Float32Array(32);
 const subScales = new Float32Array(8);
 const subMins = new Float32Array(8);
 const minOut = new Float32Array(1);
-// dot scratch
-const codes = new Int32Array(QK_K);
-const lanes = new Int32Array(8);
-const laneSums = new Float32Array(8);
 
 function quantizeSuperBlock(src: Float32Array, x: number, dst: Uint8Array, block: number): void {
   let maxScale = 0;
@@ -141,42 +125,14 @@ export const Q4_K_KERNEL: WeightKernel = {
     }
   },
 
-  // ggml_vec_dot_q4_K_q8_K_generic: integer sums in 8 lanes, f32 lane accumulators across blocks
-  vecDot(nValues, w, wByteOffset, act, actByteOffset) {
-    const nBlocks = checkEncodedRow(GgmlType.Q4_K, QK_K, BLOCK_BYTES, nValues, w, wByteOffset);
-    checkEncodedRow(GgmlType.Q8_K, QK_K, Q8_K_BLOCK_BYTES, nValues, act, actByteOffset);
-    const ai8 = int8ViewOf(act);
-    laneSums.fill(0);
-    let sumf = 0;
-    for (let ib = 0; ib < nBlocks; ib++) {
-      const wb = wByteOffset + ib * BLOCK_BYTES;
-      const ab = actByteOffset + ib * Q8_K_BLOCK_BYTES;
-      for (let k = 0; k < 4; k++) {
-        const q = wb + QS_OFFSET + 32 * k;
-        for (let l = 0; l < 32; l++) {
-          codes[64 * k + l] = w[q + l] & 0x0f;
-          codes[64 * k + 32 + l] = w[q + l] >> 4;
-        }
-      }
-      let sumMins = 0;
-      for (let g = 0; g < 16; g++) {
-        scaleMinK4(g >> 1, w, wb + SCALES_OFFSET, scaleMin);
-        sumMins += readI16(act, ab + Q8_K_BSUMS_OFFSET + 2 * g) * scaleMin[1];
-      }
-      lanes.fill(0);
-      const qa = act.byteOffset + ab + Q8_K_QS_OFFSET;
-      for (let j = 0; j < 8; j++) {
-        scaleMinK4(j, w, wb + SCALES_OFFSET, scaleMin);
-        const scale = scaleMin[0];
-        for (let i = 32 * j; i < 32 * j + 32; i++) lanes[i & 7] += scale * codes[i] * ai8[qa + i];
-      }
-      const dAct = readF32(act, ab);
-      const d = fr(readHalf(w, wb) * dAct);
-      for (let l = 0; l < 8; l++) laneSums[l] = fr(laneSums[l] + fr(d * lanes[l]));
-      const dmin = fr(readHalf(w, wb + DMIN_OFFSET) * dAct);
-      sumf = fr(sumf - fr(dmin * sumMins));
-    }
-    for (let l = 0; l < 8; l++) sumf = fr(sumf + laneSums[l]);
-    return sumf;
+  vecDot: dotQ4KVec,
+
+  route(_nCols, nRows, nTokens) {
+    if (nRows % 8 !== 0) return VEC_DOT_ROUTE;
+    return { nBatched: nTokens > 3 ? nTokens - (nTokens % 4) : 0, batched: REPACKED_GEMM, single: REPACKED_GEMV };
   },
 };
+
+const VEC_DOT_ROUTE = uniformRoute(dotPath(Q8_K_ACTIVATION, dotQ4KVec));
+const REPACKED_GEMV = dotPath(Q8_K_ACTIVATION, dotQ4KRepackedGemv);
+const REPACKED_GEMM = dotPath(Q8_K_ACTIVATION_4X8, dotQ4KRepackedGemm);

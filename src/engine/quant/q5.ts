@@ -6,8 +6,10 @@
  * Activations pair as Q8_0 (Q5_0) and Q8_1 (Q5_1).
  */
 import { GgmlType } from "../ggml/types.js";
-import type { WeightKernel } from "./kernel.js";
-import { Q8_0_BLOCK_BYTES, Q8_1_BLOCK_BYTES } from "./q8.js";
+import { CODES, fmaBlockLanes, resetLanes, sumLanes } from "./block32.js";
+import type { MatmulRoute, WeightKernel } from "./kernel.js";
+import { Q8_0_ACTIVATION, Q8_0_BLOCK_BYTES, Q8_1_ACTIVATION, Q8_1_BLOCK_BYTES } from "./q8.js";
+import { dotPath, uniformRoute } from "./route.js";
 import { assertValuesInBounds, checkEncodedRow, int8ViewOf, readHalf, readU32, writeHalf, writeU32 } from "./scalar.js";
 
 const BLOCK_SIZE = 32;
@@ -84,22 +86,25 @@ export const Q5_0_KERNEL: WeightKernel = {
     }
   },
 
+  // ggml_vec_dot_q5_0_q8_0 (AVX2) and llamafile tinyBLAS_Q0_AVX: 8 FMA lanes, hsum_float_8
   vecDot(nValues, w, wByteOffset, act, actByteOffset) {
     const nBlocks = checkEncodedRow(GgmlType.Q5_0, BLOCK_SIZE, Q5_0_BLOCK_BYTES, nValues, w, wByteOffset);
     checkEncodedRow(GgmlType.Q8_0, BLOCK_SIZE, Q8_0_BLOCK_BYTES, nValues, act, actByteOffset);
     const ai8 = int8ViewOf(act);
-    let sumf = 0;
+    resetLanes();
     for (let ib = 0; ib < nBlocks; ib++) {
       const wb = wByteOffset + ib * Q5_0_BLOCK_BYTES;
       const ab = actByteOffset + ib * Q8_0_BLOCK_BYTES;
-      unpackCodes(w, wb + 2, wb + 6, codes);
-      const aq = act.byteOffset + ab + 2;
-      let sumi = 0;
-      for (let j = 0; j < BLOCK_SIZE; j++) sumi += (codes[j] - 16) * ai8[aq + j];
-      // sumf += (d_w*d_a) * sumi, in f32
-      sumf = Math.fround(sumf + Math.fround(Math.fround(readHalf(w, wb) * readHalf(act, ab)) * sumi));
+      unpackCodes(w, wb + 2, wb + 6, CODES);
+      for (let j = 0; j < BLOCK_SIZE; j++) CODES[j] -= 16;
+      fmaBlockLanes(Math.fround(readHalf(w, wb) * readHalf(act, ab)), CODES, ai8, act.byteOffset + ab + 2);
     }
-    return sumf;
+    return sumLanes();
+  },
+
+  // vec_dot for one token, llamafile's tinyBLAS_Q0_AVX (same arithmetic) for batches
+  route() {
+    return Q5_0_ROUTE;
   },
 };
 
@@ -151,23 +156,29 @@ export const Q5_1_KERNEL: WeightKernel = {
     }
   },
 
+  // ggml_vec_dot_q5_1_q8_1 (AVX2): 8 FMA lanes with d_w·d_a, plus Σ m_w·s_a in a scalar f32
   vecDot(nValues, w, wByteOffset, act, actByteOffset) {
     const nBlocks = checkEncodedRow(GgmlType.Q5_1, BLOCK_SIZE, Q5_1_BLOCK_BYTES, nValues, w, wByteOffset);
     checkEncodedRow(GgmlType.Q8_1, BLOCK_SIZE, Q8_1_BLOCK_BYTES, nValues, act, actByteOffset);
     const ai8 = int8ViewOf(act);
-    let sumf = 0;
+    resetLanes();
+    let summs = 0;
     for (let ib = 0; ib < nBlocks; ib++) {
       const wb = wByteOffset + ib * Q5_1_BLOCK_BYTES;
       const ab = actByteOffset + ib * Q8_1_BLOCK_BYTES;
-      unpackCodes(w, wb + 4, wb + 8, codes);
-      const aq = act.byteOffset + ab + 4;
-      let sumi = 0;
-      for (let j = 0; j < BLOCK_SIZE; j++) sumi += codes[j] * ai8[aq + j];
-      // sumf += (d_w*d_a)*sumi + m_w*s_a, in f32
-      const scaled = Math.fround(Math.fround(readHalf(w, wb) * readHalf(act, ab)) * sumi);
-      const offset = Math.fround(readHalf(w, wb + 2) * readHalf(act, ab + 2));
-      sumf = Math.fround(sumf + Math.fround(scaled + offset));
+      // m_w·s_a is exact in f32 (two halves), so fused or not this is one rounding
+      summs = Math.fround(summs + readHalf(w, wb + 2) * readHalf(act, ab + 2));
+      unpackCodes(w, wb + 4, wb + 8, CODES);
+      fmaBlockLanes(Math.fround(readHalf(w, wb) * readHalf(act, ab)), CODES, ai8, act.byteOffset + ab + 4);
     }
-    return sumf;
+    return Math.fround(sumLanes() + summs);
+  },
+
+  // always ggml's vec_dot: llamafile has no Q5_1 kernel and llama.cpp does not repack Q5_1 on x86
+  route() {
+    return Q5_1_ROUTE;
   },
 };
+
+const Q5_0_ROUTE: MatmulRoute = uniformRoute(dotPath(Q8_0_ACTIVATION, Q5_0_KERNEL.vecDot));
+const Q5_1_ROUTE: MatmulRoute = uniformRoute(dotPath(Q8_1_ACTIVATION, Q5_1_KERNEL.vecDot));

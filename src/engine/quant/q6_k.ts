@@ -4,11 +4,14 @@
  * value = d * scales[sub] * (q6 - 32). Within each half (128 values, 64 ql bytes, 32 qh bytes),
  * value l + 32*s (l < 32, s < 4) has its low 4 bits in ql[l + 32*(s&1)] (low nibble for s < 2,
  * high nibble otherwise) and its high 2 bits in qh[l] at bit 2*s. Activations pair as Q8_K.
+ * llama.cpp on x86 computes every Q6_K product with ggml_vec_dot_q6_K_q8_K (no sgemm, no repack).
  */
 import { GgmlType } from "../ggml/types.js";
-import type { WeightKernel } from "./kernel.js";
+import type { MatmulRoute, WeightKernel } from "./kernel.js";
 import { makeQxQuants } from "./kquant-search.js";
-import { Q8_K_BLOCK_BYTES, Q8_K_QS_OFFSET, QK_K } from "./q8_k.js";
+import { Q8_K_ACTIVATION, Q8_K_BLOCK_BYTES, Q8_K_BSUMS_OFFSET, Q8_K_QS_OFFSET, QK_K } from "./q8_k.js";
+import { dotPath, uniformRoute } from "./route.js";
+import { fmaF32, hsum8 } from "./simd.js";
 import {
   assertValuesInBounds,
   checkEncodedRow,
@@ -16,6 +19,7 @@ import {
   nearestInt,
   readF32,
   readHalf,
+  readI16,
   readI8,
   writeHalf,
 } from "./scalar.js";
@@ -33,7 +37,7 @@ const subScales = new Float32Array(16);
 // dot scratch
 const codes = new Int32Array(QK_K);
 const lanes = new Int32Array(8);
-const laneSums = new Float32Array(8);
+const laneSums = new Float64Array(8);
 
 /** Unpacks the 256 six-bit codes of a block (minus 32) into `out`. */
 function unpackCodes(bytes: Uint8Array, block: number, out: Int32Array | Float32Array): void {
@@ -124,27 +128,50 @@ export const Q6_K_KERNEL: WeightKernel = {
     }
   },
 
-  // ggml_vec_dot_q6_K_q8_K_generic: integer sums in 8 lanes, f32 lane accumulators across blocks
+  // ggml_vec_dot_q6_K_q8_K (AVX2): unsigned 6-bit codes in 8 int32 lanes of 4 consecutive values per
+  // 32-value vector, the -32 offset subtracted per lane from bsums, one FMA per lane and super-block
   vecDot(nValues, w, wByteOffset, act, actByteOffset) {
     const nBlocks = checkEncodedRow(GgmlType.Q6_K, QK_K, BLOCK_BYTES, nValues, w, wByteOffset);
     checkEncodedRow(GgmlType.Q8_K, QK_K, Q8_K_BLOCK_BYTES, nValues, act, actByteOffset);
     const ai8 = int8ViewOf(act);
+    const wi8 = int8ViewOf(w);
     laneSums.fill(0);
     for (let ib = 0; ib < nBlocks; ib++) {
       const wb = wByteOffset + ib * BLOCK_BYTES;
       const ab = actByteOffset + ib * Q8_K_BLOCK_BYTES;
       unpackCodes(w, wb, codes);
-      lanes.fill(0);
       const qa = act.byteOffset + ab + Q8_K_QS_OFFSET;
-      for (let g = 0; g < 16; g++) {
-        const scale = readI8(w, wb + SCALES_OFFSET + g);
-        for (let i = 16 * g; i < 16 * g + 16; i++) lanes[i & 7] += scale * codes[i] * ai8[qa + i];
+      const sc = w.byteOffset + wb + SCALES_OFFSET;
+      lanes.fill(0);
+      // 8 vectors of 32 values; int32 lane l of a vector: scale · Σ of its values 4l..4l+3 (codes 0..63)
+      for (let v = 0; v < 8; v++) {
+        const scaleLow = wi8[sc + 2 * v];
+        const scaleHigh = wi8[sc + 2 * v + 1];
+        for (let l = 0; l < 8; l++) {
+          const i = 32 * v + 4 * l;
+          const sum =
+            (codes[i] + 32) * ai8[qa + i] +
+            (codes[i + 1] + 32) * ai8[qa + i + 1] +
+            (codes[i + 2] + 32) * ai8[qa + i + 2] +
+            (codes[i + 3] + 32) * ai8[qa + i + 3];
+          lanes[l] += (l < 4 ? scaleLow : scaleHigh) * sum;
+        }
       }
-      const d = fr(readHalf(w, wb + D_OFFSET) * readF32(act, ab));
-      for (let l = 0; l < 8; l++) laneSums[l] = fr(laneSums[l] + fr(d * lanes[l]));
+      // minus 32 · Σ_sub scale·bsum, paired per lane as _mm256_madd_epi16(bsums, scales) does
+      const d = fr(readF32(act, ab) * readHalf(w, wb + D_OFFSET));
+      for (let l = 0; l < 8; l++) {
+        const bsums = ab + Q8_K_BSUMS_OFFSET + 4 * l;
+        const offset = readI16(act, bsums) * wi8[sc + 2 * l] + readI16(act, bsums + 2) * wi8[sc + 2 * l + 1];
+        laneSums[l] = fmaF32(d, fr(lanes[l] - 32 * offset), laneSums[l]);
+      }
     }
-    let sumf = 0;
-    for (let l = 0; l < 8; l++) sumf = fr(sumf + laneSums[l]);
-    return sumf;
+    return hsum8(laneSums, 0);
+  },
+
+  // always ggml's vec_dot: llamafile has no K-quant kernels and llama.cpp repacks Q6_K only on ARM
+  route() {
+    return ROUTE;
   },
 };
+
+const ROUTE: MatmulRoute = uniformRoute(dotPath(Q8_K_ACTIVATION, Q6_K_KERNEL.vecDot));

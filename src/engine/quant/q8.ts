@@ -13,7 +13,9 @@
  * real models that flips enough codes to move logits by 0.1–0.4, so the difference matters.
  */
 import { GgmlType } from "../ggml/types.js";
-import type { ActivationQuantizer, WeightKernel } from "./kernel.js";
+import { CODES, fmaBlockLanes, resetLanes, sumLanes } from "./block32.js";
+import type { ActivationQuantizer, MatmulRoute, WeightKernel } from "./kernel.js";
+import { dotPath, uniformRoute } from "./route.js";
 import {
   assertValuesInBounds,
   checkEncodedRow,
@@ -89,23 +91,26 @@ export const Q8_0_KERNEL: WeightKernel = {
     quantizeRowQ8_0(src, srcOffset, dst, dstByteOffset, nValues, "reference");
   },
 
+  // ggml_vec_dot_q8_0_q8_0 (AVX2) and llamafile tinyBLAS_Q0_AVX: 8 FMA lanes, hsum_float_8
   vecDot(nValues, w, wByteOffset, act, actByteOffset) {
     const nBlocks = checkEncodedRow(GgmlType.Q8_0, BLOCK_SIZE, Q8_0_BLOCK_BYTES, nValues, w, wByteOffset);
     checkEncodedRow(GgmlType.Q8_0, BLOCK_SIZE, Q8_0_BLOCK_BYTES, nValues, act, actByteOffset);
     const wi8 = int8ViewOf(w);
     const ai8 = int8ViewOf(act);
-    let sumf = 0;
+    resetLanes();
     for (let ib = 0; ib < nBlocks; ib++) {
       const wb = wByteOffset + ib * Q8_0_BLOCK_BYTES;
       const ab = actByteOffset + ib * Q8_0_BLOCK_BYTES;
       const wq = w.byteOffset + wb + 2;
-      const aq = act.byteOffset + ab + 2;
-      let sumi = 0;
-      for (let j = 0; j < 32; j++) sumi += wi8[wq + j] * ai8[aq + j];
-      // sumf += sumi * (d_w*d_a), in f32
-      sumf = Math.fround(sumf + Math.fround(sumi * Math.fround(readHalf(w, wb) * readHalf(act, ab))));
+      for (let j = 0; j < 32; j++) CODES[j] = wi8[wq + j];
+      fmaBlockLanes(Math.fround(readHalf(w, wb) * readHalf(act, ab)), CODES, ai8, act.byteOffset + ab + 2);
     }
-    return sumf;
+    return sumLanes();
+  },
+
+  // vec_dot for one token, llamafile's tinyBLAS_Q0_AVX (same arithmetic) for batches
+  route() {
+    return Q8_0_ROUTE;
   },
 };
 
@@ -129,6 +134,8 @@ export const Q8_0_ACTIVATION: ActivationQuantizer = {
     quantizeRowQ8_0(src, srcOffset, dst, dstByteOffset, nValues, "x86-simd");
   },
 };
+
+const Q8_0_ROUTE: MatmulRoute = uniformRoute(dotPath(Q8_0_ACTIVATION, Q8_0_KERNEL.vecDot));
 
 /** Q8_1 block codec with the given rounding. */
 function makeQ8_1(rounding: Q8Rounding): ActivationQuantizer {

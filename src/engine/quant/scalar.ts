@@ -131,3 +131,32 @@ export function int8ViewOf(bytes: Uint8Array): Int8Array {
   }
   return view;
 }
+
+const f32Views = new WeakMap<ArrayBufferLike, Float32Array>();
+const u16Views = new WeakMap<ArrayBufferLike, Uint16Array>();
+
+/**
+ * A Float32Array over the whole buffer behind `bytes` (cached per buffer) when `bytes[byteOffset]`
+ * is 4-byte aligned, else undefined. The element index of `bytes[byteOffset]` in it is
+ * `(bytes.byteOffset + byteOffset) >> 2`.
+ */
+export function alignedF32View(bytes: Uint8Array, byteOffset: number): Float32Array | undefined {
+  if ((bytes.byteOffset + byteOffset) % 4 !== 0) return undefined;
+  let view = f32Views.get(bytes.buffer);
+  if (!view || view.length !== bytes.buffer.byteLength >> 2) {
+    view = new Float32Array(bytes.buffer, 0, bytes.buffer.byteLength >> 2);
+    f32Views.set(bytes.buffer, view);
+  }
+  return view;
+}
+
+/** As `alignedF32View`, for 16-bit elements (2-byte alignment, index `(bytes.byteOffset + byteOffset) >> 1`). */
+export function alignedU16View(bytes: Uint8Array, byteOffset: number): Uint16Array | undefined {
+  if ((bytes.byteOffset + byteOffset) % 2 !== 0) return undefined;
+  let view = u16Views.get(bytes.buffer);
+  if (!view || view.length !== bytes.buffer.byteLength >> 1) {
+    view = new Uint16Array(bytes.buffer, 0, bytes.buffer.byteLength >> 1);
+    u16Views.set(bytes.buffer, view);
+  }
+  return view;
+}

@@ -1,10 +1,12 @@
 /**
- * Bit-exact conformance with ggml's own code: the fixture holds what ggml's reference quantizers,
- * dequantizers and scalar dot products (node-llama-cpp's libggml, see fixtures/make-ggml-golden.py)
- * produce for fixed inputs that include zero blocks, constant blocks, outliers and exact ties.
+ * Bit-exact conformance with ggml's own code: the fixture holds what ggml's reference quantizers
+ * and dequantizers (libggml-base) and the CPU backend llama.cpp runs here (libggml-cpu-zen4: its
+ * activation encoders and x86 SIMD dot products) produce for fixed inputs that include zero
+ * blocks, constant blocks, outliers and exact ties; see fixtures/make-ggml-golden.py.
  */
 import { describe, expect, it } from "vitest";
 import { GgmlType, rowBytes } from "../../../src/engine/ggml/types.js";
+import { Q8_K_ACTIVATION_4X8 } from "../../../src/engine/quant/q8_k.js";
 import { activationQuantizer, weightKernel } from "../../../src/engine/quant/table.js";
 import {
   atOddOffset,
@@ -58,7 +60,7 @@ describe("quant-ggml-golden", () => {
       expect(sha256(dequantize(type, bytes, n))).toBe(expected.dequantizedSha256);
     });
 
-    it(`${name}: vecDot equals ggml's scalar vec_dot bit for bit (aligned and unaligned buffers)`, () => {
+    it(`${name}: vecDot equals llama.cpp's x86 vec_dot bit for bit (aligned and unaligned buffers)`, () => {
       const kernel = weightKernel(type);
       const bytes = expected.bytes === null ? new Uint8Array(weightsF32.buffer) : decodeBase64(expected.bytes);
       const w = atOddOffset(bytes, 3);
@@ -70,6 +72,21 @@ describe("quant-ggml-golden", () => {
       });
     });
   }
+
+  it("Q8_K activations of the repacked Q4_K gemm equal ggml_quantize_mat_q8_K_4x8 (+amax wins a ±amax tie)", () => {
+    const ties = activationsF32[2];
+    const bytes = encodeActivation(GgmlType.Q8_K, ties);
+    const bytes4x8 = new Uint8Array(bytes.length);
+    Q8_K_ACTIVATION_4X8.quantizeRow(ties, 0, bytes4x8, 0, n);
+    const view = new DataView(bytes4x8.buffer);
+    const codes = decodeBase64(golden.q8K4x8.codes);
+    golden.q8K4x8.d.forEach((d, b) => {
+      expect(view.getFloat32(b * 292, true)).toBe(d);
+      expect(Buffer.from(bytes4x8.subarray(b * 292 + 4, b * 292 + 260)).equals(Buffer.from(codes.subarray(256 * b, 256 * b + 256)))).toBe(true);
+    });
+    // the first block has -amax before +amax: the reference quantizer scales by -amax instead
+    expect(new DataView(bytes.buffer).getFloat32(0, true)).toBe(-golden.q8K4x8.d[0]);
+  });
 
   for (const type of ACTIVATION_TYPES) {
     const name = GgmlType[type];

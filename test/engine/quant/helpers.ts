@@ -126,6 +126,8 @@ export interface GgmlGolden {
     readonly activationCodesSha256: Readonly<Record<string, string>>;
     readonly weights: Readonly<Record<string, { bytesSha256: string; dequantizedSha256: string; dot: number }>>;
   };
+  /** ggml_quantize_mat_q8_K_4x8 of activationsF32[2]: d per block, row codes de-interleaved */
+  readonly q8K4x8: { readonly d: readonly number[]; readonly codes: string };
   readonly fp16: {
     readonly f32Bits: readonly number[];
     readonly f16Bits: readonly number[];

@@ -2,6 +2,7 @@
 import { describe, expect, it } from "vitest";
 import { GgmlType, rowBytes } from "../../../src/engine/ggml/types.js";
 import { dequantizeRows, matmul, MatmulScratch } from "../../../src/engine/quant/matmul.js";
+import { Q8_K_ACTIVATION_4X8 } from "../../../src/engine/quant/q8_k.js";
 import { activationQuantizer, WEIGHT_KERNELS } from "../../../src/engine/quant/table.js";
 import { dequantize, gaussianArray, quantize } from "./helpers.js";
 
@@ -69,16 +70,45 @@ describe("quant-matmul", () => {
         for (let i = 0; i < out.length; i++) {
           expect(Math.abs(out[i] - expected[i])).toBeLessThanOrEqual(tolerance * scale[i] + 1e-30);
         }
-        // each output is exactly the kernel's own row dot, at [t * nRows + r]
+        // each output is exactly the row dot of the kernel's route for that token, at [t * nRows + r]
+        const route = kernel.route(nCols, nRows, nTokens);
         const actRow = rowBytes(kernel.vecDotType, nCols);
         const act = new Uint8Array(actRow);
-        const t = nTokens - 1;
-        activationQuantizer(kernel.vecDotType).quantizeRow(x, t * nCols, act, 0, nCols);
-        const r = nRows - 2;
-        expect(out[t * nRows + r]).toBe(kernel.vecDot(nCols, weight, r * rowBytes(type, nCols), act, 0));
+        for (const t of [0, nTokens - 1]) {
+          const path = t < route.nBatched ? route.batched : route.single;
+          path.activation.quantizeRow(x, t * nCols, act, 0, nCols);
+          const r = nRows - 2;
+          expect(out[t * nRows + r]).toBe(path.dot(nCols, weight, r * rowBytes(type, nCols), act, 0));
+        }
       });
     }
   }
+
+  it("routes each shape the way llama.cpp's CPU backend does (sgemm, repacked gemm/gemv, vec_dot)", () => {
+    const kernel = (type: GgmlType) => WEIGHT_KERNELS.get(type)!;
+    const f32 = kernel(GgmlType.F32);
+    expect(f32.route(256, 16, 1).nBatched).toBe(0); // one token: vec_dot
+    expect(f32.route(256, 16, 5).nBatched).toBe(5); // llamafile tinyBLAS
+    expect(f32.route(172, 16, 5).nBatched).toBe(0); // row length not a multiple of 16
+    expect(f32.route(256, 18, 5).nBatched).toBe(0); // row count not a multiple of 4
+    expect(kernel(GgmlType.BF16).route(176, 16, 5).nBatched).toBe(0); // BF16 needs multiples of 32
+    expect(kernel(GgmlType.BF16).route(256, 16, 5).nBatched).toBe(5);
+    const q4_0 = kernel(GgmlType.Q4_0);
+    expect(q4_0.route(256, 20, 1).single.dot).toBe(q4_0.vecDot);
+    expect(q4_0.route(256, 16, 1).single.dot).not.toBe(q4_0.vecDot); // repacked (rows % 8 == 0)
+    const q4_k = kernel(GgmlType.Q4_K);
+    expect(q4_k.route(512, 20, 9)).toMatchObject({ nBatched: 0, single: { dot: q4_k.vecDot } });
+    expect(q4_k.route(512, 16, 3).nBatched).toBe(0); // repacked gemv only
+    const repacked = q4_k.route(512, 16, 9);
+    expect(repacked.nBatched).toBe(8); // gemm for 2 groups of 4, gemv for the last token
+    expect(repacked.batched.activation).toBe(Q8_K_ACTIVATION_4X8);
+    expect(repacked.single.dot).not.toBe(q4_k.vecDot);
+    for (const type of [GgmlType.Q4_1, GgmlType.Q5_1, GgmlType.Q6_K, GgmlType.Q8_0, GgmlType.Q5_0]) {
+      const route = kernel(type).route(256, 16, 9);
+      expect(route.single.dot).toBe(kernel(type).vecDot);
+      expect(route.batched.dot).toBe(kernel(type).vecDot);
+    }
+  });
 
   it("one token at a time gives the same outputs as the batch (batched prefill = sequential decode)", () => {
     const nCols = 256;

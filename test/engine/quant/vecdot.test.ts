@@ -84,16 +84,18 @@ describe("quant-vecdot", () => {
     });
   }
 
-  it("F32 accumulates in f64 (ggml's scalar ggml_vec_dot_f32): 1 + 2^-30 terms are not lost", () => {
+  it("F32 accumulates in 4 × 16 f32 FMA lanes, reduced in AVX-512 order (llama.cpp's ggml_vec_dot_f32)", () => {
+    // w = [1, 2^-30 × 1023], a = 1: lane 0 keeps 1 (its 2^-30 terms are lost), the 63 others hold
+    // 16·2^-30 each; folding 64 → 16 lanes and the tree reduction keep exactly 7 of the 8 ulps a
+    // correctly rounded sum would have (sequential f32 accumulation would give exactly 1).
     const n = 1024;
     const w = new Float32Array(n).fill(2 ** -30);
     w[0] = 1;
     const a = new Float32Array(n).fill(1);
     const kernel = WEIGHT_KERNELS.get(GgmlType.F32)!;
     const result = kernel.vecDot(n, new Uint8Array(w.buffer), 0, new Uint8Array(a.buffer), 0);
-    // f32 sequential accumulation would give exactly 1; f64 gives 1 + 1023·2^-30 rounded to f32
-    expect(result).toBe(Math.fround(1 + 1023 * 2 ** -30));
-    expect(result).toBeGreaterThan(1);
+    expect(result).toBe(1 + 7 * 2 ** -23);
+    expect(Math.fround(1 + 1023 * 2 ** -30)).toBe(1 + 8 * 2 ** -23);
   });
 
   it("rejects a row that is not whole blocks, and activation rows shorter than the weight row", () => {
