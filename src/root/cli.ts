@@ -2,6 +2,7 @@ import { Command, CommanderError } from "commander";
 import { LayerstreamError } from "../engine/errors.js";
 import { generateCommand } from "./commands/generate.js";
 import { inspectCommand } from "./commands/inspect.js";
+import { workerCommand } from "./commands/worker.js";
 import { processIo, type CliIo } from "./io.js";
 
 /** Exit codes: 0 success, 1 internal error, 2 bad input (flags, files, unsupported models). */
@@ -16,7 +17,7 @@ export function buildProgram(io: CliIo): Command {
     .showSuggestionAfterError(true)
     .configureOutput({ writeOut: (s) => io.writeOut(s), writeErr: (s) => io.writeErr(s) })
     .exitOverride();
-  for (const command of [generateCommand(io), inspectCommand(io)]) {
+  for (const command of [generateCommand(io), inspectCommand(io), workerCommand(io)]) {
     command.exitOverride().configureOutput({ writeOut: (s) => io.writeOut(s), writeErr: (s) => io.writeErr(s) });
     program.addCommand(command);
   }

@@ -13,8 +13,10 @@ import { StreamingLayerSource } from "../../engine/streaming/streamingLayerSourc
 import { formatBytes } from "../../engine/streaming/byteSize.js";
 import { DEFAULT_BATCH_SIZE } from "../../engine/session.js";
 import type { CliIo } from "../io.js";
+import { Cluster, WIRE_ENCODINGS, type ClusterFlags } from "../cluster/openCluster.js";
+import { ASSIGN_MODES } from "../cluster/assignment.js";
 
-export interface GenerateFlags {
+export interface GenerateFlags extends ClusterFlags {
   model: string;
   prompt: string;
   maxTokens: number;
@@ -56,8 +58,12 @@ export function generateCommand(io: CliIo): Command {
     .option("-c, --ctx-size <n>", "context size in tokens (default: the model's)", parseIntInRange(1))
     .option("--kv-type <type>", `KV cache type (${KV_TYPES.join(", ")})`, parseChoice(KV_TYPES), "f16")
     .option("--max-memory <size>", "memory budget, e.g. 512MB or 4GB; layers beyond it are streamed from disk (default: available memory − 512 MiB)", parseByteSizeOption)
-    .option("--prefetch <n>", "layers to read ahead while computing (default: from the budget, at most 4)", parseIntInRange(0, 1024))
+    .option("--prefetch <n>", "layers to read ahead while computing (default: 1; 0 when the budget holds one layer)", parseIntInRange(0, 1024))
     .option("--stats-json", "print the run's statistics as one JSON object, the last line on stderr", false)
+    .option("--workers <addresses>", "run the layers on workers: comma-separated ZeroMQ addresses, e.g. tcp://10.0.0.2:5555,tcp://10.0.0.3:5555")
+    .option("--assign <mode>", `how layers are spread over the workers (${ASSIGN_MODES.join(", ")})`, parseChoice(ASSIGN_MODES), "round-robin")
+    .option("--wire <encoding>", `activation encoding between nodes (${WIRE_ENCODINGS.join(", ")})`, parseChoice(WIRE_ENCODINGS), "q8_0")
+    .option("--spawn-workers <n>", "start n local worker processes for this run; they stop when it ends", parseIntInRange(1, 255))
     .action(async (flags: GenerateFlags) => {
       await runGenerate(flags, io);
     });
@@ -95,11 +101,12 @@ export async function runGenerate(flags: GenerateFlags, io: CliIo): Promise<Gene
     nBatch: Math.min(promptTokens.length, DEFAULT_BATCH_SIZE),
   });
   io.progress(describePlan(plan));
+  await using cluster = await Cluster.open(model, flags, (line) => io.progress(line));
   const streaming =
-    plan.mode === "streaming"
+    plan.mode === "streaming" && !cluster
       ? await StreamingLayerSource.open(flags.model, model.layers, { budgetBytes: plan.layerBudgetBytes, prefetchDepth: plan.prefetchDepth })
       : undefined;
-  await using runner = model.createLocalRunner(streaming);
+  await using runner = cluster?.runner ?? model.createLocalRunner(streaming);
   const session = new Session(model, runner);
   const loadSeconds = (performance.now() - loadStart) / 1000;
 
@@ -134,6 +141,7 @@ export async function runGenerate(flags: GenerateFlags, io: CliIo): Promise<Gene
   io.writeOut("\n");
   const timings = result.value;
 
+  const clusterStats = await cluster?.stats();
   const stats: GenerateStats = {
     ...timings,
     promptTokensPerSecond: rate(timings.promptTokens, timings.promptSeconds),
@@ -147,6 +155,7 @@ export async function runGenerate(flags: GenerateFlags, io: CliIo): Promise<Gene
     budgetBytes: plan.budgetBytes,
     ...cacheStats(streaming, session.history.length * model.hparams.nLayer),
     computeSeconds: runner.computeSeconds,
+    ...clusterStats,
   };
   io.progress(
     `prompt ${stats.promptTokens} tokens (${stats.promptTokensPerSecond.toFixed(1)} tok/s), ` +
@@ -157,6 +166,12 @@ export async function runGenerate(flags: GenerateFlags, io: CliIo): Promise<Gene
     io.progress(
       `cache: ${stats.cacheHits} hits, ${stats.cacheMisses} misses, ${formatBytes(stats.bytesRead)} read, ` +
         `${stats.ioWaitSeconds.toFixed(2)} s waiting for disk, ${stats.computeSeconds.toFixed(2)} s computing`,
+    );
+  }
+  if (clusterStats) {
+    io.progress(
+      `cluster: ${clusterStats.workers} workers, ${clusterStats.hops} hops per pass, ${formatBytes(clusterStats.wireBytesSent)} on the wire ` +
+        `(${clusterStats.wireBytesPerToken.toFixed(0)} B/token), ${clusterStats.networkSeconds.toFixed(2)} s network, ${clusterStats.workerComputeSeconds.toFixed(2)} s worker compute`,
     );
   }
   if (flags.statsJson) io.writeErr(JSON.stringify(stats) + "\n");

@@ -1,0 +1,114 @@
+/**
+ * Msgpack payloads of the cluster's control messages that carry more than a flat record:
+ * HELLO (the root's own model identity), ASSIGN (the whole pipeline), STATS (counters).
+ * Like control.ts, decoders check every field and throw ProtocolError("BAD_PAYLOAD").
+ *
+ * Replies: a worker acknowledges ASSIGN and TRUNCATE with a message of the same type, the
+ * same request id and no payload; it answers STATS (no payload) with STATS (WorkerStats).
+ */
+import { unpack } from "msgpackr";
+import { ProtocolError } from "./errors.js";
+import { PayloadEncoding } from "./header.js";
+import { isActivationEncoding, type ActivationEncoding } from "./activations.js";
+import { decodeModelIdentity, type ModelIdentity } from "./control.js";
+
+/** HELLO: the root's identity, so the worker can log a refusal too. */
+export type HelloPayload = ModelIdentity;
+export const decodeHello = (payload: Uint8Array): HelloPayload => decodeModelIdentity(payload);
+
+/** One stage of the pipeline: layers [layerFrom, layerTo) on worker `worker`. */
+export interface PipelineStage {
+  /** index into AssignPayload.addresses */
+  readonly worker: number;
+  readonly layerFrom: number;
+  readonly layerTo: number;
+}
+
+/**
+ * ASSIGN: the full pipeline (every stage, in layer order), so any worker knows where to send
+ * its output, and a later re-assignment (a survivor taking over a dead worker's layers) is
+ * one more ASSIGN with a new pipeline.
+ */
+export interface AssignPayload {
+  /** which entry of `addresses` the receiving worker is */
+  readonly workerIndex: number;
+  /** listen address of every worker, as the root reached it */
+  readonly addresses: readonly string[];
+  /** contiguous, in layer order, covering [0, nLayer) */
+  readonly stages: readonly PipelineStage[];
+  /** encoding of activations between workers and of the result */
+  readonly encoding: ActivationEncoding;
+  /** KV cache element type ("f16" | "f32") */
+  readonly kvType: string;
+  /** most positions per sequence */
+  readonly contextSize: number;
+}
+
+/** STATS: what a worker has done since its last ASSIGN (bad frames: since start). */
+export interface WorkerStats {
+  /** seconds inside the layer runner */
+  readonly computeSeconds: number;
+  /** activation batches run */
+  readonly batches: number;
+  /** bytes of every message this worker sent onward (header + payload) */
+  readonly wireBytesSent: number;
+  readonly messagesSent: number;
+  /** frames rejected since the worker started */
+  readonly badFrames: number;
+}
+
+export function decodeAssign(payload: Uint8Array): AssignPayload {
+  const value = unpackMap(payload, "assign");
+  const int = (v: unknown, what: string, min = 0) => {
+    if (typeof v !== "number" || !Number.isInteger(v) || v < min) throw bad(`assign field ${what} should be an integer ≥ ${min}, got ${String(v)}`);
+    return v;
+  };
+  const { workerIndex, addresses, stages, encoding, kvType, contextSize } = value;
+  if (!Array.isArray(addresses) || addresses.length === 0 || !addresses.every((a) => typeof a === "string")) {
+    throw bad("assign field addresses should be a non-empty list of strings");
+  }
+  int(workerIndex, "workerIndex");
+  if ((workerIndex as number) >= addresses.length) throw bad(`assign workerIndex ${workerIndex} is outside the ${addresses.length} addresses`);
+  if (!Array.isArray(stages) || stages.length === 0) throw bad("assign field stages should be a non-empty list");
+  let expectedFrom = 0;
+  const checked = stages.map((stage: unknown, i) => {
+    if (typeof stage !== "object" || stage === null) throw bad(`assign stage ${i} is not a map`);
+    const s = stage as Record<string, unknown>;
+    const worker = int(s.worker, `stages[${i}].worker`);
+    const layerFrom = int(s.layerFrom, `stages[${i}].layerFrom`);
+    const layerTo = int(s.layerTo, `stages[${i}].layerTo`, layerFrom + 1);
+    if (worker >= addresses.length) throw bad(`assign stage ${i} names worker ${worker} of ${addresses.length}`);
+    if (layerFrom !== expectedFrom) throw bad(`assign stage ${i} starts at layer ${layerFrom}, expected ${expectedFrom}`);
+    expectedFrom = layerTo;
+    return { worker, layerFrom, layerTo };
+  });
+  if (typeof encoding !== "number" || !(encoding in PayloadEncoding) || !isActivationEncoding(encoding)) {
+    throw bad(`assign field encoding ${String(encoding)} is not an activation encoding`);
+  }
+  if (kvType !== "f16" && kvType !== "f32") throw bad(`assign field kvType should be "f16" or "f32", got ${String(kvType)}`);
+  int(contextSize, "contextSize", 1);
+  return { workerIndex: workerIndex as number, addresses: addresses as string[], stages: checked, encoding, kvType, contextSize: contextSize as number };
+}
+
+export function decodeWorkerStats(payload: Uint8Array): WorkerStats {
+  const value = unpackMap(payload, "stats");
+  for (const key of ["computeSeconds", "batches", "wireBytesSent", "messagesSent", "badFrames"] as const) {
+    if (typeof value[key] !== "number") throw bad(`stats field ${key} should be a number, got ${typeof value[key]}`);
+  }
+  return value as unknown as WorkerStats;
+}
+
+function unpackMap(payload: Uint8Array, what: string): Record<string, unknown> {
+  let value: unknown;
+  try {
+    value = unpack(payload);
+  } catch (error) {
+    throw bad(`${what} payload is not valid msgpack: ${(error as Error).message}`);
+  }
+  if (typeof value !== "object" || value === null || Array.isArray(value)) throw bad(`${what} payload is not a map`);
+  return value as Record<string, unknown>;
+}
+
+function bad(message: string): ProtocolError {
+  return new ProtocolError("BAD_PAYLOAD", message);
+}

@@ -1,0 +1,53 @@
+import { Command, Option } from "commander";
+import { Model } from "../../engine/model/model.js";
+import { parseByteSizeOption, parseIntInRange } from "../cliOptions.js";
+import { computeModelIdentity, describeIdentity } from "../../worker/modelIdentity.js";
+import { WorkerNode } from "../../worker/workerNode.js";
+import type { CliIo } from "../io.js";
+
+export interface WorkerFlags {
+  model: string;
+  listen: string;
+  maxMemory?: number;
+  threads?: number;
+  exitOnStdinClose: boolean;
+}
+
+export function workerCommand(io: CliIo): Command {
+  return new Command("worker")
+    .description("serve layers of a model to a root over ZeroMQ (every worker maps the same model file)")
+    .requiredOption("-m, --model <path>", "GGUF model file (the same file as the root's)")
+    .requiredOption("-l, --listen <address>", "ZeroMQ address to bind, e.g. tcp://0.0.0.0:5555 (port * or 0: any free port)")
+    .option("--max-memory <size>", "stream this worker's layers from disk through a cache of this size, e.g. 512MB", parseByteSizeOption)
+    .option("-t, --threads <n>", "compute threads (the TypeScript kernels use 1)", parseIntInRange(1, 1024))
+    .addOption(new Option("--exit-on-stdin-close", "stop when stdin closes (used by --spawn-workers)").default(false).hideHelp())
+    .action(async (flags: WorkerFlags) => {
+      await runWorker(flags, io);
+    });
+}
+
+/** Serves until SIGINT/SIGTERM (or stdin closing, with --exit-on-stdin-close), then closes its sockets. */
+export async function runWorker(flags: WorkerFlags, io: CliIo): Promise<void> {
+  using model = Model.open(flags.model, { access: flags.maxMemory !== undefined ? "read" : undefined });
+  const identity = computeModelIdentity(flags.model, model.file.dataOffset, model.hparams.nLayer);
+  await using node = new WorkerNode({ model, identity, maxMemoryBytes: flags.maxMemory, log: (line) => io.progress(line) });
+  const address = await node.listen(flags.listen);
+
+  const stop = () => void node.close();
+  process.once("SIGTERM", stop);
+  process.once("SIGINT", stop);
+  io.signal?.addEventListener("abort", stop, { once: true });
+  if (flags.exitOnStdinClose) {
+    process.stdin.on("end", stop).on("close", stop).resume();
+  }
+  try {
+    io.writeOut(`worker listening on ${address}, model ${flags.model} (${describeIdentity(identity)}), ${model.hparams.nLayer} layers\n`);
+    await node.serve();
+  } finally {
+    process.off("SIGTERM", stop);
+    process.off("SIGINT", stop);
+    io.signal?.removeEventListener("abort", stop);
+    if (flags.exitOnStdinClose) process.stdin.off("end", stop).off("close", stop).destroy();
+    io.progress(`worker ${address} stopped (${node.badFrames} frames rejected)`);
+  }
+}

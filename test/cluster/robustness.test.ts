@@ -1,0 +1,109 @@
+import path from "node:path";
+import * as zmq from "zeromq";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { SHARED_MODELS_DIR } from "../helpers/paths.js";
+import { runCli } from "../helpers/cli.js";
+import { decodeMessage, encodeMessage } from "../../src/protocol/message.js";
+import { encodeHeader, HEADER_BYTES, MessageType, PayloadEncoding } from "../../src/protocol/header.js";
+import { decodeErrorPayload, encodeControl } from "../../src/protocol/control.js";
+import { decodeWorkerStats } from "../../src/protocol/clusterControl.js";
+import { startWorker, statsOf, type WorkerProcess } from "./workerProcess.js";
+
+const STORIES = path.join(SHARED_MODELS_DIR, "gguf/stories260K.gguf");
+const OTHER = path.join(SHARED_MODELS_DIR, "gguf/TinyStories-656K-Q8_0.gguf");
+const generateArgs = (workers: readonly WorkerProcess[]) => [
+  "generate", "-m", STORIES, "-p", "Once upon a time", "-n", "24", "--temperature", "0", "--stats-json", "--wire", "f32",
+  ...(workers.length ? ["--workers", workers.map((w) => w.address).join(",")] : []),
+];
+
+/** Seeded bytes (mulberry32), so a failure reproduces. */
+function seededBytes(n: number, seed: number): Uint8Array {
+  let a = seed >>> 0;
+  return Uint8Array.from({ length: n }, () => {
+    a = (a + 0x6d2b79f5) >>> 0;
+    let t = Math.imul(a ^ (a >>> 15), a | 1);
+    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
+    return ((t ^ (t >>> 14)) >>> 0) & 0xff;
+  });
+}
+
+const base = { requestId: 77, position: 0, sequenceId: 0, layerFrom: 0, layerTo: 1, nTokens: 1, flags: 0 };
+
+describe("cluster-robustness", () => {
+  let workers: WorkerProcess[];
+  let expected: string;
+  let peer: zmq.Dealer;
+
+  beforeAll(async () => {
+    workers = await Promise.all([startWorker(STORIES), startWorker(STORIES)]);
+    const single = await runCli(generateArgs([]));
+    expect(single.code, single.stderr).toBe(0);
+    expected = single.stdout;
+    // give the workers an assignment first, so ACTIVATIONS reach the payload checks
+    const first = await runCli(generateArgs(workers));
+    expect(first.stdout).toBe(expected);
+    peer = new zmq.Dealer({ linger: 0, receiveTimeout: 5000 });
+    peer.connect(workers[0].address);
+  });
+  afterAll(async () => {
+    peer?.close();
+    await Promise.all((workers ?? []).map((w) => w.stop()));
+  });
+
+  async function ask(frames: Uint8Array[]): Promise<{ type: MessageType; code?: string; payload: Uint8Array }> {
+    await peer.send(frames);
+    const { header, payload } = decodeMessage(await peer.receive());
+    return { type: header.type, payload, code: header.type === MessageType.ERROR ? decodeErrorPayload(payload).code : undefined };
+  }
+
+  const header = (fields: Partial<typeof base> & { type: MessageType; encoding: PayloadEncoding; payloadBytes: number }) => encodeHeader({ ...base, ...fields });
+  const wrongMagic = header({ type: MessageType.PING, encoding: PayloadEncoding.NONE, payloadBytes: 0 });
+  wrongMagic[0] = 0x47;
+  const wrongVersion = header({ type: MessageType.PING, encoding: PayloadEncoding.NONE, payloadBytes: 0 });
+  wrongVersion[2] = 9;
+  const cases: [string, Uint8Array[], string][] = [
+    ["random bytes", [seededBytes(100, 1)], "SHORT_HEADER"],
+    ["24 random bytes", [Uint8Array.from([0, ...seededBytes(HEADER_BYTES - 1, 2)])], "BAD_MAGIC"],
+    ["a truncated header", [wrongMagic.subarray(0, 11)], "SHORT_HEADER"],
+    ["an empty frame", [new Uint8Array(0)], "SHORT_HEADER"],
+    ["three frames", [header({ type: MessageType.PING, encoding: PayloadEncoding.NONE, payloadBytes: 0 }), new Uint8Array(3), new Uint8Array(3)], "SHORT_HEADER"],
+    ["a wrong magic", [wrongMagic], "BAD_MAGIC"],
+    ["a wrong version", [wrongVersion], "BAD_VERSION"],
+    ["an unknown type", [Uint8Array.from(header({ type: MessageType.PING, encoding: PayloadEncoding.NONE, payloadBytes: 0 }), (b, i) => (i === 3 ? 200 : b))], "BAD_TYPE"],
+    ["a length larger than the frame", [header({ type: MessageType.ACTIVATIONS, encoding: PayloadEncoding.F32, payloadBytes: 1 << 30 }), new Uint8Array(256)], "PAYLOAD_SIZE_MISMATCH"],
+    ["activations of the wrong size", encodeMessage({ ...base, type: MessageType.ACTIVATIONS, encoding: PayloadEncoding.F32 }, new Uint8Array(100)), "BAD_PAYLOAD"],
+    ["q8_0 activations of the wrong size", encodeMessage({ ...base, type: MessageType.ACTIVATIONS, encoding: PayloadEncoding.Q8_0, nTokens: 2 }, new Uint8Array(68)), "BAD_PAYLOAD"],
+    ["activations for layers it does not run", encodeMessage({ ...base, type: MessageType.ACTIVATIONS, encoding: PayloadEncoding.F32, layerFrom: 1, layerTo: 2 }, new Uint8Array(256)), "BAD_LAYER_RANGE"],
+    ["an ASSIGN that is not msgpack", encodeMessage({ ...base, type: MessageType.ASSIGN, encoding: PayloadEncoding.MSGPACK }, seededBytes(40, 3)), "BAD_PAYLOAD"],
+    ["an ASSIGN with a broken pipeline", encodeMessage({ ...base, type: MessageType.ASSIGN, encoding: PayloadEncoding.MSGPACK }, encodeControl({ workerIndex: 0, addresses: ["tcp://x:1"], stages: [{ worker: 0, layerFrom: 2, layerTo: 1 }], encoding: 1, kvType: "f16", contextSize: 8 })), "BAD_PAYLOAD"],
+    ["a RESULT (workers take none)", encodeMessage({ ...base, type: MessageType.RESULT, encoding: PayloadEncoding.F32 }, new Uint8Array(256)), "BAD_TYPE"],
+  ];
+
+  it("answers every malformed frame with ERROR and its code, counts it, and keeps answering", async () => {
+    for (const [what, frames, code] of cases) {
+      const reply = await ask(frames);
+      expect({ what, type: MessageType[reply.type], code: reply.code }).toEqual({ what, type: "ERROR", code });
+    }
+    expect((await ask(encodeMessage({ ...base, type: MessageType.PING, encoding: PayloadEncoding.NONE }))).type).toBe(MessageType.PONG);
+    const stats = decodeWorkerStats((await ask(encodeMessage({ ...base, type: MessageType.STATS, encoding: PayloadEncoding.NONE }))).payload);
+    expect(stats.badFrames).toBe(cases.length);
+    expect(workers[0].stderr()).toMatch(/rejected .*BAD_MAGIC/);
+  });
+
+  it("still produces the single-process tokens afterwards", async () => {
+    const run = await runCli(generateArgs(workers));
+    expect(run.code, run.stderr).toBe(0);
+    expect(run.stdout).toBe(expected);
+    expect(statsOf(run.stderr).workerBadFrames).toBe(cases.length);
+  });
+
+  it("refuses a worker with a different model file, with both sizes and fingerprints, on both sides", async () => {
+    await using other = await startWorker(OTHER);
+    const run = await runCli([...generateArgs([workers[0], other])]);
+    expect(run.code).toBe(2);
+    expect(run.stderr).toMatch(new RegExp(`error: worker ${other.address} has a different model file: worker: 749728 bytes, fingerprint [0-9a-f]{16}.*; root: 1185376 bytes, fingerprint [0-9a-f]{16}`));
+    expect(run.stderr).not.toMatch(/\n\s+at /);
+    await new Promise((r) => setTimeout(r, 100));
+    expect(other.stderr()).toMatch(/refusing a root with a different model file: root has 1185376 bytes.*this worker has 749728 bytes/);
+  });
+});
