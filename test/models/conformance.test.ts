@@ -2,7 +2,8 @@
  * Conformance with llama.cpp (node-llama-cpp) on every real GGUF in ../shared/models:
  * prompt tokens, 32 greedy tokens and last-position logits.
  */
-import { describe, expect, it, afterAll } from "vitest";
+import { describe, expect, it, afterAll, beforeAll } from "vitest";
+import { KERNEL_PATHS, selectKernels } from "../helpers/kernels.js";
 import path from "node:path";
 import { runOurs, maxAbsDiff } from "../helpers/ours.js";
 import { SHARED_MODELS_DIR } from "../helpers/paths.js";
@@ -23,8 +24,9 @@ const MAX_LOGIT_DIFF: Record<string, number> = {
 const PROMPTS = ["Once upon a time", "The little dog ran to the", "Lily and Tom were best friends. One day, they"];
 const N_GREEDY = 32;
 
-describe.each(Object.keys(MAX_LOGIT_DIFF))("conformance with llama.cpp on %s", (relativePath) => {
+describe.each(KERNEL_PATHS.flatMap((kernels) => Object.keys(MAX_LOGIT_DIFF).map((file) => [kernels, file] as const)))("%s kernels: conformance with llama.cpp on %s", (kernels, relativePath) => {
   const modelPath = path.join(SHARED_MODELS_DIR, relativePath);
+  beforeAll(() => selectKernels(kernels));
   it.each(PROMPTS)("prompt %j: same prompt tokens, same 32 greedy tokens, logits within tolerance", async (prompt) => {
     const ours = await runOurs(modelPath, prompt, N_GREEDY);
     const reference = await referenceRun(modelPath, ours.promptTokens, N_GREEDY);

@@ -10,6 +10,7 @@ import { GgmlType, ggmlTypeName } from "../../src/engine/ggml/types.js";
 import { writeSyntheticModel, type SyntheticModelSpec } from "../helpers/syntheticModel.js";
 import { referenceRun, getReferenceLlama } from "../helpers/llamaCpp.js";
 import { runOurs, maxAbsDiff } from "../helpers/ours.js";
+import { KERNEL_PATHS, selectKernels } from "../helpers/kernels.js";
 
 const SMALL = { nEmbd: 64, nLayer: 2, nHead: 4, nHeadKv: 2, nFf: 160, nVocab: 320, seed: 7 } as const;
 const KQUANT = { nEmbd: 256, nLayer: 2, nHead: 4, nHeadKv: 2, nFf: 512, nVocab: 320, seed: 11 } as const;
@@ -51,7 +52,8 @@ afterAll(async () => {
   await (await getReferenceLlama()).dispose();
 });
 
-describe("conformance with llama.cpp on synthetic models", () => {
+describe.each(KERNEL_PATHS)("%s kernels: conformance with llama.cpp on synthetic models", (kernels) => {
+  beforeAll(() => selectKernels(kernels));
   it.each(CASES)("$name: same greedy tokens and close logits", async ({ name, spec, maxLogitDiff }) => {
     const modelPath = path.join(dir, `${name.replace(/[^a-z0-9]+/gi, "_")}.gguf`);
     await writeSyntheticModel(modelPath, { weightScale: 2, ...spec });

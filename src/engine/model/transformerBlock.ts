@@ -1,4 +1,5 @@
-import { matmul, MatmulScratch } from "../quant/matmul.js";
+import { MatmulScratch } from "../quant/matmul.js";
+import { matmul } from "../quant/kernels.js";
 import type { ModelHparams } from "./hparams.js";
 import type { LayerWeights, WeightMatrix } from "./weights.js";
 import type { KvCache } from "./kvCache.js";

@@ -1,3 +1,4 @@
+import os from "node:os";
 /**
  * `--spawn-workers N`: N `layerstream worker` processes on free loopback ports (each binds
  * tcp://127.0.0.1:* and prints the address it got). They are stopped on dispose, which the
@@ -42,6 +43,8 @@ export class LocalWorkers implements AsyncDisposable {
         Array.from({ length: n }, (_, k) => {
           const args = [BIN, "worker", "--model", options.modelPath, "--listen", "tcp://127.0.0.1:*", "--exit-on-stdin-close"];
           if (options.maxMemory) args.push("--max-memory", options.maxMemory);
+          // local workers share this machine's cores
+          args.push("--threads", String(Math.max(1, Math.floor(os.availableParallelism() / n))));
           const child = spawn(process.execPath, args, { stdio: ["pipe", "pipe", "pipe"] });
           children.push(child);
           return waitForAddress(child, k + 1, options.startTimeoutMs ?? 30_000);

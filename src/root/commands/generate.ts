@@ -13,6 +13,7 @@ import { StreamingLayerSource } from "../../engine/streaming/streamingLayerSourc
 import { formatBytes } from "../../engine/streaming/byteSize.js";
 import { DEFAULT_BATCH_SIZE } from "../../engine/session.js";
 import type { CliIo } from "../io.js";
+import { setUpKernels } from "../kernelSetup.js";
 import { Cluster, WIRE_ENCODINGS, type ClusterFlags } from "../cluster/openCluster.js";
 import { ASSIGN_MODES } from "../cluster/assignment.js";
 
@@ -54,7 +55,7 @@ export function generateCommand(io: CliIo): Command {
     .option("--presence-penalty <f>", "subtract f from each recent token; 0 = off", parseFloatInRange(-2, 2), 0)
     .option("--seed <s>", "random seed (same seed, same text); default: random, printed in the summary", parseIntInRange(0, 2 ** 32 - 1))
     .option("--ignore-eos", "keep generating after end-of-sequence tokens", false)
-    .option("-t, --threads <n>", "compute threads (the TypeScript kernels use 1; native kernels arrive with the kernels issue)", parseIntInRange(1, 1024))
+    .option("-t, --threads <n>", "compute threads for the native kernels (default: physical cores; the TypeScript fallback uses 1)", parseIntInRange(1, 1024))
     .option("-c, --ctx-size <n>", "context size in tokens (default: the model's)", parseIntInRange(1))
     .option("--kv-type <type>", `KV cache type (${KV_TYPES.join(", ")})`, parseChoice(KV_TYPES), "f16")
     .option("--max-memory <size>", "memory budget, e.g. 512MB or 4GB; layers beyond it are streamed from disk (default: available memory − 512 MiB)", parseByteSizeOption)
@@ -111,7 +112,7 @@ export async function runGenerate(flags: GenerateFlags, io: CliIo): Promise<Gene
   const loadSeconds = (performance.now() - loadStart) / 1000;
 
   const { hparams } = model;
-  const threads = flags.threads ?? 1;
+  const { choice: kernels, threads } = await setUpKernels(flags.threads, (line) => io.progress(line));
   const seed = flags.seed ?? randomSeed();
   io.progress(
     `model: ${hparams.architecture}, ${hparams.nLayer} layers, ${hparams.nEmbd} embd, ${hparams.nVocab} vocab, ` +
@@ -150,7 +151,7 @@ export async function runGenerate(flags: GenerateFlags, io: CliIo): Promise<Gene
     peakRssBytes: process.resourceUsage().maxRSS * 1024,
     seed,
     threads,
-    kernels: "typescript",
+    kernels: kernels.description,
     runner: runner.describe(),
     budgetBytes: plan.budgetBytes,
     ...cacheStats(streaming, session.history.length * model.hparams.nLayer),

@@ -4,6 +4,7 @@ import { parseByteSizeOption, parseIntInRange } from "../cliOptions.js";
 import { computeModelIdentity, describeIdentity } from "../../worker/modelIdentity.js";
 import { WorkerNode } from "../../worker/workerNode.js";
 import type { CliIo } from "../io.js";
+import { setUpKernels } from "../kernelSetup.js";
 
 export interface WorkerFlags {
   model: string;
@@ -19,7 +20,7 @@ export function workerCommand(io: CliIo): Command {
     .requiredOption("-m, --model <path>", "GGUF model file (the same file as the root's)")
     .requiredOption("-l, --listen <address>", "ZeroMQ address to bind, e.g. tcp://0.0.0.0:5555 (port * or 0: any free port)")
     .option("--max-memory <size>", "stream this worker's layers from disk through a cache of this size, e.g. 512MB", parseByteSizeOption)
-    .option("-t, --threads <n>", "compute threads (the TypeScript kernels use 1)", parseIntInRange(1, 1024))
+    .option("-t, --threads <n>", "compute threads for the native kernels (default: physical cores)", parseIntInRange(1, 1024))
     .addOption(new Option("--exit-on-stdin-close", "stop when stdin closes (used by --spawn-workers)").default(false).hideHelp())
     .action(async (flags: WorkerFlags) => {
       await runWorker(flags, io);
@@ -28,6 +29,7 @@ export function workerCommand(io: CliIo): Command {
 
 /** Serves until SIGINT/SIGTERM (or stdin closing, with --exit-on-stdin-close), then closes its sockets. */
 export async function runWorker(flags: WorkerFlags, io: CliIo): Promise<void> {
+  const { choice: kernels } = await setUpKernels(flags.threads, (line) => io.progress(line));
   using model = Model.open(flags.model, { access: flags.maxMemory !== undefined ? "read" : undefined });
   const identity = computeModelIdentity(flags.model, model.file.dataOffset, model.hparams.nLayer);
   await using node = new WorkerNode({ model, identity, maxMemoryBytes: flags.maxMemory, log: (line) => io.progress(line) });
@@ -41,7 +43,7 @@ export async function runWorker(flags: WorkerFlags, io: CliIo): Promise<void> {
     process.stdin.on("end", stop).on("close", stop).resume();
   }
   try {
-    io.writeOut(`worker listening on ${address}, model ${flags.model} (${describeIdentity(identity)}), ${model.hparams.nLayer} layers\n`);
+    io.writeOut(`worker listening on ${address}, model ${flags.model} (${describeIdentity(identity)}), ${model.hparams.nLayer} layers, kernels ${kernels.description}\n`);
     await node.serve();
   } finally {
     process.off("SIGTERM", stop);

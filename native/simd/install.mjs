@@ -1,0 +1,43 @@
+#!/usr/bin/env node
+// Builds the native addon with node-gyp (`npm install` / `npm ci` run this as the package's
+// `install` script). It never fails the install: without a compiler, Python or Node headers the
+// build fails, this prints one warning, exits 0, and layerstream runs its TypeScript kernels.
+//
+// LAYERSTREAM_NATIVE=0 skips the build. node-gyp is the one npm provides to scripts
+// (npm_config_node_gyp), else the one in node_modules, else `node-gyp` on PATH.
+import { spawnSync } from "node:child_process";
+import { existsSync } from "node:fs";
+import { createRequire } from "node:module";
+import { dirname } from "node:path";
+import { fileURLToPath } from "node:url";
+
+const addonDir = dirname(fileURLToPath(import.meta.url));
+
+function warn(message) {
+  process.stderr.write(`layerstream: ${message}\n`);
+}
+
+function nodeGypCommand() {
+  const fromNpm = process.env.npm_config_node_gyp;
+  if (fromNpm && existsSync(fromNpm)) return [process.execPath, fromNpm];
+  try {
+    return [process.execPath, createRequire(import.meta.url).resolve("node-gyp/bin/node-gyp.js")];
+  } catch {
+    return ["node-gyp"];
+  }
+}
+
+function main() {
+  if (process.env.LAYERSTREAM_NATIVE === "0") {
+    warn("LAYERSTREAM_NATIVE=0: not building the native kernels (TypeScript kernels will run)");
+    return;
+  }
+  const [command, ...prefix] = nodeGypCommand();
+  const result = spawnSync(command, [...prefix, "rebuild"], { cwd: addonDir, stdio: ["ignore", "inherit", "inherit"], shell: process.platform === "win32" });
+  if (result.error || result.status !== 0) {
+    const why = result.error ? result.error.message : `node-gyp exited with ${result.status ?? result.signal}`;
+    warn(`native kernels not built (${why}); layerstream will use its TypeScript kernels`);
+  }
+}
+
+main();

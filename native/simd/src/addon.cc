@@ -1,0 +1,117 @@
+// N-API surface of layerstream_simd (typed in src/engine/native/addonTypes.ts): flat synchronous
+// functions over typed arrays and numbers, writing into caller-owned buffers.
+#include <napi.h>
+
+#include <initializer_list>
+#include <thread>
+
+#include "engine.h"
+
+namespace {
+
+void throwError(Napi::Env env, const ls::Status& status) {
+  Napi::Error error = status.code == "INVALID_ARGUMENT" || status.code == "SHAPE_MISMATCH"
+                          ? Napi::RangeError::New(env, status.message)
+                          : Napi::Error::New(env, status.message);
+  error.Set("code", Napi::String::New(env, status.code));
+  error.ThrowAsJavaScriptException();
+}
+
+void throwTypeError(Napi::Env env, const std::string& message) {
+  Napi::TypeError error = Napi::TypeError::New(env, message);
+  error.Set("code", Napi::String::New(env, "INVALID_ARGUMENT"));
+  error.ThrowAsJavaScriptException();
+}
+
+bool isTypedArrayOf(const Napi::Value& value, napi_typedarray_type type) {
+  return value.IsTypedArray() && value.As<Napi::TypedArray>().TypedArrayType() == type;
+}
+
+/** A non-negative integer argument that fits in int64 exactly (a JS number ≤ 2^53). */
+bool integerArg(const Napi::CallbackInfo& info, size_t index, const char* name, int64_t* out) {
+  if (!info[index].IsNumber()) {
+    throwTypeError(info.Env(), std::string(name) + " must be a number");
+    return false;
+  }
+  const double value = info[index].As<Napi::Number>().DoubleValue();
+  if (!(value >= 0 && value <= 9007199254740991.0) || value != static_cast<double>(static_cast<int64_t>(value))) {
+    throwTypeError(info.Env(), std::string(name) + " must be a non-negative integer");
+    return false;
+  }
+  *out = static_cast<int64_t>(value);
+  return true;
+}
+
+Napi::Value Capabilities(const Napi::CallbackInfo& info) {
+  Napi::Env env = info.Env();
+  const ls::Capabilities caps = ls::engineCapabilities();
+  Napi::Object result = Napi::Object::New(env);
+  result.Set("isa", Napi::String::New(env, ls::isaName(caps.isa)));
+  result.Set("threads", Napi::Number::New(env, caps.threads));
+  result.Set("spinMicros", Napi::Number::New(env, caps.spinMicros));
+  result.Set("compiler", Napi::String::New(env, caps.compiler));
+  Napi::Array available = Napi::Array::New(env);
+  uint32_t n = 0;
+  for (ls::Isa isa : {ls::Isa::Avx512, ls::Isa::Avx2, ls::Isa::Neon, ls::Isa::Scalar}) {
+    if (caps.available[static_cast<int>(isa)]) available.Set(n++, Napi::String::New(env, ls::isaName(isa)));
+  }
+  result.Set("availableIsas", available);
+  return result;
+}
+
+// setThreads(nThreads, spinMicros?)
+Napi::Value SetThreads(const Napi::CallbackInfo& info) {
+  int64_t n = 0;
+  int64_t spin = -1;
+  if (!integerArg(info, 0, "nThreads", &n)) return info.Env().Undefined();
+  if (info.Length() > 1 && !info[1].IsUndefined() && !integerArg(info, 1, "spinMicros", &spin)) return info.Env().Undefined();
+  const ls::Status status = ls::engineSetThreads(n > 1024 ? 1025 : static_cast<int>(n), spin > 1000000 ? 1000001 : static_cast<int>(spin));
+  if (!status.ok()) throwError(info.Env(), status);
+  return info.Env().Undefined();
+}
+
+Napi::Value SetIsa(const Napi::CallbackInfo& info) {
+  if (!info[0].IsString()) {
+    throwTypeError(info.Env(), "setIsa: isa must be a string");
+    return info.Env().Undefined();
+  }
+  const std::string name = info[0].As<Napi::String>().Utf8Value();
+  const ls::Status status = ls::engineSetIsa(name.c_str());
+  if (!status.ok()) throwError(info.Env(), status);
+  return info.Env().Undefined();
+}
+
+// matmul(out: Float32Array, weight: Uint8Array, weightType, x: Float32Array, nCols, nRows, nTokens)
+Napi::Value Matmul(const Napi::CallbackInfo& info) {
+  Napi::Env env = info.Env();
+  if (!isTypedArrayOf(info[0], napi_float32_array)) { throwTypeError(env, "matmul: out must be a Float32Array"); return env.Undefined(); }
+  if (!isTypedArrayOf(info[1], napi_uint8_array)) { throwTypeError(env, "matmul: weight must be a Uint8Array"); return env.Undefined(); }
+  if (!isTypedArrayOf(info[3], napi_float32_array)) { throwTypeError(env, "matmul: x must be a Float32Array"); return env.Undefined(); }
+  int64_t weightType, nCols, nRows, nTokens;
+  if (!integerArg(info, 2, "weightType", &weightType) || !integerArg(info, 4, "nCols", &nCols) ||
+      !integerArg(info, 5, "nRows", &nRows) || !integerArg(info, 6, "nTokens", &nTokens)) {
+    return env.Undefined();
+  }
+  Napi::Float32Array out = info[0].As<Napi::Float32Array>();
+  Napi::Uint8Array weight = info[1].As<Napi::Uint8Array>();
+  Napi::Float32Array x = info[3].As<Napi::Float32Array>();
+  const ls::Status status = ls::engineMatmul(out.Data(), out.ElementLength(), weight.Data(), weight.ByteLength(),
+                                             static_cast<int>(weightType > 1000 ? -1 : weightType), x.Data(),
+                                             x.ElementLength(), nCols, nRows, nTokens);
+  if (!status.ok()) throwError(env, status);
+  return env.Undefined();
+}
+
+Napi::Object Init(Napi::Env env, Napi::Object exports) {
+  const unsigned hardwareThreads = std::thread::hardware_concurrency();
+  ls::engineInit(hardwareThreads == 0 ? 1 : static_cast<int>(hardwareThreads));
+  exports.Set("capabilities", Napi::Function::New(env, Capabilities, "capabilities"));
+  exports.Set("setThreads", Napi::Function::New(env, SetThreads, "setThreads"));
+  exports.Set("setIsa", Napi::Function::New(env, SetIsa, "setIsa"));
+  exports.Set("matmul", Napi::Function::New(env, Matmul, "matmul"));
+  return exports;
+}
+
+}  // namespace
+
+NODE_API_MODULE(layerstream_simd, Init)

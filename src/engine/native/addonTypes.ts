@@ -1,0 +1,83 @@
+/**
+ * The whole surface of the native addon `layerstream_simd` (native/simd/src/addon.cc), typed in
+ * one place. Every function is synchronous and writes into caller-owned buffers.
+ */
+import type { GgmlType } from "../ggml/types.js";
+
+/** ISA path names, best first: AVX-512 (F/BW/VL/DQ + VNNI), AVX2 (+FMA, F16C), NEON, scalar C++. */
+export type NativeIsa = "avx512" | "avx2" | "neon" | "scalar";
+
+export interface NativeCapabilities {
+  /** the ISA path matmul runs on now */
+  readonly isa: NativeIsa;
+  /** threads in the addon's pool (the calling thread included) */
+  readonly threads: number;
+  /** how long idle pool threads poll for the next job before they sleep, in µs */
+  readonly spinMicros: number;
+  /** compiler and version the addon was built with, e.g. "gcc 12.2.0" */
+  readonly compiler: string;
+  /** every ISA path this CPU and build can run, best first (always ends with "scalar") */
+  readonly availableIsas: readonly NativeIsa[];
+}
+
+/** Weight types `matmul` accepts (GgmlType numbers). */
+export type NativeWeightType =
+  | GgmlType.F32
+  | GgmlType.F16
+  | GgmlType.BF16
+  | GgmlType.Q8_0
+  | GgmlType.Q4_0
+  | GgmlType.Q4_1
+  | GgmlType.Q5_0
+  | GgmlType.Q5_1
+  | GgmlType.Q4_K
+  | GgmlType.Q6_K;
+
+/**
+ * Errors thrown by the addon carry a `code`: INVALID_ARGUMENT (TypeError/RangeError: wrong
+ * argument type or range), SHAPE_MISMATCH (RangeError: buffer too small, rows not whole blocks),
+ * UNSUPPORTED_TYPE, ISA_UNAVAILABLE, OUT_OF_MEMORY.
+ */
+export interface NativeAddonError extends Error {
+  readonly code: "INVALID_ARGUMENT" | "SHAPE_MISMATCH" | "UNSUPPORTED_TYPE" | "ISA_UNAVAILABLE" | "OUT_OF_MEMORY";
+}
+
+export interface NativeAddon {
+  capabilities(): NativeCapabilities;
+
+  /**
+   * Resizes the persistent thread pool (1..1024 threads, the caller included). `spinMicros`
+   * (0..1e6, default 5000, kept when omitted): how long idle pool threads poll for the next job
+   * before they sleep — waking a sleeping thread costs the caller tens of µs in a VM, so keep it
+   * above the gaps between the matmuls of a decode step. Polling threads yield their core every
+   * 100 µs to whoever else wants it.
+   */
+  setThreads(nThreads: number, spinMicros?: number): void;
+
+  /**
+   * Forces an ISA path (e.g. "scalar" or "avx2" to compare paths in tests); throws
+   * ISA_UNAVAILABLE when the CPU or build cannot run it. `LAYERSTREAM_SIMD` sets the initial one.
+   */
+  setIsa(isa: NativeIsa): void;
+
+  /**
+   * out = x · weightᵀ, bit-identical to `matmul` in src/engine/quant/matmul.ts: activations are
+   * quantized to the weight type's `vecDotType`, then each output is computed with exactly the
+   * f32 operations of the llama.cpp CPU path the TypeScript route picks for this type and shape
+   * (ggml vec_dot, llamafile tinyBLAS, repacked gemv/gemm; see native/simd/README.md). Results do
+   * not depend on the ISA path or the thread count.
+   *
+   * @param out f32 [nTokens, nRows]: `out[t * nRows + r]` = dot(weight row r, x row t)
+   * @param weight `weightType` [nRows, nCols] (ggml ne0 = nCols contiguous), from `weight[0]`
+   * @param x f32 [nTokens, nCols]
+   */
+  matmul(
+    out: Float32Array,
+    weight: Uint8Array,
+    weightType: NativeWeightType,
+    x: Float32Array,
+    nCols: number,
+    nRows: number,
+    nTokens: number,
+  ): void;
+}
