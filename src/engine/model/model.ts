@@ -15,8 +15,8 @@ import { LocalLayerRunner, ResidentLayerSource, type LayerSource } from "./local
 import type { KvType } from "./kvCache.js";
 
 /**
- * How tensor data is reached: `mmap` maps the whole file (zero-copy; files up to 4 GiB on
- * Node 20), `read` reads tensors into owned buffers (any size; what layer streaming uses).
+ * How tensor data is reached: `mmap` maps the whole file (zero-copy; files under 2 GiB, the
+ * most mmap-io maps), `read` reads tensors into owned buffers (any size; what layer streaming uses).
  */
 export type FileAccess = "mmap" | "read";
 
@@ -63,7 +63,7 @@ export class Model implements Disposable {
 
   /** Maps the file and checks everything the forward pass will need. */
   static open(path: string, options: ModelOpenOptions = {}): Model {
-    const access = options.access ?? (fileSize(path) <= bufferConstants.MAX_LENGTH ? "mmap" : "read");
+    const access = options.access ?? (fileSize(path) <= MAX_MAPPED_BYTES ? "mmap" : "read");
     const file = access === "mmap" ? openGguf(path) : openGgufHeader(path);
     try {
       const tensorBytes: TensorBytes =
@@ -126,6 +126,9 @@ export class Model implements Disposable {
     this.dispose();
   }
 }
+
+/** Largest file we memory-map: mmap-io fails (ENOMEM) on mappings of 2 GiB and more. */
+const MAX_MAPPED_BYTES = Math.min(bufferConstants.MAX_LENGTH, 2 ** 31 - 1);
 
 /** Size of the file at `path`, or 0 when it cannot be read (opening reports the real error). */
 function fileSize(path: string): number {
