@@ -58,7 +58,7 @@
         {
           "target_name": "layerstream_simd_avx512",
           "type": "static_library",
-          "sources": ["src/kernels_avx512.cc"],
+          "sources": ["src/kernels_avx512.cc", "src/attention_avx512.cc"],
           # -Wno-*uninitialized: GCC 12 warns about the _mm256_undefined_* inside its own AVX-512 headers
           "cflags_cc": ["-mavx2", "-mfma", "-mf16c", "-mavx512f", "-mavx512bw", "-mavx512vl", "-mavx512dq", "-mavx512vnni",
                         "-Wno-uninitialized", "-Wno-maybe-uninitialized"],

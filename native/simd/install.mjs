@@ -27,13 +27,23 @@ function nodeGypCommand() {
   }
 }
 
+/**
+ * Node's own headers: npm passes `nodedir` from .npmrc to node-gyp, but a direct
+ * `node native/simd/install.mjs` does not, and node-gyp would then try to download them.
+ */
+function nodedirArgs() {
+  if (process.env.npm_config_nodedir) return [];
+  const prefix = dirname(dirname(process.execPath));
+  return existsSync(`${prefix}/include/node/node_api.h`) ? [`--nodedir=${prefix}`] : [];
+}
+
 function main() {
   if (process.env.LAYERSTREAM_NATIVE === "0") {
     warn("LAYERSTREAM_NATIVE=0: not building the native kernels (TypeScript kernels will run)");
     return;
   }
   const [command, ...prefix] = nodeGypCommand();
-  const result = spawnSync(command, [...prefix, "rebuild"], { cwd: addonDir, stdio: ["ignore", "inherit", "inherit"], shell: process.platform === "win32" });
+  const result = spawnSync(command, [...prefix, "rebuild", ...nodedirArgs()], { cwd: addonDir, stdio: ["ignore", "inherit", "inherit"], shell: process.platform === "win32" });
   if (result.error || result.status !== 0) {
     const why = result.error ? result.error.message : `node-gyp exited with ${result.status ?? result.signal}`;
     warn(`native kernels not built (${why}); layerstream will use its TypeScript kernels`);

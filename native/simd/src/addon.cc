@@ -102,6 +102,40 @@ Napi::Value Matmul(const Napi::CallbackInfo& info) {
   return env.Undefined();
 }
 
+// attention(out: Float32Array, q: Float32Array, keys: Uint16Array, values: Uint16Array, position,
+//           nTokens, nHead, nHeadKv, headDim, maxPositions): boolean (false: not on this ISA path)
+Napi::Value Attention(const Napi::CallbackInfo& info) {
+  Napi::Env env = info.Env();
+  if (!isTypedArrayOf(info[0], napi_float32_array)) { throwTypeError(env, "attention: out must be a Float32Array"); return env.Undefined(); }
+  if (!isTypedArrayOf(info[1], napi_float32_array)) { throwTypeError(env, "attention: q must be a Float32Array"); return env.Undefined(); }
+  if (!isTypedArrayOf(info[2], napi_uint16_array)) { throwTypeError(env, "attention: keys must be a Uint16Array"); return env.Undefined(); }
+  if (!isTypedArrayOf(info[3], napi_uint16_array)) { throwTypeError(env, "attention: values must be a Uint16Array"); return env.Undefined(); }
+  int64_t position, nTokens, nHead, nHeadKv, headDim, maxPositions;
+  if (!integerArg(info, 4, "position", &position) || !integerArg(info, 5, "nTokens", &nTokens) ||
+      !integerArg(info, 6, "nHead", &nHead) || !integerArg(info, 7, "nHeadKv", &nHeadKv) ||
+      !integerArg(info, 8, "headDim", &headDim) || !integerArg(info, 9, "maxPositions", &maxPositions)) {
+    return env.Undefined();
+  }
+  const int64_t limit = int64_t(1) << 31;  // keeps every product of the shape inside int64
+  if (position >= limit || nTokens >= limit || nHead >= 65536 || nHeadKv >= 65536 || headDim >= 65536 || maxPositions >= limit) {
+    throwError(env, ls::Status{"INVALID_ARGUMENT", "attention: shape out of range"});
+    return env.Undefined();
+  }
+  Napi::Float32Array out = info[0].As<Napi::Float32Array>();
+  Napi::Float32Array q = info[1].As<Napi::Float32Array>();
+  Napi::Uint16Array keys = info[2].As<Napi::Uint16Array>();
+  Napi::Uint16Array values = info[3].As<Napi::Uint16Array>();
+  bool computed = false;
+  const ls::Status status = ls::engineAttention(out.Data(), out.ElementLength(), q.Data(), q.ElementLength(), keys.Data(),
+                                                keys.ElementLength(), values.Data(), values.ElementLength(), position,
+                                                nTokens, nHead, nHeadKv, headDim, maxPositions, &computed);
+  if (!status.ok()) {
+    throwError(env, status);
+    return env.Undefined();
+  }
+  return Napi::Boolean::New(env, computed);
+}
+
 Napi::Object Init(Napi::Env env, Napi::Object exports) {
   const unsigned hardwareThreads = std::thread::hardware_concurrency();
   ls::engineInit(hardwareThreads == 0 ? 1 : static_cast<int>(hardwareThreads));
@@ -109,6 +143,7 @@ Napi::Object Init(Napi::Env env, Napi::Object exports) {
   exports.Set("setThreads", Napi::Function::New(env, SetThreads, "setThreads"));
   exports.Set("setIsa", Napi::Function::New(env, SetIsa, "setIsa"));
   exports.Set("matmul", Napi::Function::New(env, Matmul, "matmul"));
+  exports.Set("attention", Napi::Function::New(env, Attention, "attention"));
   return exports;
 }
 

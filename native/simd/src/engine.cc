@@ -3,6 +3,8 @@
 #include <algorithm>
 #include <initializer_list>
 #include <atomic>
+#include <cmath>
+#include <vector>
 #include <cstdlib>
 #include <memory>
 #include <mutex>
@@ -12,6 +14,7 @@
 #endif
 
 #include "act.h"
+#include "attention.h"
 #include "blocks.h"
 #include "cpu.h"
 #include "threadpool.h"
@@ -121,6 +124,29 @@ int64_t rowsPerChunk(int64_t nRows, int nThreads) {
 constexpr int64_t kMinBlockDotsToWake = 64 * 1024;
 
 Status error(const char* code, std::string message) { return Status{code, std::move(message)}; }
+
+struct AttentionJob {
+  const AttentionProblem* problem;
+  AttentionKernel kernel;
+  int64_t nTasks;  // (token, head) pairs
+  int64_t scratchFloats;
+  std::atomic<int64_t> nextTask;
+};
+
+/** (token, head) pairs claimed one at a time; scratch per thread, kept between calls. */
+void runAttentionJob(void* context, int, int) {
+  AttentionJob& job = *static_cast<AttentionJob*>(context);
+  thread_local std::vector<float> scratch;
+  if (static_cast<int64_t>(scratch.size()) < job.scratchFloats) scratch.resize(job.scratchFloats);
+  for (;;) {
+    const int64_t task = job.nextTask.fetch_add(1, std::memory_order_relaxed);
+    if (task >= job.nTasks) return;
+    job.kernel(*job.problem, task / job.problem->nHead, task % job.problem->nHead, scratch.data());
+  }
+}
+
+/** multiply-adds (K·Q plus KQV) below which sleeping workers are left asleep */
+constexpr int64_t kMinAttentionFmasToWake = 256 * 1024;
 
 }  // namespace
 
@@ -260,6 +286,58 @@ Status engineMatmul(float* out, size_t outLength, const uint8_t* weight, size_t 
     const int64_t nBlockDots = nRows * (nCols / 32 + 1) * nTokens;
     e.pool->run(runRowsJob, &rows, nBlockDots >= kMinBlockDotsToWake);
   }
+  return {};
+}
+
+Status engineAttention(float* out, size_t outLength, const float* q, size_t qLength, const uint16_t* keys,
+                       size_t keysLength, const uint16_t* values, size_t valuesLength, int64_t position,
+                       int64_t nTokens, int64_t nHead, int64_t nHeadKv, int64_t headDim, int64_t maxPositions,
+                       bool* computed) {
+  *computed = false;
+  if (nHead < 1 || nHeadKv < 1 || headDim < 1 || nHead % nHeadKv != 0) {
+    return error("SHAPE_MISMATCH", "attention: nHead, nHeadKv and headDim must be positive, nHead a multiple of nHeadKv");
+  }
+  const int64_t nPositions = position + nTokens;
+  if (nPositions > maxPositions) return error("SHAPE_MISMATCH", "attention: position + nTokens exceeds maxPositions");
+  const uint64_t nQValues = static_cast<uint64_t>(nTokens * nHead * headDim);
+  const uint64_t nKvValues = static_cast<uint64_t>(nPositions * nHeadKv * headDim);
+  if (qLength < nQValues || outLength < nQValues) return error("SHAPE_MISMATCH", "attention: q and out need " + std::to_string(nQValues) + " values");
+  if (keysLength < nKvValues || valuesLength < nKvValues) return error("SHAPE_MISMATCH", "attention: keys and values need " + std::to_string(nKvValues) + " values");
+  if (nTokens == 0) {
+    *computed = true;
+    return {};
+  }
+
+  Engine& e = engine();
+  std::lock_guard<std::mutex> lock(e.mutex);
+  const AttentionKernel kernel = e.isa == Isa::Avx512 ? avx512AttentionKernel() : nullptr;
+  if (!kernel) return {};
+  AttentionProblem problem{};
+  problem.out = out;
+  problem.q = q;
+  problem.keys = keys;
+  problem.values = values;
+  problem.position = position;
+  problem.nTokens = nTokens;
+  problem.nHead = nHead;
+  problem.nHeadKv = nHeadKv;
+  problem.headDim = headDim;
+  problem.nKvPadded = std::min(maxPositions, std::max<int64_t>(256, (nPositions + 255) / 256 * 256));
+  problem.scale = static_cast<float>(1.0 / std::sqrt(static_cast<double>(headDim)));
+
+  AttentionJob job;
+  job.problem = &problem;
+  job.kernel = kernel;
+  job.nTasks = nTokens * nHead;
+  job.scratchFloats = attentionScratchFloats(problem);
+  job.nextTask.store(0);
+  if (e.pool->threadCount() == 1 || job.nTasks == 1) {
+    runAttentionJob(&job, 0, 1);
+  } else {
+    const int64_t nFmas = nTokens * nHead * headDim * (2 * nPositions);
+    e.pool->run(runAttentionJob, &job, nFmas >= kMinAttentionFmasToWake);
+  }
+  *computed = true;
   return {};
 }
 

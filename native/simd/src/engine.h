@@ -41,4 +41,15 @@ Status engineSetIsa(const char* name);
 Status engineMatmul(float* out, size_t outLength, const uint8_t* weight, size_t weightBytes, int weightType,
                     const float* x, size_t xLength, int64_t nCols, int64_t nRows, int64_t nTokens);
 
+/**
+ * Causal multi-head attention over an F16 KV cache, bit-identical to the TypeScript `attention`
+ * (src/engine/model/attention.ts) for F16 caches. Runs only on the AVX-512 path: `*computed` is
+ * false (and nothing is written) on other ISA paths, so that the caller uses its own code.
+ * out, q f32 [nTokens, nHead * headDim]; keys, values f16 [≥ position + nTokens, nHeadKv * headDim].
+ */
+Status engineAttention(float* out, size_t outLength, const float* q, size_t qLength, const uint16_t* keys,
+                       size_t keysLength, const uint16_t* values, size_t valuesLength, int64_t position,
+                       int64_t nTokens, int64_t nHead, int64_t nHeadKv, int64_t headDim, int64_t maxPositions,
+                       bool* computed);
+
 }  // namespace ls

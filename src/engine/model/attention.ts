@@ -1,5 +1,6 @@
 import { f32ToF16 } from "../ggml/fp16.js";
 import { dotF16Tiled, dotF16Vec, dotF32Tiled, dotF32Vec } from "../quant/float-dots.js";
+import { nativeAttention } from "../quant/kernels.js";
 import type { KvCache } from "./kvCache.js";
 import { softmaxScaledInPlace } from "./ops.js";
 
@@ -35,6 +36,34 @@ export class AttentionScratch {
 
 /**
  * Causal multi-head attention with grouped KV heads over the cache, for nTokens consecutive
+ * queries: the native addon's kernel when the native kernels are in use and it covers the call
+ * (F16 cache, AVX-512 path; same bits), else `attentionTypeScript`.
+ * @param out f32 [nTokens, nHead · headDim]
+ * @param q f32 [nTokens, nHead · headDim] (after RoPE)
+ */
+export function attention(
+  out: Float32Array,
+  q: Float32Array,
+  cache: KvCache,
+  layer: number,
+  position: number,
+  nTokens: number,
+  shape: AttentionShape,
+  scratch: AttentionScratch,
+): void {
+  const native = nativeAttention();
+  if (native) {
+    const { keys, values } = cache.raw(layer);
+    if (keys instanceof Uint16Array && values instanceof Uint16Array) {
+      const { nHead, nHeadKv, headDim } = shape;
+      if (native(out, q, keys, values, position, nTokens, nHead, nHeadKv, headDim, cache.maxPositions)) return;
+    }
+  }
+  attentionTypeScript(out, q, cache, layer, position, nTokens, shape, scratch);
+}
+
+/**
+ * The reference: causal multi-head attention with grouped KV heads over the cache, for nTokens consecutive
  * queries whose first position is `position` (their keys and values are already stored).
  *
  * Bit-exact with llama.cpp's non-flash CPU path (x86 AVX-512 build, 1 thread), where KQ and
@@ -49,7 +78,7 @@ export class AttentionScratch {
  * @param out f32 [nTokens, nHead · headDim]
  * @param q f32 [nTokens, nHead · headDim] (after RoPE)
  */
-export function attention(
+export function attentionTypeScript(
   out: Float32Array,
   q: Float32Array,
   cache: KvCache,

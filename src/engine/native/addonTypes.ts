@@ -80,4 +80,37 @@ export interface NativeAddon {
     nRows: number,
     nTokens: number,
   ): void;
+
+  /**
+   * Causal multi-head attention with grouped KV heads over an F16 KV cache, for nTokens
+   * consecutive queries starting at `position` (their keys and values already stored):
+   * bit-identical to `attention` in src/engine/model/attention.ts for F16 caches (llama.cpp's
+   * non-flash CPU path of the x86 AVX-512 build: half query and probabilities, ggml_vec_dot_f16 or
+   * tinyBLAS dots, ggml_v_expf softmax, KQV over n_kv = min(maxPositions, max(256, ⌈(position +
+   * nTokens) / 256⌉ · 256)) positions). (token, head) pairs are spread over the thread pool;
+   * results do not depend on the thread count.
+   *
+   * Implemented for the AVX-512 path only: on other ISA paths it returns false without writing
+   * anything (the caller runs the TypeScript attention); true when `out` was written.
+   *
+   * @param out f32 [nTokens, nHead · headDim]
+   * @param q f32 [nTokens, nHead · headDim] (after RoPE)
+   * @param keys f16 bits [≥ position + nTokens, nHeadKv · headDim] (the cache layer, read in place)
+   * @param values f16 bits, same layout as keys
+   * @param maxPositions the cache's context size (caps n_kv); ≥ position + nTokens
+   * @throws NativeAddonError SHAPE_MISMATCH (buffers too small, nHead not a multiple of nHeadKv,
+   *   position + nTokens > maxPositions), INVALID_ARGUMENT (types, non-integers, shapes ≥ 2^31)
+   */
+  attention(
+    out: Float32Array,
+    q: Float32Array,
+    keys: Uint16Array,
+    values: Uint16Array,
+    position: number,
+    nTokens: number,
+    nHead: number,
+    nHeadKv: number,
+    headDim: number,
+    maxPositions: number,
+  ): boolean;
 }

@@ -37,6 +37,16 @@ export function useKernels(options: { preferNative?: boolean; threads?: number }
   return choice;
 }
 
+/**
+ * The addon's F16-cache attention when the native kernels are chosen, else undefined (callers
+ * then run the TypeScript attention). It may still decline a call (returns false) on ISA paths
+ * it does not cover.
+ */
+export function nativeAttention(): NativeAddon["attention"] | undefined {
+  if (!choice) useKernels();
+  return native && typeof native.attention === "function" ? native.attention : undefined;
+}
+
 export function kernelChoice(): KernelChoice {
   return choice ?? useKernels();
 }

@@ -1,0 +1,39 @@
+// Attention over an F16 KV cache (see engineAttention in engine.h): the problem of one call and
+// the per-ISA kernel that computes one (token, head) pair of it.
+#pragma once
+
+#include <cstdint>
+
+namespace ls {
+
+/** One attention call; shapes as in engineAttention. */
+struct AttentionProblem {
+  float* out;              // f32 [nTokens, nHead * headDim]
+  const float* q;          // f32 [nTokens, nHead * headDim]
+  const uint16_t* keys;    // f16 [≥ position + nTokens, nHeadKv * headDim]
+  const uint16_t* values;  // f16, same layout as keys
+  int64_t position;
+  int64_t nTokens;
+  int64_t nHead;
+  int64_t nHeadKv;
+  int64_t headDim;
+  int64_t nKvPadded;       // llama.cpp's n_kv: the length of the KQV dots
+  float scale;             // 1/√headDim as f32
+};
+
+/** Floats of per-thread scratch a kernel needs for this problem. */
+inline int64_t attentionScratchFloats(const AttentionProblem& p) {
+  const int64_t headDimPadded = (p.headDim + 15) & ~int64_t(15);
+  return ((p.nKvPadded + 15) & ~int64_t(15)) + 65 * headDimPadded;
+}
+
+/**
+ * Computes out for query token t and head h; `scratch` has attentionScratchFloats floats
+ * (no alignment needed).
+ */
+typedef void (*AttentionKernel)(const AttentionProblem& problem, int64_t t, int64_t h, float* scratch);
+
+/** The AVX-512 kernel, or nullptr when the build has none (non-x86). */
+AttentionKernel avx512AttentionKernel();
+
+}  // namespace ls

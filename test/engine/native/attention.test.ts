@@ -1,0 +1,140 @@
+/**
+ * native-attention: the addon's F16-cache attention against the TypeScript reference
+ * (`attentionTypeScript`, src/engine/model/attention.ts), which it must reproduce bit for bit on
+ * the AVX-512 path with 1 and 2 threads; on other ISA paths it must decline (return false) and
+ * leave `out` untouched.
+ */
+import { afterAll, describe, expect, it } from "vitest";
+import { AttentionScratch, attention, attentionTypeScript } from "../../../src/engine/model/attention.js";
+import { KvCache } from "../../../src/engine/model/kvCache.js";
+import type { NativeIsa } from "../../../src/engine/native/addonTypes.js";
+import { ADDON, SKIP_REASON, mismatches, randomValues } from "./helpers.js";
+
+/** native vs the TypeScript reference: f32 outputs differing in any bit */
+const MAX_MISMATCHES_VS_TYPESCRIPT = 0;
+
+interface Shape {
+  readonly nHead: number;
+  readonly nHeadKv: number;
+  readonly headDim: number;
+}
+
+const SHAPES: readonly Shape[] = [
+  { nHead: 4, nHeadKv: 4, headDim: 8 }, // K·Q all leftovers (double), KQV tiled for batches
+  { nHead: 4, nHeadKv: 2, headDim: 16 },
+  { nHead: 8, nHeadKv: 2, headDim: 64 },
+  { nHead: 4, nHeadKv: 1, headDim: 128 },
+  { nHead: 6, nHeadKv: 3, headDim: 72 }, // vec K·Q in batches (72 % 16 ≠ 0), 64 lanes + 8 leftovers
+  { nHead: 2, nHeadKv: 1, headDim: 6 }, // KQV vec_dot in batches (6 % 4 ≠ 0)
+];
+
+/** [position, nTokens, maxPositions]: decode and batches, crossing 256, n_kv capped at 300 (not a multiple of 16 or 64) */
+const STEPS: ReadonlyArray<readonly [number, number, number]> = [
+  [0, 1, 2048],
+  [0, 7, 2048],
+  [40, 1, 2048],
+  [250, 7, 2048],
+  [255, 1, 2048],
+  [256, 1, 2048],
+  [290, 7, 300],
+  [299, 1, 300],
+];
+
+/** query / key / value scales: ordinary, and peaked softmax (exp saturates to 0 past −192·ln 2) */
+const SCALES: ReadonlyArray<readonly [name: string, q: number, k: number, v: number]> = [
+  ["random", 1, 1, 1],
+  ["peaked", 30, 3, 100],
+];
+
+function makeCase(shape: Shape, position: number, nTokens: number, maxPositions: number, scales: readonly number[], seed: number) {
+  const nKv = shape.nHeadKv * shape.headDim;
+  const nPositions = position + nTokens;
+  const cache = new KvCache(nKv, maxPositions, "f16");
+  cache.store(0, 0, nPositions, randomValues(nPositions * nKv, seed, scales[1]), randomValues(nPositions * nKv, seed + 1, scales[2]));
+  const q = randomValues(nTokens * shape.nHead * shape.headDim, seed + 2, scales[0]);
+  return { cache, q, nOut: nTokens * shape.nHead * shape.headDim };
+}
+
+describe.skipIf(!ADDON)(`native-attention ${SKIP_REASON}`, () => {
+  const addon = ADDON!;
+  const initial = addon.capabilities();
+  afterAll(() => {
+    addon.setIsa(initial.isa);
+    addon.setThreads(initial.threads);
+  });
+
+  it.runIf(initial.availableIsas.includes("avx512"))("avx512: bit-identical to the TypeScript attention, 1 and 2 threads", () => {
+    addon.setIsa("avx512");
+    const scratch = new AttentionScratch();
+    let nCompared = 0;
+    let seed = 1;
+    for (const shape of SHAPES) {
+      for (const [position, nTokens, maxPositions] of STEPS) {
+        for (const [scaleName, ...scales] of SCALES) {
+          const { cache, q, nOut } = makeCase(shape, position, nTokens, maxPositions, scales, (seed += 10));
+          const expected = new Float32Array(nOut);
+          attentionTypeScript(expected, q, cache, 0, position, nTokens, shape, scratch);
+          const { keys, values } = cache.raw(0);
+          for (const threads of [1, 2]) {
+            addon.setThreads(threads);
+            const actual = new Float32Array(nOut).fill(Number.NaN);
+            const label = `${JSON.stringify(shape)} position ${position} nTokens ${nTokens} max ${maxPositions} ${scaleName} ${threads} thr`;
+            expect(addon.attention(actual, q, keys as Uint16Array, values as Uint16Array, position, nTokens, shape.nHead, shape.nHeadKv, shape.headDim, maxPositions), label).toBe(true);
+            expect(mismatches(actual, expected).length, label).toBeLessThanOrEqual(MAX_MISMATCHES_VS_TYPESCRIPT);
+            expect(expected.some((x) => x !== 0), label).toBe(true);
+            nCompared += nOut;
+          }
+        }
+      }
+    }
+    expect(nCompared).toBeGreaterThan(10000);
+  });
+
+  it("attention() dispatches to the native kernel with the same bits", () => {
+    addon.setIsa(initial.isa);
+    const shape = { nHead: 8, nHeadKv: 2, headDim: 64 };
+    const { cache, q, nOut } = makeCase(shape, 300, 7, 2048, [1, 1, 1], 99);
+    const viaHook = new Float32Array(nOut);
+    const reference = new Float32Array(nOut);
+    attention(viaHook, q, cache, 0, 300, 7, shape, new AttentionScratch());
+    attentionTypeScript(reference, q, cache, 0, 300, 7, shape, new AttentionScratch());
+    expect(mismatches(viaHook, reference)).toEqual([]);
+  });
+
+  it("declines on ISA paths without an attention kernel, leaving out untouched", () => {
+    const shape = { nHead: 4, nHeadKv: 2, headDim: 16 };
+    const { cache, q, nOut } = makeCase(shape, 3, 2, 64, [1, 1, 1], 7);
+    const { keys, values } = cache.raw(0);
+    for (const isa of initial.availableIsas as NativeIsa[]) {
+      if (isa === "avx512") continue;
+      addon.setIsa(isa);
+      const out = new Float32Array(nOut).fill(7);
+      expect(addon.attention(out, q, keys as Uint16Array, values as Uint16Array, 3, 2, 4, 2, 16, 64), isa).toBe(false);
+      expect(out.every((x) => x === 7), isa).toBe(true);
+    }
+    addon.setIsa(initial.isa);
+  });
+
+  it("rejects bad shapes and buffers with codes", () => {
+    const shape = { nHead: 4, nHeadKv: 2, headDim: 16 };
+    const { cache, q, nOut } = makeCase(shape, 3, 2, 64, [1, 1, 1], 5);
+    const { keys, values } = cache.raw(0);
+    const k = keys as Uint16Array;
+    const v = values as Uint16Array;
+    const out = new Float32Array(nOut);
+    const codeOf = (call: () => unknown): unknown => {
+      try {
+        call();
+      } catch (error) {
+        return (error as { code?: string }).code;
+      }
+      return "no error";
+    };
+    expect(codeOf(() => addon.attention(out, q, k.subarray(0, 10), v, 3, 2, 4, 2, 16, 64))).toBe("SHAPE_MISMATCH");
+    expect(codeOf(() => addon.attention(out.subarray(1), q, k, v, 3, 2, 4, 2, 16, 64))).toBe("SHAPE_MISMATCH");
+    expect(codeOf(() => addon.attention(out, q, k, v, 3, 2, 4, 3, 16, 64))).toBe("SHAPE_MISMATCH");
+    expect(codeOf(() => addon.attention(out, q, k, v, 3, 2, 4, 2, 16, 4))).toBe("SHAPE_MISMATCH");
+    expect(codeOf(() => addon.attention(out, q, k, v, 3.5, 2, 4, 2, 16, 64))).toBe("INVALID_ARGUMENT");
+    expect(codeOf(() => addon.attention(out, q, new Float32Array(k.length) as never, v, 3, 2, 4, 2, 16, 64))).toBe("INVALID_ARGUMENT");
+  });
+});
