@@ -39,12 +39,16 @@ const TYPES: readonly GgmlType[] = [
   GgmlType.Q6_K,
 ];
 
-/** 13 rows: not a multiple of the 2 threads, of the row tiles or of 8 (Q4_0/Q4_K not repacked); 40: repacked, several chunks */
+/**
+ * 13 rows: not a multiple of the 2 threads, of the row tiles or of 8 (Q4_0/Q4_K not repacked);
+ * 40: repacked, several chunks; 48 × 19 tokens: the 16-row × 8-token tiles plus leftover tokens.
+ */
 const SHAPES: ReadonlyArray<readonly [nRows: number, nTokens: number]> = [
   [13, 1],
   [13, 7],
   [40, 1],
   [40, 7],
+  [48, 19],
 ];
 
 function columnCounts(type: GgmlType): number[] {
