@@ -151,17 +151,7 @@ export function patched(bytes: Uint8Array, patch: (view: DataView) => void): Uin
   return copy;
 }
 
-/** Deterministic PRNG for fuzzing (mulberry32): returns floats in [0, 1). */
-export function seededRandom(seed: number): () => number {
-  let state = seed >>> 0;
-  return () => {
-    state = (state + 0x6d2b79f5) >>> 0;
-    let t = state;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
+export { seededRandom } from "./random.js";
 
 /** Runs `action`, asserts it throws a GgufFormatError with `code`, and returns the error. */
 export function expectGgufError(action: () => unknown, code: GgufErrorCode): GgufFormatError {

@@ -8,6 +8,7 @@ import { GgufWriter } from "../../src/engine/gguf/writer.js";
 import { GgufValueType } from "../../src/engine/gguf/types.js";
 import { GgmlType, rowBytes } from "../../src/engine/ggml/types.js";
 import { weightKernel } from "../../src/engine/quant/table.js";
+import { seededRandom } from "./random.js";
 
 export interface SyntheticModelSpec {
   /** written as general.architecture (an unsupported name makes a file for error tests) */
@@ -36,18 +37,6 @@ export interface SyntheticModelSpec {
   readonly seed: number;
   /** standard deviation multiplier for matrices (default 1: std = 1/√nCols) */
   readonly weightScale?: number;
-}
-
-/** mulberry32: a tiny seeded PRNG, enough for test weights. */
-function mulberry32(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
 }
 
 /** Approximately normal values (sum of 4 uniforms), f32 [n]. */
@@ -146,13 +135,13 @@ export function buildSyntheticModel(spec: SyntheticModelSpec): GgufWriter {
   const matrix = (name: string, nCols: number, nRows: number, type: GgmlType) => {
     const seed = spec.seed * 1000 + tensorIndex++;
     writer.addTensor(name, [nCols, nRows], type, () =>
-      encodeMatrix(type, nCols, nRows, randomValues(mulberry32(seed), nCols * nRows, scale / Math.sqrt(nCols))),
+      encodeMatrix(type, nCols, nRows, randomValues(seededRandom(seed), nCols * nRows, scale / Math.sqrt(nCols))),
     );
   };
   const vector = (name: string, n: number, center: number, spread: number) => {
     const seed = spec.seed * 1000 + tensorIndex++;
     writer.addTensor(name, [n], GgmlType.F32, () => {
-      const v = randomValues(mulberry32(seed), n, spread);
+      const v = randomValues(seededRandom(seed), n, spread);
       for (let i = 0; i < n; i++) v[i] += center;
       return f32Bytes(v);
     });

@@ -14,17 +14,8 @@ export const SKIP_REASON = probe.failure ? `native addon tests skipped: ${probe.
 
 if (!ADDON) console.warn(SKIP_REASON);
 
-/** mulberry32 → uniform [0, 1) */
-export function seededRandom(seed: number): () => number {
-  let state = seed >>> 0;
-  return () => {
-    state = (state + 0x6d2b79f5) >>> 0;
-    let t = state;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
+import { seededRandom } from "../../helpers/random.js";
+export { seededRandom };
 
 /** f32 [n], roughly normal(0, sigma) (sum of 4 uniforms) */
 export function randomValues(n: number, seed: number, sigma = 1): Float32Array {

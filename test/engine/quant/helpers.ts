@@ -4,17 +4,8 @@ import { readFileSync } from "node:fs";
 import { GgmlType, rowBytes } from "../../../src/engine/ggml/types.js";
 import { weightKernel } from "../../../src/engine/quant/table.js";
 
-/** mulberry32: a small seeded PRNG returning floats in [0, 1). */
-export function seededRandom(seed: number): () => number {
-  let state = seed >>> 0;
-  return () => {
-    state = (state + 0x6d2b79f5) >>> 0;
-    let t = state;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
+import { seededRandom } from "../../helpers/random.js";
+export { seededRandom };
 
 const SWEEP_SCALES = [1e-3, 0.02, 0.1, 1.0, 30.0];
 
