@@ -6,7 +6,7 @@
 import { spawn, type ChildProcess } from "node:child_process";
 import path from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { BIN, runCli, type CliResult } from "../helpers/cli.js";
+import { BIN, runCli, runCommand, type CliResult } from "../helpers/cli.js";
 import { createNetnsLan, netemAvailable, netnsUnavailableReason, type NetnsLan, type NetnsNode } from "../helpers/netns.js";
 import { SHARED_MODELS_DIR } from "../helpers/paths.js";
 import { statsOf } from "./workerProcess.js";
@@ -62,7 +62,7 @@ describe.skipIf(unavailable !== undefined)("cluster across network namespaces (r
   const generateOnRoot = (extra: readonly string[]) => {
     const [cmd, ...prefix] = lan!.exec(lan!.nodes[0]);
     const args = ["generate", "-m", MODEL, "-p", PROMPT, "-n", "24", "--temperature", "0", "--ignore-eos", "--stats-json"];
-    return runIn(cmd, [...prefix, process.execPath, BIN, ...args, "--workers", workers.map((w) => w.address).join(","), ...extra]);
+    return runCommand(cmd, [...prefix, process.execPath, BIN, ...args, "--workers", workers.map((w) => w.address).join(","), ...extra], {}, 15_000);
   };
 
   beforeAll(async () => {
@@ -82,7 +82,7 @@ describe.skipIf(unavailable !== undefined)("cluster across network namespaces (r
   it("the namespaces are isolated: from the root's namespace a worker answers on its address only", async () => {
     const [cmd, ...prefix] = lan!.exec(lan!.nodes[0]);
     const probe = (host: string) =>
-      runIn(cmd, [...prefix, process.execPath, "-e", `require("node:net").connect(${PORT}, "${host}").on("connect", () => process.exit(0)).on("error", (e) => { console.log(e.code); process.exit(3); })`], 5000);
+      runCommand(cmd, [...prefix, process.execPath, "-e", `require("node:net").connect(${PORT}, "${host}").on("connect", () => process.exit(0)).on("error", (e) => { console.log(e.code); process.exit(3); })`], {}, 5000);
     expect((await probe("127.0.0.1")).code).toBe(3);
     expect((await probe(lan!.nodes[1].address)).code).toBe(0);
   });
@@ -114,20 +114,3 @@ describe.skipIf(unavailable !== undefined)("cluster across network namespaces (r
     expect(stats.networkSeconds as number).toBeGreaterThan(0.002 * 24);
   }, 20_000);
 });
-
-/** Like runCli but for any command (here `ip netns exec …`), killed after timeoutMs. */
-function runIn(cmd: string, args: readonly string[], timeoutMs = 15_000): Promise<CliResult> {
-  return new Promise((resolve, reject) => {
-    const child = spawn(cmd, args, { stdio: ["ignore", "pipe", "pipe"] });
-    let stdout = "";
-    let stderr = "";
-    child.stdout.setEncoding("utf8").on("data", (s: string) => (stdout += s));
-    child.stderr.setEncoding("utf8").on("data", (s: string) => (stderr += s));
-    const timer = setTimeout(() => child.kill("SIGKILL"), timeoutMs);
-    child.on("error", reject);
-    child.on("close", (code) => {
-      clearTimeout(timer);
-      resolve({ code, stdout, stderr });
-    });
-  });
-}
