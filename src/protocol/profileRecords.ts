@@ -1,0 +1,50 @@
+/**
+ * Timing records of profiled runs (`npm run profile`, `layerstream generate --profile`): what one
+ * node did for one batch (a "hop": one ACTIVATIONS message, or the local engine's one pass).
+ * Workers keep these while profiling is enabled and hand them to the root in STATS replies
+ * (msgpack), so profiling works across machines; with profiling off nothing is recorded.
+ *
+ * Times are milliseconds. Offsets (`…AtMs`) are relative to the moment the node received the
+ * batch, on the node's own clock, so no clock synchronisation between machines is needed.
+ */
+
+/** Operations a block's compute time is split into. */
+export const BLOCK_OPS = ["attnProjections", "attention", "ffn", "normsRope"] as const;
+export type BlockOp = (typeof BLOCK_OPS)[number];
+
+/** One layer applied to one batch. */
+export interface LayerTiming {
+  readonly layer: number;
+  /** weights were resident when the layer was needed (no disk read waited for) */
+  readonly cacheHit: boolean;
+  /** bytes read from disk to bring this layer in (0 on a hit) */
+  readonly bytesRead: number;
+  /** waiting for the layer's weights */
+  readonly ioWaitMs: number;
+  /** compute time per operation */
+  readonly opMs: Readonly<Record<BlockOp, number>>;
+  /** when the layer started (waiting for weights included) and ended, from the batch's receipt */
+  readonly startAtMs: number;
+  readonly endAtMs: number;
+}
+
+/** What one node did with one batch. */
+export interface HopTiming {
+  /** worker index in the pipeline; −1 for the root's own (local) runner */
+  readonly node: number;
+  readonly requestId: number;
+  readonly sequenceId: number;
+  /** position of the batch's first token */
+  readonly position: number;
+  readonly nTokens: number;
+  /** from receipt to the start of the first layer (waiting behind other work) */
+  readonly queueMs: number;
+  /** decoding the incoming activations / encoding the outgoing ones */
+  readonly decodeMs: number;
+  readonly encodeMs: number;
+  /** header + payload bytes this node sent onward for this batch */
+  readonly bytesSent: number;
+  readonly layers: readonly LayerTiming[];
+  /** from receipt to the hand-off of the outgoing message to the socket */
+  readonly totalMs: number;
+}
