@@ -24,6 +24,7 @@
         "src/act.cc",
         "src/cpu.cc",
         "src/engine.cc",
+        "src/file_advice.cc",
         "src/kernels_scalar.cc",
         "src/threadpool.cc",
       ],

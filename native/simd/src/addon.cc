@@ -6,6 +6,7 @@
 #include <thread>
 
 #include "engine.h"
+#include "file_advice.h"
 
 namespace {
 
@@ -144,6 +145,7 @@ Napi::Object Init(Napi::Env env, Napi::Object exports) {
   exports.Set("setIsa", Napi::Function::New(env, SetIsa, "setIsa"));
   exports.Set("matmul", Napi::Function::New(env, Matmul, "matmul"));
   exports.Set("attention", Napi::Function::New(env, Attention, "attention"));
+  exports.Set("adviseDontNeed", Napi::Function::New(env, ls::AdviseDontNeed, "adviseDontNeed"));
   return exports;
 }
 

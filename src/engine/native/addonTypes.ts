@@ -46,6 +46,13 @@ export interface NativeAddon {
   capabilities(): NativeCapabilities;
 
   /**
+   * posix_fadvise(fd, offset, length, POSIX_FADV_DONTNEED): asks the kernel to drop a byte range
+   * of an open file from its page cache. False where unavailable (not Linux/FreeBSD) or refused.
+   * Optional: builds older than this function lack it.
+   */
+  adviseDontNeed?(fd: number, offset: number, length: number): boolean;
+
+  /**
    * Resizes the persistent thread pool (1..1024 threads, the caller included). `spinMicros`
    * (0..1e6, default 5000, kept when omitted): how long idle pool threads poll for the next job
    * before they sleep — waking a sleeping thread costs the caller tens of µs in a VM, so keep it

@@ -19,6 +19,7 @@ import type { GgufTensorInfo } from "../gguf/types.js";
 import type { LayerSource } from "../model/localLayerRunner.js";
 import { bindLayer, type LayerTensors, type LayerWeights } from "../model/weights.js";
 import { formatBytes } from "./byteSize.js";
+import { dropFromPageCache } from "./pageCache.js";
 
 export interface StreamingOptions {
   /** bytes the cached blocks may occupy */
@@ -29,6 +30,13 @@ export interface StreamingOptions {
   readonly schedule?: readonly number[];
   /** monotonic clock in ms (injected for tests) */
   readonly nowMs?: () => number;
+  /**
+   * Leave blocks read into the cache in the OS page cache too. Default false: after a block
+   * is copied in, its file range is dropped from the page cache (posix_fadvise DONTNEED, through
+   * the native addon), so the kernel does not hold a second copy of what the budget already
+   * counts, and a block read again comes from the disk — as it must for a model larger than RAM.
+   */
+  readonly keepPageCache?: boolean;
 }
 
 export interface StreamingStats {
@@ -215,6 +223,7 @@ export class StreamingLayerSource implements LayerSource, AsyncDisposable {
     }
     await Promise.all(reads);
     this.stats.bytesRead += at;
+    if (!this.options.keepPageCache) for (const [from, to] of fileSpans(tensors)) dropFromPageCache(this.file.fd, from, to - from);
     return (info) => buffer.subarray(offsets.get(info.name)!, offsets.get(info.name)! + info.nBytes);
   }
 
@@ -235,4 +244,16 @@ export class StreamingLayerSource implements LayerSource, AsyncDisposable {
     this.spare = [];
     await this.file.close();
   }
+}
+
+/** A block's byte ranges in the file, neighbours less than a page apart merged (so the pages between tensors go too). */
+function fileSpans(tensors: LayerTensors): [number, number][] {
+  const sorted = [...tensors.all].sort((a, b) => a.fileOffset - b.fileOffset);
+  const spans: [number, number][] = [];
+  for (const info of sorted) {
+    const last = spans.at(-1);
+    if (last && info.fileOffset - last[1] < 4096) last[1] = Math.max(last[1], info.fileOffset + info.nBytes);
+    else spans.push([info.fileOffset, info.fileOffset + info.nBytes]);
+  }
+  return spans;
 }

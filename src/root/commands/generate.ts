@@ -36,6 +36,7 @@ export interface GenerateFlags extends ClusterFlags {
   kvType: KvType;
   maxMemory?: number;
   prefetch?: number;
+  keepPageCache: boolean;
   statsJson: boolean;
 }
 
@@ -60,6 +61,7 @@ export function generateCommand(io: CliIo): Command {
     .option("--kv-type <type>", `KV cache type (${KV_TYPES.join(", ")})`, parseChoice(KV_TYPES), "f16")
     .option("--max-memory <size>", "memory budget, e.g. 512MB or 4GB; layers beyond it are streamed from disk (default: available memory − 512 MiB)", parseByteSizeOption)
     .option("--prefetch <n>", "layers to read ahead while computing (default: 1; 0 when the budget holds one layer)", parseIntInRange(0, 1024))
+    .option("--keep-page-cache", "leave streamed layers in the OS page cache too (default: drop them once copied, so the kernel holds no second copy)", false)
     .option("--stats-json", "print the run's statistics as one JSON object, the last line on stderr", false)
     .option("--workers <addresses>", "run the layers on workers: comma-separated ZeroMQ addresses, e.g. tcp://10.0.0.2:5555,tcp://10.0.0.3:5555")
     .option("--assign <mode>", `how layers are spread over the workers (${ASSIGN_MODES.join(", ")})`, parseChoice(ASSIGN_MODES), "round-robin")
@@ -105,7 +107,11 @@ export async function runGenerate(flags: GenerateFlags, io: CliIo): Promise<Gene
   await using cluster = await Cluster.open(model, flags, (line) => io.progress(line));
   const streaming =
     plan.mode === "streaming" && !cluster
-      ? await StreamingLayerSource.open(flags.model, model.layers, { budgetBytes: plan.layerBudgetBytes, prefetchDepth: plan.prefetchDepth })
+      ? await StreamingLayerSource.open(flags.model, model.layers, {
+          budgetBytes: plan.layerBudgetBytes,
+          prefetchDepth: plan.prefetchDepth,
+          keepPageCache: flags.keepPageCache,
+        })
       : undefined;
   await using runner = cluster?.runner ?? model.createLocalRunner(streaming);
   const session = new Session(model, runner);
