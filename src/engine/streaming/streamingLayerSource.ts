@@ -40,9 +40,9 @@ export interface StreamingOptions {
 }
 
 export interface StreamingStats {
-  /** acquisitions served by a resident block or a read already under way */
+  /** acquisitions served by a block that stayed resident since its previous use */
   cacheHits: number;
-  /** acquisitions that had to start a read */
+  /** block reads, on demand or ahead of use (so bytesRead = Σ the blocks' sizes over misses) */
   cacheMisses: number;
   bytesRead: number;
   /** time acquisitions spent waiting for reads */
@@ -59,6 +59,8 @@ interface CachedBlock {
   readonly ready: Promise<LayerWeights>;
   weights?: LayerWeights;
   pins: number;
+  /** read (ahead) and not yet acquired: its first acquisition is the miss counted at the read */
+  unused: boolean;
 }
 
 export class StreamingLayerSource implements LayerSource, AsyncDisposable {
@@ -114,9 +116,9 @@ export class StreamingLayerSource implements LayerSource, AsyncDisposable {
     if (slot === undefined) throw new OptionError("BAD_LAYER", `layer ${il} is not in this source's schedule`);
     this.cursor = slot;
     let block = this.cache.peek(il);
-    if (block) this.stats.cacheHits++;
-    else {
-      this.stats.cacheMisses++;
+    if (block) {
+      if (!block.unused) this.stats.cacheHits++;
+    } else {
       if (!this.makeRoom(this.layers[il].nBytes, 0)) {
         // only blocks still being read stand in the way: let them land, then evict
         await Promise.allSettled([...this.cache.values()].map((b) => b.ready));
@@ -127,6 +129,7 @@ export class StreamingLayerSource implements LayerSource, AsyncDisposable {
       block = this.startRead(il);
     }
     block.pins++;
+    block.unused = false;
     this.prefetchAhead();
     if (!block.weights) {
       const waitStart = this.nowMs();
@@ -199,7 +202,8 @@ export class StreamingLayerSource implements LayerSource, AsyncDisposable {
     const reuse = this.spare.findIndex((b) => b.byteLength === tensors.nBytes);
     const buffer = reuse >= 0 ? this.spare[reuse] : new Uint8Array(tensors.nBytes);
     this.spare = []; // spares not reused now are left to the garbage collector
-    const block: CachedBlock = { il, buffer, pins: 0, ready: undefined as never };
+    const block: CachedBlock = { il, buffer, pins: 0, unused: true, ready: undefined as never };
+    this.stats.cacheMisses++;
     (block as { ready: Promise<LayerWeights> }).ready = this.read(tensors, buffer).then((bytesOf) => {
       block.weights = bindLayer(tensors, bytesOf);
       return block.weights;

@@ -51,7 +51,7 @@ describe("StreamingLayerSource", () => {
     const stats = source.snapshot();
     expect(stats.peakResidentBytes).toBeLessThanOrEqual(nLayersInBudget * layerBytes);
     expect(stats.bytesRead % layerBytes).toBe(0); // whole layers only
-    expect(stats.bytesRead).toBeGreaterThanOrEqual(stats.cacheMisses * layerBytes);
+    expect(stats.bytesRead).toBe(stats.cacheMisses * layerBytes); // a miss is one block read, ahead or on demand
   });
 
   it("with the whole model in budget, reads each layer once and then only hits", async () => {
@@ -61,7 +61,8 @@ describe("StreamingLayerSource", () => {
     const stats = source.snapshot();
     expect(stats.bytesRead).toBe(model.layers.reduce((n, l) => n + l.nBytes, 0));
     expect(stats.cacheHits + stats.cacheMisses).toBe(6 * N_LAYER); // prompt + 5 decode steps
-    expect(stats.cacheMisses).toBe(1); // only the first layer; the rest were read ahead
+    expect(stats.cacheMisses).toBe(N_LAYER); // each layer read once (all but the first ahead of use), then only hits
+    expect(stats.cacheHits).toBe(5 * N_LAYER);
   });
 
   it("keeps a stable resident set: with room for k of n layers, about k of n accesses hit", async () => {
