@@ -82,6 +82,8 @@ export interface ProfileSummary {
   readonly nPromptPasses: number;
   readonly nPromptTokens: number;
   readonly nDecodePasses: number;
+  /** wall time of the decode passes (one token each) */
+  readonly decodeWallMs: number;
   readonly layers: readonly LayerSummary[];
   readonly nodes: readonly NodeSummary[];
   readonly parts: readonly PartSummary[];
@@ -226,6 +228,7 @@ export function summarize(run: ProfileRun): ProfileSummary {
     nPromptPasses,
     nPromptTokens: run.passes.filter((p) => p.phase === "prompt").reduce((sum, p) => sum + p.nTokens, 0),
     nDecodePasses: run.passes.length - nPromptPasses,
+    decodeWallMs: run.passes.filter((p) => p.phase === "decode").reduce((sum, p) => sum + p.wallMs, 0),
     layers: layerSummaries,
     nodes: nodeSummaries,
     parts,
