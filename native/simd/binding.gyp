@@ -24,8 +24,10 @@
         "src/act.cc",
         "src/cpu.cc",
         "src/engine.cc",
+        "src/engine_ops.cc",
         "src/file_advice.cc",
         "src/kernels_scalar.cc",
+        "src/ops.cc",
         "src/threadpool.cc",
       ],
       "dependencies": ["<!(node -p \"require('node-addon-api').targets\"):node_addon_api"],
@@ -51,7 +53,7 @@
         {
           "target_name": "layerstream_simd_avx2",
           "type": "static_library",
-          "sources": ["src/kernels_avx2.cc"],
+          "sources": ["src/kernels_avx2.cc", "src/ops_avx2.cc"],
           "cflags_cc": ["-mavx2", "-mfma", "-mf16c"],
           "xcode_settings": { "OTHER_CPLUSPLUSFLAGS": ["-ffp-contract=off", "-mavx2", "-mfma", "-mf16c"] },
           "msvs_settings": { "VCCLCompilerTool": { "AdditionalOptions": ["/arch:AVX2"] } },
@@ -59,7 +61,7 @@
         {
           "target_name": "layerstream_simd_avx512",
           "type": "static_library",
-          "sources": ["src/kernels_avx512.cc", "src/attention_avx512.cc"],
+          "sources": ["src/kernels_avx512.cc", "src/attention_avx512.cc", "src/ops_avx512.cc"],
           # -Wno-*uninitialized: GCC 12 warns about the _mm256_undefined_* inside its own AVX-512 headers
           "cflags_cc": ["-mavx2", "-mfma", "-mf16c", "-mavx512f", "-mavx512bw", "-mavx512vl", "-mavx512dq", "-mavx512vnni",
                         "-Wno-uninitialized", "-Wno-maybe-uninitialized"],

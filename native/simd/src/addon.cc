@@ -6,6 +6,7 @@
 #include <thread>
 
 #include "engine.h"
+#include "engine_ops.h"
 #include "file_advice.h"
 
 namespace {
@@ -137,6 +138,63 @@ Napi::Value Attention(const Napi::CallbackInfo& info) {
   return Napi::Boolean::New(env, computed);
 }
 
+// siluMul(gate: Float32Array, up: Float32Array, n, rows)
+Napi::Value SiluMul(const Napi::CallbackInfo& info) {
+  Napi::Env env = info.Env();
+  if (!isTypedArrayOf(info[0], napi_float32_array)) { throwTypeError(env, "siluMul: gate must be a Float32Array"); return env.Undefined(); }
+  if (!isTypedArrayOf(info[1], napi_float32_array)) { throwTypeError(env, "siluMul: up must be a Float32Array"); return env.Undefined(); }
+  int64_t n, rows;
+  if (!integerArg(info, 2, "n", &n) || !integerArg(info, 3, "rows", &rows)) return env.Undefined();
+  Napi::Float32Array gate = info[0].As<Napi::Float32Array>();
+  Napi::Float32Array up = info[1].As<Napi::Float32Array>();
+  const ls::Status status = ls::engineSiluMul(gate.Data(), gate.ElementLength(), up.Data(), up.ElementLength(), n, rows);
+  if (!status.ok()) throwError(env, status);
+  return env.Undefined();
+}
+
+// rmsNorm(out: Float32Array, x: Float32Array, weight: Float32Array, n, nTokens, eps)
+Napi::Value RmsNorm(const Napi::CallbackInfo& info) {
+  Napi::Env env = info.Env();
+  for (size_t i = 0; i < 3; i++) {
+    if (!isTypedArrayOf(info[i], napi_float32_array)) { throwTypeError(env, "rmsNorm: out, x and weight must be Float32Arrays"); return env.Undefined(); }
+  }
+  int64_t n, nTokens;
+  if (!integerArg(info, 3, "n", &n) || !integerArg(info, 4, "nTokens", &nTokens)) return env.Undefined();
+  if (!info[5].IsNumber()) { throwTypeError(env, "rmsNorm: eps must be a number"); return env.Undefined(); }
+  const double eps = info[5].As<Napi::Number>().DoubleValue();
+  Napi::Float32Array out = info[0].As<Napi::Float32Array>();
+  Napi::Float32Array x = info[1].As<Napi::Float32Array>();
+  Napi::Float32Array weight = info[2].As<Napi::Float32Array>();
+  const ls::Status status = ls::engineRmsNorm(out.Data(), out.ElementLength(), x.Data(), x.ElementLength(), weight.Data(),
+                                              weight.ElementLength(), n, nTokens, eps);
+  if (!status.ok()) throwError(env, status);
+  return env.Undefined();
+}
+
+// rope(x: Float32Array, xOffset, nTokens, tokenStride, nHeads, headDim, cosSin: Float32Array, nRot, neox: boolean)
+Napi::Value Rope(const Napi::CallbackInfo& info) {
+  Napi::Env env = info.Env();
+  if (!isTypedArrayOf(info[0], napi_float32_array)) { throwTypeError(env, "rope: x must be a Float32Array"); return env.Undefined(); }
+  if (!isTypedArrayOf(info[6], napi_float32_array)) { throwTypeError(env, "rope: cosSin must be a Float32Array"); return env.Undefined(); }
+  int64_t xOffset, nTokens, tokenStride, nHeads, headDim, nRot;
+  if (!integerArg(info, 1, "xOffset", &xOffset) || !integerArg(info, 2, "nTokens", &nTokens) ||
+      !integerArg(info, 3, "tokenStride", &tokenStride) || !integerArg(info, 4, "nHeads", &nHeads) ||
+      !integerArg(info, 5, "headDim", &headDim) || !integerArg(info, 7, "nRot", &nRot)) {
+    return env.Undefined();
+  }
+  if (!info[8].IsBoolean()) { throwTypeError(env, "rope: neox must be a boolean"); return env.Undefined(); }
+  Napi::Float32Array x = info[0].As<Napi::Float32Array>();
+  Napi::Float32Array cosSin = info[6].As<Napi::Float32Array>();
+  if (static_cast<uint64_t>(xOffset) > x.ElementLength()) {
+    throwError(env, ls::Status{"SHAPE_MISMATCH", "rope: xOffset is past the end of x"});
+    return env.Undefined();
+  }
+  const ls::Status status = ls::engineRope(x.Data() + xOffset, x.ElementLength() - xOffset, nTokens, tokenStride, nHeads, headDim,
+                                           cosSin.Data(), cosSin.ElementLength(), nRot, info[8].As<Napi::Boolean>().Value());
+  if (!status.ok()) throwError(env, status);
+  return env.Undefined();
+}
+
 Napi::Object Init(Napi::Env env, Napi::Object exports) {
   const unsigned hardwareThreads = std::thread::hardware_concurrency();
   ls::engineInit(hardwareThreads == 0 ? 1 : static_cast<int>(hardwareThreads));
@@ -145,6 +203,9 @@ Napi::Object Init(Napi::Env env, Napi::Object exports) {
   exports.Set("setIsa", Napi::Function::New(env, SetIsa, "setIsa"));
   exports.Set("matmul", Napi::Function::New(env, Matmul, "matmul"));
   exports.Set("attention", Napi::Function::New(env, Attention, "attention"));
+  exports.Set("siluMul", Napi::Function::New(env, SiluMul, "siluMul"));
+  exports.Set("rmsNorm", Napi::Function::New(env, RmsNorm, "rmsNorm"));
+  exports.Set("rope", Napi::Function::New(env, Rope, "rope"));
   exports.Set("adviseDontNeed", Napi::Function::New(env, ls::AdviseDontNeed, "adviseDontNeed"));
   return exports;
 }

@@ -168,6 +168,12 @@ Route routeFor(int weightType, int64_t nCols, int64_t nRows, int64_t nTokens) {
   }
 }
 
+EngineLease leaseEngine() {
+  Engine& e = engine();
+  std::unique_lock<std::mutex> lock(e.mutex);
+  return EngineLease{std::move(lock), e.isa, e.pool.get()};
+}
+
 void engineInit(int defaultThreads) {
   Engine& e = engine();
   std::lock_guard<std::mutex> lock(e.mutex);

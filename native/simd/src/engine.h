@@ -3,11 +3,14 @@
 #pragma once
 
 #include <cstdint>
+#include <mutex>
 #include <string>
 
 #include "kernels.h"
 
 namespace ls {
+
+class ThreadPool;
 
 /** Result of a call: empty `code` on success, else an error code and message for JS. */
 struct Status {
@@ -23,6 +26,18 @@ struct Capabilities {
   const char* compiler;
   bool available[4];  // indexed by Isa
 };
+
+/**
+ * The ISA path and the thread pool, held under the engine's lock for the duration of one call
+ * (for entry points outside engine.cc, e.g. engine_ops.cc).
+ */
+struct EngineLease {
+  std::unique_lock<std::mutex> lock;
+  Isa isa;
+  ThreadPool* pool;
+};
+
+EngineLease leaseEngine();
 
 /** Reads LAYERSTREAM_SIMD once and starts the pool with `defaultThreads` threads. */
 void engineInit(int defaultThreads);

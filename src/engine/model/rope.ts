@@ -1,3 +1,4 @@
+import { nativeRowOps } from "../quant/kernels.js";
 import { fmaF32 } from "../quant/simd.js";
 import type { RopeParams } from "./hparams.js";
 
@@ -28,6 +29,16 @@ export class RopeTable {
     if (position >= this.nPositions) this.grow(position + 1);
     const nRot = this.params.nRot;
     return this.table.subarray(position * nRot, (position + 1) * nRot);
+  }
+
+  /**
+   * cos/sin pairs of nPositions consecutive positions from `position`: f32 [nPositions, nRot]
+   * view, valid until the next call that grows the table.
+   */
+  cosSinRows(position: number, nPositions: number): Float32Array {
+    if (position + nPositions > this.nPositions) this.grow(position + nPositions);
+    const nRot = this.params.nRot;
+    return this.table.subarray(position * nRot, (position + nPositions) * nRot);
   }
 
   private grow(minPositions: number): void {
@@ -75,11 +86,32 @@ function yarnCorrDims(nDims: number, nCtxOrig: number, freqBase: number, betaFas
 }
 
 /**
- * Rotates the first nRot dimensions of every head of one token in place.
+ * Rotates the first nRot dimensions of every head of one token in place (natively when the
+ * native kernels are in use; same bits as applyRopeTypeScript).
  * @param x f32 [nHeads, headDim] (one token)
  * @param cosSin f32 [nRot] from RopeTable.cosSin
  */
 export function applyRope(x: Float32Array, xOffset: number, nHeads: number, headDim: number, cosSin: Float32Array, layout: "norm" | "neox"): void {
+  const native = nativeRowOps();
+  if (native) native.rope(x, xOffset, 1, nHeads * headDim, nHeads, headDim, cosSin, cosSin.length, layout === "neox");
+  else applyRopeTypeScript(x, xOffset, nHeads, headDim, cosSin, layout);
+}
+
+/**
+ * applyRope for nTokens consecutive tokens at positions position … position + nTokens − 1, in
+ * one call: x f32 [nTokens, nHeads · headDim].
+ */
+export function applyRopeRows(x: Float32Array, nTokens: number, nHeads: number, headDim: number, rope: RopeTable, position: number): void {
+  const nRot = rope.params.nRot;
+  const cosSin = rope.cosSinRows(position, nTokens);
+  const stride = nHeads * headDim;
+  const native = nativeRowOps();
+  if (native) native.rope(x, 0, nTokens, stride, nHeads, headDim, cosSin, nRot, rope.params.layout === "neox");
+  else for (let t = 0; t < nTokens; t++) applyRopeTypeScript(x, t * stride, nHeads, headDim, cosSin.subarray(t * nRot, (t + 1) * nRot), rope.params.layout);
+}
+
+/** applyRope in TypeScript (the reference). */
+export function applyRopeTypeScript(x: Float32Array, xOffset: number, nHeads: number, headDim: number, cosSin: Float32Array, layout: "norm" | "neox"): void {
   const nRot = cosSin.length;
   const half = nRot / 2;
   for (let h = 0; h < nHeads; h++) {

@@ -89,6 +89,48 @@ export interface NativeAddon {
   ): void;
 
   /**
+   * gate[r·n + i] = silu(gate[r·n + i]) · up[r·n + i] for rows r < `rows`, in place, bit-identical
+   * to `siluMulInPlaceTypeScript` (src/engine/model/ops.ts) applied to each row: ggml_v_silu on
+   * whole 16-value chunks of a row, x / (1 + f32(Math.exp(−x))) for its last n % 16 values (the
+   * addon carries V8's Math.exp). Rows are spread over the thread pool for large batches.
+   * @param gate f32 [rows, n] (overwritten)
+   * @param up f32 [rows, n]
+   * @throws NativeAddonError SHAPE_MISMATCH (buffers too small), INVALID_ARGUMENT
+   */
+  siluMul(gate: Float32Array, up: Float32Array, n: number, rows: number): void;
+
+  /**
+   * RMSNorm of nTokens rows, bit-identical to `rmsNormTypeScript` (src/engine/model/ops.ts).
+   * @param out f32 [nTokens, n] (may be x itself)
+   * @param x f32 [nTokens, n]
+   * @param weight f32 [n]
+   * @param eps added to the mean square as in the TypeScript (double add, then f32)
+   */
+  rmsNorm(out: Float32Array, x: Float32Array, weight: Float32Array, n: number, nTokens: number, eps: number): void;
+
+  /**
+   * Rotary embeddings in place, bit-identical to `applyRopeTypeScript` (src/engine/model/rope.ts)
+   * per token: token t's heads start at x[xOffset + t·tokenStride], its cos/sin pairs are
+   * cosSin[t·nRot .. (t+1)·nRot) (from RopeTable, consecutive positions).
+   * @param x f32 [.., nHeads · headDim] per token
+   * @param cosSin f32 [nTokens, nRot]: cos at even, sin at odd indices
+   * @param neox pairs (i/2, i/2 + nRot/2) instead of (i, i+1)
+   * @throws NativeAddonError SHAPE_MISMATCH (buffers too small, odd nRot, nRot > headDim,
+   *   tokenStride < nHeads · headDim with nTokens > 1)
+   */
+  rope(
+    x: Float32Array,
+    xOffset: number,
+    nTokens: number,
+    tokenStride: number,
+    nHeads: number,
+    headDim: number,
+    cosSin: Float32Array,
+    nRot: number,
+    neox: boolean,
+  ): void;
+
+  /**
    * Causal multi-head attention with grouped KV heads over an F16 KV cache, for nTokens
    * consecutive queries starting at `position` (their keys and values already stored):
    * bit-identical to `attention` in src/engine/model/attention.ts for F16 caches (llama.cpp's

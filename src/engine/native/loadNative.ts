@@ -20,7 +20,7 @@ export interface NativeLoadFailure {
 /** Path of the built addon; src/engine/native/ and dist/engine/native/ are both 3 levels below the root. */
 export const NATIVE_ADDON_PATH = fileURLToPath(new URL("../../../native/simd/build/Release/layerstream_simd.node", import.meta.url));
 
-const REQUIRED_FUNCTIONS = ["capabilities", "setThreads", "setIsa", "matmul"] as const;
+const REQUIRED_FUNCTIONS = ["capabilities", "setThreads", "setIsa", "matmul", "siluMul", "rmsNorm", "rope"] as const;
 
 export interface NativeProbe {
   readonly addon: NativeAddon | undefined;

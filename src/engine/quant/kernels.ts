@@ -47,6 +47,15 @@ export function nativeAttention(): NativeAddon["attention"] | undefined {
   return native && typeof native.attention === "function" ? native.attention : undefined;
 }
 
+/**
+ * The addon when the native kernels are chosen (for the row-wise ops of src/engine/model: SiLU·mul,
+ * RMSNorm, RoPE — bit-identical to their TypeScript versions), else undefined.
+ */
+export function nativeRowOps(): Pick<NativeAddon, "siluMul" | "rmsNorm" | "rope"> | undefined {
+  if (!choice) useKernels();
+  return native;
+}
+
 export function kernelChoice(): KernelChoice {
   return choice ?? useKernels();
 }

@@ -13,12 +13,12 @@
 
 const fr = Math.fround;
 
-/** x86 `vfmadd`: a*b + c rounded once to f32, for f32 values a, b, c (no overflow). */
+/** x86 `vfmadd`: a*b + c rounded once to f32, for f32 values a, b, c. */
 export function fmaF32(a: number, b: number, c: number): number {
   const p = a * b; // exact
   const s = p + c;
   const r = fr(s);
-  if (r === s) return r;
+  if (r === s || r === Infinity || r === -Infinity) return r; // exact, or beyond the f32 range
   // Only a double sum exactly halfway between two adjacent f32 values can round the wrong way.
   const other = 2 * s - r;
   if (fr(other) !== other || s - r !== other - s) return r;
