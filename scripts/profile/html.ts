@@ -36,7 +36,8 @@ function partsBar(summary: ProfileSummary, widthPx = 1100): string {
   const rects = visible.map((p) => {
     const w = p.share * widthPx;
     const rect = `<rect class="part ${p.key}" x="${at.toFixed(2)}" y="0" width="${Math.max(0.5, w).toFixed(2)}" height="26" fill="${PART_COLORS[p.key]}"><title>${esc(`${p.label}: ${formatMs(p.ms)} (${percent(p.share)})`)}</title></rect>`;
-    const text = w > 60 ? `<text x="${(at + 4).toFixed(2)}" y="17" font-size="11" fill="#fff">${esc(`${p.label} ${percent(p.share)}`)}</text>` : "";
+    const caption = `${p.label} ${percent(p.share)}`;
+    const text = w > caption.length * 6.5 + 8 ? `<text x="${(at + 4).toFixed(2)}" y="17" font-size="11" fill="#fff">${esc(caption)}</text>` : "";
     at += w;
     return rect + text;
   });
