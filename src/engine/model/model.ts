@@ -81,12 +81,29 @@ export class Model implements Disposable {
   }
 
   /** A runner that executes every block in this process from `source` (default: all resident). */
-  createLocalRunner(source: LayerSource = new ResidentLayerSource(this.layers, this.tensorBytes, this.access)): LocalLayerRunner {
+  createLocalRunner(source: LayerSource = this.residentLayers()): LocalLayerRunner {
     return new LocalLayerRunner(this.hparams, source, {
       kvType: this.kvType,
       contextSize: this.contextSize,
       ropeFreqs: this.head.ropeFreqs,
     });
+  }
+
+  /**
+   * Every block resident. With `read` access each block's tensors are read into owned buffers now,
+   * at load (as llama.cpp loads a model), so that the first prompt does not wait for the disk;
+   * mapped blocks are paged in by the OS on first use. (Streaming under a memory budget is a
+   * separate LayerSource and stays lazy.)
+   */
+  residentLayers(): ResidentLayerSource {
+    const source = new ResidentLayerSource(this.layers, this.tensorBytes, this.access);
+    if (this.access === "read") {
+      for (let il = 0; il < this.layers.length; il++) {
+        source.acquire(il);
+        source.release();
+      }
+    }
+    return source;
   }
 
   /**

@@ -5,6 +5,7 @@ import os from "node:os";
 import path from "node:path";
 import { GgmlType } from "../../../src/engine/ggml/types.js";
 import { Model } from "../../../src/engine/model/model.js";
+import { ResidentLayerSource } from "../../../src/engine/model/localLayerRunner.js";
 import { Session } from "../../../src/engine/session.js";
 import { generate } from "../../../src/engine/generate.js";
 import { writeSyntheticModel, buildSyntheticModel, type SyntheticModelSpec } from "../../helpers/syntheticModel.js";
@@ -170,5 +171,16 @@ describe("file access", () => {
       return Float32Array.from(await new Session(model, runner).evaluate(TOKENS));
     };
     expect(Array.from(await logitsWith("read"))).toEqual(Array.from(await logitsWith("mmap")));
+  });
+
+  it("read access loads every block when the resident runner is made, not on first use", () => {
+    const model = Model.open(modelPath, { access: "read" });
+    const source = model.residentLayers();
+    model.dispose(); // closes the file: a block read lazily now would fail
+    for (let il = 0; il < SPEC.nLayer; il++) expect(source.acquire(il).ffnDown.bytes.length).toBeGreaterThan(0);
+    const lazy = Model.open(modelPath, { access: "read" });
+    const lazySource = new ResidentLayerSource(lazy.layers, lazy.tensorBytes, lazy.access);
+    lazy.dispose();
+    expect(() => lazySource.acquire(0)).toThrow();
   });
 });
