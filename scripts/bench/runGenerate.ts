@@ -17,6 +17,7 @@ export interface GenerateRunStats {
   cacheMisses: number;
   bytesRead: number;
   ioWaitSeconds: number;
+  readBusySeconds?: number;
   computeSeconds: number;
   [key: string]: unknown;
 }

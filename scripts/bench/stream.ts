@@ -34,16 +34,19 @@ const PROMPT = "Once upon a time";
 const modelPath = values.model ?? (await ensureBenchModel("tinyllama-shape", tinyLlamaShape(GgmlType.F16), log));
 const fileBytes = fs.statSync(modelPath).size;
 const machine = await machineFacts();
-const { bytesPerSecond, cold } = measureReadBandwidth(modelPath);
-log(`sequential read: ${(bytesPerSecond / 1e9).toFixed(2)} GB/s (${cold ? "page cache dropped" : "page cache NOT dropped: not root"})`);
+const { bytesPerSecond, cold, runs: bandwidthRuns } = measureReadBandwidth(modelPath);
+log(`sequential read: ${(bytesPerSecond / 1e9).toFixed(2)} GB/s, best of ${bandwidthRuns.map((b) => (b / 1e9).toFixed(2)).join(", ")} (${cold ? "page cache dropped" : "page cache NOT dropped: not root"})`);
 
 let minimumBudget: number;
 /** bytes of all blocks: what the first pass reads with an empty cache */
 let allLayerBytes: number;
+/** head, KV cache and buffers: what a budget needs besides the layers */
+let overheadBytes: number;
 {
   using model = Model.open(modelPath, { access: "read" });
   minimumBudget = fixedBytes(model, 64 + nTokens, 8) + StreamingLayerSource.minimumBudget(model.layers);
   allLayerBytes = model.layers.reduce((n, l) => n + l.nBytes, 0);
+  overheadBytes = fixedBytes(model, 64 + nTokens, 8);
 }
 
 interface Config {
@@ -53,67 +56,94 @@ interface Config {
   warm?: boolean;
 }
 const configs: Config[] = [];
-const budgets = values["max-memory"] ? [parseByteSize(values["max-memory"])] : [0.25, 0.5, 1].map((f) => Math.floor(f * fileBytes));
-for (const budget of budgets) configs.push({ name: `budget ${formatBytes(budget)} (${((100 * budget) / fileBytes).toFixed(0)}%)`, args: ["--max-memory", String(budget)] });
+// 100%: the whole model plus the KV cache and buffers, the least budget that keeps every layer
+const budgets = values["max-memory"] ? [parseByteSize(values["max-memory"])] : [0.25 * fileBytes, 0.5 * fileBytes, allLayerBytes + overheadBytes].map(Math.floor);
+for (const budget of budgets) {
+  const share = budget >= allLayerBytes + overheadBytes ? "100%: model + KV cache and buffers" : `${((100 * budget) / fileBytes).toFixed(0)}%`;
+  configs.push({ name: `budget ${formatBytes(budget)} (${share})`, args: ["--max-memory", String(budget)] });
+}
 configs.push({ name: `AirLLM-style: one layer, no read-ahead (${formatBytes(minimumBudget)})`, args: ["--max-memory", String(minimumBudget), "--prefetch", "0"] });
 configs.push({ name: "in RAM (all layers resident, warm page cache)", args: [], warm: true });
 if (budgets.length === 3) {
   configs.push({ name: `budget ${formatBytes(budgets[0])} (25%), --keep-page-cache`, args: ["--max-memory", String(budgets[0]), "--keep-page-cache"] });
 }
 
-interface Row {
-  name: string;
+interface Run {
   stats: GenerateRunStats;
   secondsPerToken: number;
-  /** every repetition's s/token, in run order */
-  samples: number[];
+  /** what each decode step read: the prompt pass reads every block once (the cache starts empty), the decode steps the rest */
   bytesPerToken: number;
-  ioBoundSeconds: number;
+  /** disk bandwidth from full reads of the file right before and right after the run (mean), bytes/s */
+  diskBytesPerSecond: number;
+  /** bandwidth the run itself got: bytes read ÷ time a read was in flight, bytes/s */
+  achievedBytesPerSecond: number;
+}
+interface Row {
+  name: string;
+  runs: Run[];
+  /** the median run's figures (by s/token), with the peak RSS of all runs */
+  median: Run;
+  /** medians over the runs of s/token ÷ (read per token ÷ bandwidth) */
+  ratioToDiskBound: number;
+  ratioToAchievedBound: number;
 }
 const median = (xs: readonly number[]) => [...xs].sort((a, b) => a - b)[Math.floor((xs.length - 1) / 2)];
-const runs: { stats: GenerateRunStats; secondsPerToken: number }[][] = configs.map(() => []);
+const runs: Run[][] = configs.map(() => []);
 for (let rep = 0; rep < nReps; rep++) {
   for (const [index, config] of configs.entries()) {
     const common = ["--model", modelPath, "--prompt", PROMPT, "--temperature", "0", "--ignore-eos", ...config.args];
     const args = [...common, "-n", String(nTokens)];
+    // this VM's read bandwidth drifts (0.5–5 GB/s within minutes, as the host caches the file or not): measure it around each run
+    const before = measureReadBandwidth(modelPath, 1).bytesPerSecond;
     if (config.warm) await runGenerate([...common, "-n", "2"]);
     else dropCaches();
     const stats = await runGenerate(args);
+    const after = config.warm ? before : measureReadBandwidth(modelPath, 1).bytesPerSecond;
     const secondsPerToken = stats.generateSeconds / Math.max(1, stats.generatedTokens - 1);
-    runs[index].push({ stats, secondsPerToken });
-    log(`rep ${rep + 1}/${nReps} ${config.name}: ${secondsPerToken.toFixed(3)} s/token, ${formatBytes(stats.bytesRead / stats.generatedTokens)} read/token, peak RSS ${formatBytes(stats.peakRssBytes)}`);
+    const bytesPerToken = stats.bytesRead > 0 ? Math.max(0, stats.bytesRead - allLayerBytes) / Math.max(1, stats.generatedTokens - 1) : 0;
+    const busy = stats.readBusySeconds ?? 0;
+    runs[index].push({ stats, secondsPerToken, bytesPerToken, diskBytesPerSecond: (before + after) / 2, achievedBytesPerSecond: busy > 0 ? stats.bytesRead / busy : 0 });
+    log(`rep ${rep + 1}/${nReps} ${config.name}: ${secondsPerToken.toFixed(3)} s/token, ${formatBytes(bytesPerToken)} read/token, disk ${((before + after) / 2e9).toFixed(2)} GB/s, achieved ${(runs[index].at(-1)!.achievedBytesPerSecond / 1e9).toFixed(2)} GB/s, peak RSS ${formatBytes(stats.peakRssBytes)}`);
   }
 }
+const ratio = (r: Run, bytesPerSecond: number) => (r.bytesPerToken > 0 && bytesPerSecond > 0 ? r.secondsPerToken / (r.bytesPerToken / bytesPerSecond) : NaN);
 const rows: Row[] = configs.map((config, index) => {
-  const samples = runs[index].map((r) => r.secondsPerToken);
-  const secondsPerToken = median(samples);
-  const stats = runs[index].find((r) => r.secondsPerToken === secondsPerToken)!.stats;
-  const peakRssBytes = Math.max(...runs[index].map((r) => r.stats.peakRssBytes));
-  // the prompt pass reads every block once (the cache starts empty); the decode steps read the rest
-  const bytesPerToken = stats.bytesRead > 0 ? Math.max(0, stats.bytesRead - allLayerBytes) / Math.max(1, stats.generatedTokens - 1) : 0;
-  return { name: config.name, stats: { ...stats, peakRssBytes }, secondsPerToken, samples, bytesPerToken, ioBoundSeconds: bytesPerToken / bytesPerSecond };
+  const all = runs[index];
+  const mid = all.find((r) => r.secondsPerToken === median(all.map((x) => x.secondsPerToken)))!;
+  const peakRssBytes = Math.max(...all.map((r) => r.stats.peakRssBytes));
+  return {
+    name: config.name,
+    runs: all,
+    median: { ...mid, stats: { ...mid.stats, peakRssBytes } },
+    ratioToDiskBound: median(all.map((r) => ratio(r, r.diskBytesPerSecond))),
+    ratioToAchievedBound: median(all.map((r) => ratio(r, r.achievedBytesPerSecond))),
+  };
 });
+const gb = (bytesPerSecond: number) => (bytesPerSecond / 1e9).toFixed(2);
+const times = (x: number) => (Number.isFinite(x) ? `${x.toFixed(2)}×` : "–");
 
 const inRam = rows[budgets.length + 1];
 const airllm = rows[budgets.length];
 /** the 50% budget when measured, else the first budget */
 const comparison = rows[budgets.length === 3 ? 1 : 0];
 const table = [
-  "| configuration | s/token (median) | runs | read/token | IO lower bound | s/token ÷ IO bound | hits / misses | IO wait | compute | peak RSS | budget |",
-  "|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|",
+  "| configuration | s/token (median) | runs | read/token | disk GB/s around the runs | ÷ disk bound | GB/s the runs got | ÷ bound at that rate | hits / misses | IO wait | compute | peak RSS | budget |",
+  "|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|",
   ...rows.map((r) =>
     [
       r.name,
-      r.secondsPerToken.toFixed(3),
-      r.samples.map((x) => x.toFixed(3)).join(", "),
-      formatBytes(r.bytesPerToken),
-      `${r.ioBoundSeconds.toFixed(3)} s`,
-      r.ioBoundSeconds > 0 ? `${(r.secondsPerToken / r.ioBoundSeconds).toFixed(2)}×` : "–",
-      `${r.stats.cacheHits} / ${r.stats.cacheMisses}`,
-      `${r.stats.ioWaitSeconds.toFixed(2)} s`,
-      `${r.stats.computeSeconds.toFixed(2)} s`,
-      formatBytes(r.stats.peakRssBytes),
-      r.stats.budgetBytes ? formatBytes(r.stats.budgetBytes) : "–",
+      r.median.secondsPerToken.toFixed(3),
+      r.runs.map((x) => x.secondsPerToken.toFixed(3)).join(", "),
+      formatBytes(r.median.bytesPerToken),
+      r.runs.map((x) => gb(x.diskBytesPerSecond)).join(", "),
+      times(r.ratioToDiskBound),
+      r.median.bytesPerToken > 0 ? r.runs.map((x) => gb(x.achievedBytesPerSecond)).join(", ") : "–",
+      times(r.ratioToAchievedBound),
+      `${r.median.stats.cacheHits} / ${r.median.stats.cacheMisses}`,
+      `${r.median.stats.ioWaitSeconds.toFixed(2)} s`,
+      `${r.median.stats.computeSeconds.toFixed(2)} s`,
+      formatBytes(r.median.stats.peakRssBytes),
+      r.median.stats.budgetBytes ? formatBytes(r.median.stats.budgetBytes) : "–",
     ].join(" | ").replace(/^/, "| ").concat(" |"),
   ),
 ].join("\n");
@@ -124,19 +154,19 @@ const report = `## Layer streaming (\`npm run bench:stream\`)
 - date: ${new Date().toISOString()}
 - machine: ${describeMachine(machine)}
 - model: \`${modelPath.replace(process.env.HOME ?? "", "~")}\`, ${formatBytes(fileBytes)}
-- disk: sequential read ${(bytesPerSecond / 1e9).toFixed(2)} GB/s ${cold ? "with the page cache dropped (on this VM the hypervisor may still cache: this is the tier that served the reads)" : "(page cache not dropped: not root)"}
+- disk: sequential read ${(bytesPerSecond / 1e9).toFixed(2)} GB/s at the start (best of ${bandwidthRuns.map((b) => (b / 1e9).toFixed(2)).join(", ")} GB/s), and again (one full read of the file, cache dropped) right before and after every run: "disk GB/s around the runs" is the mean of the two; "÷ disk bound" is s/token ÷ (read per token ÷ that bandwidth), the median over the runs. Because the bandwidth moves so much between and during runs, "GB/s the runs got" is what each run's reads achieved (bytes read ÷ time a read was in flight, \`readBusySeconds\`), and "÷ bound at that rate" compares s/token with read per token ÷ that rate: 1.0× means the disk never idled while the run waited for layers. Reads were ${cold ? "with the page cache dropped (on this VM the hypervisor may still cache: this is the tier that served the reads)" : "(page cache not dropped: not root)"}
 - ${nTokens} tokens per run, greedy, \`--ignore-eos\`, ${nReps} runs of every configuration, alternating; s/token is decode time per generated token (median of the runs); read/token is what each decode step reads (the prompt pass, which reads every layer once, is left out)
 - the page cache is dropped before each run, and the streamer drops each layer's pages after copying them (posix_fadvise DONTNEED), so re-reads come from the disk tier above, not from this VM's page cache — except in the \`--keep-page-cache\` row, where the file fits in RAM and re-reads are memory copies
 
 ${table}
 
-Cache and read-ahead vs AirLLM's approach (reload every layer every token): ${comparison.secondsPerToken > 0 ? (airllm.secondsPerToken / comparison.secondsPerToken).toFixed(2) : "–"}× faster with ${comparison.name}. ${describeFullBudget(rows[budgets.length - 1], inRam)}
+Cache and read-ahead vs AirLLM's approach (reload every layer every token): ${(airllm.median.secondsPerToken / comparison.median.secondsPerToken).toFixed(2)}× faster with ${comparison.name}. ${describeFullBudget(rows[budgets.length - 1], inRam)}
 `;
 log(`wrote ${writeSection("stream", report)}`);
 process.stdout.write(report);
 
 function describeFullBudget(full: Row, inRam: Row): string {
-  const ratio = full.secondsPerToken / inRam.secondsPerToken;
+  const ratio = full.median.secondsPerToken / inRam.median.secondsPerToken;
   const within = Math.abs(ratio - 1) <= 0.05;
   return `Largest budget vs in RAM: ${ratio.toFixed(3)}× the in-RAM time per token (${within ? "within" : "not within"} 5%).`;
 }

@@ -47,6 +47,8 @@ export interface StreamingStats {
   bytesRead: number;
   /** time acquisitions spent waiting for reads */
   ioWaitSeconds: number;
+  /** time at least one read was in flight (the disk was busy for us) */
+  readBusySeconds: number;
   /** cached bytes now, and the most ever */
   residentBytes: number;
   peakResidentBytes: number;
@@ -71,10 +73,13 @@ export class StreamingLayerSource implements LayerSource, AsyncDisposable {
   /** schedule slot of the block most recently acquired */
   private cursor = -1;
   private readonly nowMs: () => number;
-  private readonly stats: StreamingStats = { cacheHits: 0, cacheMisses: 0, bytesRead: 0, ioWaitSeconds: 0, residentBytes: 0, peakResidentBytes: 0 };
+  private readonly stats: StreamingStats = { cacheHits: 0, cacheMisses: 0, bytesRead: 0, ioWaitSeconds: 0, readBusySeconds: 0, residentBytes: 0, peakResidentBytes: 0 };
   private disposed = false;
   /** buffers of evicted blocks, reused by the next read of the same size (no allocation churn, no GC lag) */
   private spare: Uint8Array[] = [];
+  private readsInFlight = 0;
+  /** when readsInFlight last went from 0 to 1 */
+  private busySinceMs = 0;
 
   private constructor(
     private readonly file: fs.FileHandle,
@@ -217,6 +222,15 @@ export class StreamingLayerSource implements LayerSource, AsyncDisposable {
 
   /** Reads a block's tensors, packed one after another, into `buffer`. */
   private async read(tensors: LayerTensors, buffer: Uint8Array): Promise<(info: GgufTensorInfo) => Uint8Array> {
+    if (this.readsInFlight++ === 0) this.busySinceMs = this.nowMs();
+    try {
+      return await this.readTensors(tensors, buffer);
+    } finally {
+      if (--this.readsInFlight === 0) this.stats.readBusySeconds += (this.nowMs() - this.busySinceMs) / 1000;
+    }
+  }
+
+  private async readTensors(tensors: LayerTensors, buffer: Uint8Array): Promise<(info: GgufTensorInfo) => Uint8Array> {
     const offsets = new Map<string, number>();
     let at = 0;
     const reads: Promise<void>[] = [];

@@ -200,7 +200,7 @@ function describePlan(plan: MemoryPlan): string {
 
 /** Cache counters; with every layer resident, each layer run is a hit and nothing is read. */
 function cacheStats(streaming: StreamingLayerSource | undefined, layerRuns: number) {
-  if (!streaming) return { cacheHits: layerRuns, cacheMisses: 0, bytesRead: 0, ioWaitSeconds: 0 };
-  const { cacheHits, cacheMisses, bytesRead, ioWaitSeconds } = streaming.snapshot();
-  return { cacheHits, cacheMisses, bytesRead, ioWaitSeconds };
+  if (!streaming) return { cacheHits: layerRuns, cacheMisses: 0, bytesRead: 0, ioWaitSeconds: 0, readBusySeconds: 0 };
+  const { cacheHits, cacheMisses, bytesRead, ioWaitSeconds, readBusySeconds } = streaming.snapshot();
+  return { cacheHits, cacheMisses, bytesRead, ioWaitSeconds, readBusySeconds };
 }

@@ -63,6 +63,8 @@ describe("StreamingLayerSource", () => {
     expect(stats.cacheHits + stats.cacheMisses).toBe(6 * N_LAYER); // prompt + 5 decode steps
     expect(stats.cacheMisses).toBe(N_LAYER); // each layer read once (all but the first ahead of use), then only hits
     expect(stats.cacheHits).toBe(5 * N_LAYER);
+    expect(stats.readBusySeconds).toBeGreaterThan(0);
+    expect(stats.readBusySeconds).toBeGreaterThanOrEqual(stats.ioWaitSeconds - 0.01); // waiting means a read is in flight
   });
 
   it("keeps a stable resident set: with room for k of n layers, about k of n accesses hit", async () => {
