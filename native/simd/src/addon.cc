@@ -11,13 +11,15 @@
 
 namespace {
 
-void throwError(Napi::Env env, const ls::Status& status) {
+Napi::Error makeError(Napi::Env env, const ls::Status& status) {
   Napi::Error error = status.code == "INVALID_ARGUMENT" || status.code == "SHAPE_MISMATCH"
                           ? Napi::RangeError::New(env, status.message)
                           : Napi::Error::New(env, status.message);
   error.Set("code", Napi::String::New(env, status.code));
-  error.ThrowAsJavaScriptException();
+  return error;
 }
+
+void throwError(Napi::Env env, const ls::Status& status) { makeError(env, status).ThrowAsJavaScriptException(); }
 
 void throwTypeError(Napi::Env env, const std::string& message) {
   Napi::TypeError error = Napi::TypeError::New(env, message);
@@ -102,6 +104,69 @@ Napi::Value Matmul(const Napi::CallbackInfo& info) {
                                              x.ElementLength(), nCols, nRows, nTokens);
   if (!status.ok()) throwError(env, status);
   return env.Undefined();
+}
+
+/**
+ * matmulAsync: the same computation as Matmul on a libuv worker thread (which then drives the
+ * pool as its worker 0), settling a promise on the JS thread. Holds references to the three
+ * buffers until then. For measuring what an asynchronous boundary costs (bench/matmulTiming.ts).
+ */
+class MatmulWorker : public Napi::AsyncWorker {
+ public:
+  MatmulWorker(Napi::Env env, Napi::Float32Array out, Napi::Uint8Array weight, int weightType, Napi::Float32Array x,
+               int64_t nCols, int64_t nRows, int64_t nTokens)
+      : Napi::AsyncWorker(env, "layerstream.matmulAsync"),
+        deferred_(Napi::Promise::Deferred::New(env)),
+        outRef_(Napi::Persistent(static_cast<Napi::Object>(out))),
+        weightRef_(Napi::Persistent(static_cast<Napi::Object>(weight))),
+        xRef_(Napi::Persistent(static_cast<Napi::Object>(x))),
+        out_(out.Data()), outLength_(out.ElementLength()), weight_(weight.Data()), weightBytes_(weight.ByteLength()),
+        weightType_(weightType), x_(x.Data()), xLength_(x.ElementLength()), nCols_(nCols), nRows_(nRows), nTokens_(nTokens) {}
+
+  Napi::Promise Promise() { return deferred_.Promise(); }
+
+  void Execute() override {
+    status_ = ls::engineMatmul(out_, outLength_, weight_, weightBytes_, weightType_, x_, xLength_, nCols_, nRows_, nTokens_);
+  }
+
+  void OnOK() override {
+    if (status_.ok()) deferred_.Resolve(Env().Undefined());
+    else deferred_.Reject(makeError(Env(), status_).Value());
+  }
+
+  void OnError(const Napi::Error& error) override { deferred_.Reject(error.Value()); }
+
+ private:
+  Napi::Promise::Deferred deferred_;
+  Napi::ObjectReference outRef_, weightRef_, xRef_;
+  float* out_;
+  size_t outLength_;
+  const uint8_t* weight_;
+  size_t weightBytes_;
+  int weightType_;
+  const float* x_;
+  size_t xLength_;
+  int64_t nCols_, nRows_, nTokens_;
+  ls::Status status_;
+};
+
+// matmulAsync(out, weight, weightType, x, nCols, nRows, nTokens): Promise<void>
+Napi::Value MatmulAsync(const Napi::CallbackInfo& info) {
+  Napi::Env env = info.Env();
+  if (!isTypedArrayOf(info[0], napi_float32_array)) { throwTypeError(env, "matmulAsync: out must be a Float32Array"); return env.Undefined(); }
+  if (!isTypedArrayOf(info[1], napi_uint8_array)) { throwTypeError(env, "matmulAsync: weight must be a Uint8Array"); return env.Undefined(); }
+  if (!isTypedArrayOf(info[3], napi_float32_array)) { throwTypeError(env, "matmulAsync: x must be a Float32Array"); return env.Undefined(); }
+  int64_t weightType, nCols, nRows, nTokens;
+  if (!integerArg(info, 2, "weightType", &weightType) || !integerArg(info, 4, "nCols", &nCols) ||
+      !integerArg(info, 5, "nRows", &nRows) || !integerArg(info, 6, "nTokens", &nTokens)) {
+    return env.Undefined();
+  }
+  MatmulWorker* worker = new MatmulWorker(env, info[0].As<Napi::Float32Array>(), info[1].As<Napi::Uint8Array>(),
+                                          static_cast<int>(weightType > 1000 ? -1 : weightType), info[3].As<Napi::Float32Array>(),
+                                          nCols, nRows, nTokens);
+  Napi::Promise promise = worker->Promise();
+  worker->Queue();  // deleted by node-addon-api after OnOK / OnError
+  return promise;
 }
 
 // attention(out: Float32Array, q: Float32Array, keys: Uint16Array, values: Uint16Array, position,
@@ -202,6 +267,7 @@ Napi::Object Init(Napi::Env env, Napi::Object exports) {
   exports.Set("setThreads", Napi::Function::New(env, SetThreads, "setThreads"));
   exports.Set("setIsa", Napi::Function::New(env, SetIsa, "setIsa"));
   exports.Set("matmul", Napi::Function::New(env, Matmul, "matmul"));
+  exports.Set("matmulAsync", Napi::Function::New(env, MatmulAsync, "matmulAsync"));
   exports.Set("attention", Napi::Function::New(env, Attention, "attention"));
   exports.Set("siluMul", Napi::Function::New(env, SiluMul, "siluMul"));
   exports.Set("rmsNorm", Napi::Function::New(env, RmsNorm, "rmsNorm"));

@@ -89,6 +89,23 @@ export interface NativeAddon {
   ): void;
 
   /**
+   * `matmul` on a libuv worker thread, settling the promise on the JS thread (the buffers must not
+   * be touched until then). Not used by the engine — the synchronous call is faster for
+   * decode-sized matmuls (see docs/BENCHMARKS.md, "sync vs async"); kept for that measurement
+   * (native/simd/bench/matmulTiming.ts). Optional: builds older than this function lack it.
+   * @throws NativeAddonError INVALID_ARGUMENT synchronously; other errors reject the promise
+   */
+  matmulAsync?(
+    out: Float32Array,
+    weight: Uint8Array,
+    weightType: NativeWeightType,
+    x: Float32Array,
+    nCols: number,
+    nRows: number,
+    nTokens: number,
+  ): Promise<void>;
+
+  /**
    * gate[r·n + i] = silu(gate[r·n + i]) · up[r·n + i] for rows r < `rows`, in place, bit-identical
    * to `siluMulInPlaceTypeScript` (src/engine/model/ops.ts) applied to each row: ggml_v_silu on
    * whole 16-value chunks of a row, x / (1 + f32(Math.exp(−x))) for its last n % 16 values (the

@@ -41,7 +41,8 @@ const TYPES: readonly GgmlType[] = [
 
 /**
  * 13 rows: not a multiple of the 2 threads, of the row tiles or of 8 (Q4_0/Q4_K not repacked);
- * 40: repacked, several chunks; 48 × 19 tokens: the 16-row × 8-token tiles plus leftover tokens.
+ * 40: repacked, several chunks; 48 × 19 tokens: the 16-row × 8-token tiles plus leftover tokens;
+ * 20 × 15: vec_dot's 8-, 4- and 1-token tiles.
  */
 const SHAPES: ReadonlyArray<readonly [nRows: number, nTokens: number]> = [
   [13, 1],
@@ -49,6 +50,7 @@ const SHAPES: ReadonlyArray<readonly [nRows: number, nTokens: number]> = [
   [40, 1],
   [40, 7],
   [48, 19],
+  [20, 15], // block-32 vec_dot batches: a 4-row × 8-token tile, then 4 tokens, then 3 single ones
 ];
 
 function columnCounts(type: GgmlType): number[] {
