@@ -26,8 +26,9 @@ export class WorkerAssignment implements AsyncDisposable {
   /**
    * @param maxMemoryBytes when given, this worker's layers stream from disk through a cache of
    *   this many bytes (the KV cache and buffers come on top)
+   * @param keepPageCache leave streamed layers in the OS page cache (StreamingOptions.keepPageCache)
    */
-  static async create(model: Model, plan: AssignPayload, maxMemoryBytes?: number): Promise<WorkerAssignment> {
+  static async create(model: Model, plan: AssignPayload, maxMemoryBytes?: number, keepPageCache = false): Promise<WorkerAssignment> {
     const { nLayer } = model.hparams;
     const last = plan.stages.at(-1)!;
     if (last.layerTo !== nLayer) throw new AssignmentError("BAD_ASSIGNMENT", `the pipeline ends at layer ${last.layerTo}, the model has ${nLayer} layers`);
@@ -47,6 +48,7 @@ export class WorkerAssignment implements AsyncDisposable {
       }
       source = await StreamingLayerSource.open(model.path, model.layers, {
         budgetBytes: maxMemoryBytes,
+        keepPageCache,
         prefetchDepth: Math.min(1, ownLayers.length - 1),
         schedule: ownLayers,
       });

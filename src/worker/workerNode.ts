@@ -22,6 +22,8 @@ export interface WorkerNodeOptions {
   readonly model: Model;
   readonly identity: ModelIdentity;
   readonly maxMemoryBytes?: number;
+  /** leave streamed layers in the OS page cache too */
+  readonly keepPageCache?: boolean;
   /** one line per notable event (refusals, rejected frames, assignments) */
   readonly log: (line: string) => void;
 }
@@ -118,7 +120,7 @@ export class WorkerNode implements AsyncDisposable {
     if (this.refused.has(hex(peer))) throw new AssignmentError("MODEL_MISMATCH", "this worker refused the root: different model file");
     const plan = decodeAssign(payload);
     await this.dropAssignment();
-    this.assignment = await WorkerAssignment.create(this.options.model, plan, this.options.maxMemoryBytes);
+    this.assignment = await WorkerAssignment.create(this.options.model, plan, this.options.maxMemoryBytes, this.options.keepPageCache);
     this.root = peer;
     this.stats = { computeSeconds: 0, batches: 0, wireBytesSent: 0, messagesSent: 0 };
     this.options.log(

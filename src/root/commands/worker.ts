@@ -11,6 +11,7 @@ export interface WorkerFlags {
   listen: string;
   maxMemory?: number;
   threads?: number;
+  keepPageCache: boolean;
   exitOnStdinClose: boolean;
 }
 
@@ -21,6 +22,7 @@ export function workerCommand(io: CliIo): Command {
     .requiredOption("-l, --listen <address>", "ZeroMQ address to bind, e.g. tcp://0.0.0.0:5555 (port * or 0: any free port)")
     .option("--max-memory <size>", "stream this worker's layers from disk through a cache of this size, e.g. 512MB", parseByteSizeOption)
     .option("-t, --threads <n>", "compute threads for the native kernels (default: physical cores)", parseIntInRange(1, 1024))
+    .option("--keep-page-cache", "with --max-memory: leave streamed layers in the OS page cache too (default: drop them once copied)", false)
     .addOption(new Option("--exit-on-stdin-close", "stop when stdin closes (used by --spawn-workers)").default(false).hideHelp())
     .action(async (flags: WorkerFlags) => {
       await runWorker(flags, io);
@@ -32,7 +34,7 @@ export async function runWorker(flags: WorkerFlags, io: CliIo): Promise<void> {
   const { choice: kernels } = await setUpKernels(flags.threads, (line) => io.progress(line));
   using model = Model.open(flags.model, { access: flags.maxMemory !== undefined ? "read" : undefined });
   const identity = computeModelIdentity(flags.model, model.file.dataOffset, model.hparams.nLayer);
-  await using node = new WorkerNode({ model, identity, maxMemoryBytes: flags.maxMemory, log: (line) => io.progress(line) });
+  await using node = new WorkerNode({ model, identity, maxMemoryBytes: flags.maxMemory, keepPageCache: flags.keepPageCache, log: (line) => io.progress(line) });
   const address = await node.listen(flags.listen);
 
   const stop = () => void node.close();
