@@ -7,7 +7,7 @@ import { KERNEL_PATHS, selectKernels } from "../helpers/kernels.js";
 import path from "node:path";
 import { runOurs, maxAbsDiff } from "../helpers/ours.js";
 import { SHARED_MODELS_DIR } from "../helpers/paths.js";
-import { referenceRun } from "../helpers/llamaCpp.js";
+import { EMULATED_CPU_BUILD, referenceCpuBuild, referenceRun } from "../helpers/llamaCpp.js";
 
 /** Largest |ours − llama.cpp| allowed over all last-position logits, by the model's weight type. */
 const MAX_LOGIT_DIFF: Record<string, number> = {
@@ -21,17 +21,35 @@ const MAX_LOGIT_DIFF: Record<string, number> = {
   "derived/TinyStories-656K-Q5_1.gguf": 5e-3,
 };
 
+/**
+ * On a host where llama.cpp loads a CPU build other than the one layerstream emulates (see
+ * referenceCpuBuild: Intel CPUs with AMX), measured there: F16 logits differ by up to 2.1e-2 and
+ * all 32 greedy tokens agree; quantized logits differ by ≤ 2e-6, and one near-tie (Q4_1, the
+ * third prompt) flips the 14th greedy token. So on such hosts: logits within these bounds and
+ * at least the first 12 greedy tokens equal.
+ */
+const OTHER_BUILD_MAX_LOGIT_DIFF: Record<string, number> = { "derived/TinyStories-656K-F16.gguf": 5e-2 };
+const OTHER_BUILD_MIN_AGREEMENT = 12;
+const build = referenceCpuBuild();
+const exact = build === EMULATED_CPU_BUILD;
+
 const PROMPTS = ["Once upon a time", "The little dog ran to the", "Lily and Tom were best friends. One day, they"];
 const N_GREEDY = 32;
 
-describe.each(KERNEL_PATHS.flatMap((kernels) => Object.keys(MAX_LOGIT_DIFF).map((file) => [kernels, file] as const)))("%s kernels: conformance with llama.cpp on %s", (kernels, relativePath) => {
+const against = exact ? `llama.cpp (its ${build} CPU build, emulated exactly)` : `llama.cpp's ${build} CPU build (not the emulated ${EMULATED_CPU_BUILD}: looser bounds)`;
+describe.each(KERNEL_PATHS.flatMap((kernels) => Object.keys(MAX_LOGIT_DIFF).map((file) => [kernels, file] as const)))(`%s kernels: conformance with ${against} on %s`, (kernels, relativePath) => {
   const modelPath = path.join(SHARED_MODELS_DIR, relativePath);
   beforeAll(() => selectKernels(kernels));
   it.each(PROMPTS)("prompt %j: same prompt tokens, same 32 greedy tokens, logits within tolerance", async (prompt) => {
     const ours = await runOurs(modelPath, prompt, N_GREEDY);
     const reference = await referenceRun(modelPath, ours.promptTokens, N_GREEDY);
-    expect(ours.greedyTokens).toEqual(reference.greedyTokens);
-    expect(maxAbsDiff(ours.lastLogits, reference.lastLogits)).toBeLessThanOrEqual(MAX_LOGIT_DIFF[relativePath]);
+    if (exact) {
+      expect(ours.greedyTokens).toEqual(reference.greedyTokens);
+      expect(maxAbsDiff(ours.lastLogits, reference.lastLogits)).toBeLessThanOrEqual(MAX_LOGIT_DIFF[relativePath]);
+    } else {
+      expect(ours.greedyTokens.slice(0, OTHER_BUILD_MIN_AGREEMENT)).toEqual(reference.greedyTokens.slice(0, OTHER_BUILD_MIN_AGREEMENT));
+      expect(maxAbsDiff(ours.lastLogits, reference.lastLogits)).toBeLessThanOrEqual(OTHER_BUILD_MAX_LOGIT_DIFF[relativePath] ?? MAX_LOGIT_DIFF[relativePath]);
+    }
   });
 });
 

@@ -8,7 +8,7 @@ import os from "node:os";
 import path from "node:path";
 import { GgmlType, ggmlTypeName } from "../../src/engine/ggml/types.js";
 import { writeSyntheticModel, type SyntheticModelSpec } from "../helpers/syntheticModel.js";
-import { referenceRun, getReferenceLlama } from "../helpers/llamaCpp.js";
+import { referenceRun, getReferenceLlama, referenceCpuBuild, EMULATED_CPU_BUILD } from "../helpers/llamaCpp.js";
 import { runOurs, maxAbsDiff } from "../helpers/ours.js";
 import { KERNEL_PATHS, selectKernels } from "../helpers/kernels.js";
 
@@ -18,9 +18,11 @@ const KQUANT = { nEmbd: 256, nLayer: 2, nHead: 4, nHeadKv: 2, nFf: 512, nVocab: 
 interface Case {
   readonly name: string;
   readonly spec: SyntheticModelSpec;
-  /** largest |ours − llama.cpp| over the last-position logits */
+  /** largest |ours − llama.cpp| over the last-position logits (on the emulated llama.cpp build) */
   readonly maxLogitDiff: number;
 }
+
+
 
 const CASES: Case[] = [
   ...[GgmlType.F32, GgmlType.F16, GgmlType.BF16, GgmlType.Q8_0, GgmlType.Q4_0, GgmlType.Q4_1, GgmlType.Q5_0, GgmlType.Q5_1].map(
@@ -41,6 +43,20 @@ const CASES: Case[] = [
 
 const PROMPT = "once upon a time the little girl saw a big red ball and she said";
 const N_GREEDY = 24;
+
+/**
+ * Hosts where llama.cpp loads another CPU build than the emulated one (Intel with AMX): measured
+ * there, F16 logits differ by ≤ 1e-2 with every greedy token equal, and K-quant logits by up to
+ * 0.13 (AMX K-quant kernels) with greedy tokens agreeing only for the first 1–9; every other case
+ * stays within its exact-build bound. Bounds on such hosts, by weight type name:
+ */
+const OTHER_BUILD: Record<string, { maxLogitDiff: number; minAgreement: number }> = {
+  F16: { maxLogitDiff: 3e-2, minAgreement: N_GREEDY },
+  Q4_K: { maxLogitDiff: 0.3, minAgreement: 1 },
+  Q6_K: { maxLogitDiff: 0.3, minAgreement: 1 },
+};
+const build = referenceCpuBuild();
+const exact = build === EMULATED_CPU_BUILD;
 let dir: string;
 
 beforeAll(() => {
@@ -52,14 +68,17 @@ afterAll(async () => {
   await (await getReferenceLlama()).dispose();
 });
 
-describe.each(KERNEL_PATHS)("%s kernels: conformance with llama.cpp on synthetic models", (kernels) => {
+const against = exact ? `llama.cpp (its ${build} CPU build, emulated exactly)` : `llama.cpp's ${build} CPU build (not the emulated ${EMULATED_CPU_BUILD}: looser bounds for F16 and K-quants)`;
+describe.each(KERNEL_PATHS)(`%s kernels: conformance with ${against} on synthetic models`, (kernels) => {
   beforeAll(() => selectKernels(kernels));
   it.each(CASES)("$name: same greedy tokens and close logits", async ({ name, spec, maxLogitDiff }) => {
     const modelPath = path.join(dir, `${name.replace(/[^a-z0-9]+/gi, "_")}.gguf`);
     await writeSyntheticModel(modelPath, { weightScale: 2, ...spec });
     const ours = await runOurs(modelPath, PROMPT, N_GREEDY);
     const reference = await referenceRun(modelPath, ours.promptTokens, N_GREEDY);
-    expect(ours.greedyTokens).toEqual(reference.greedyTokens);
-    expect(maxAbsDiff(ours.lastLogits, reference.lastLogits)).toBeLessThanOrEqual(maxLogitDiff);
+    const loose = exact ? undefined : OTHER_BUILD[ggmlTypeName(spec.weightType)];
+    const minAgreement = loose?.minAgreement ?? N_GREEDY;
+    expect(ours.greedyTokens.slice(0, minAgreement)).toEqual(reference.greedyTokens.slice(0, minAgreement));
+    expect(maxAbsDiff(ours.lastLogits, reference.lastLogits)).toBeLessThanOrEqual(loose?.maxLogitDiff ?? maxLogitDiff);
   });
 });
