@@ -299,7 +299,7 @@ function findBottlenecks(s: SummaryWithoutBottlenecks, share: (ms: number) => nu
       "network",
       s.networkMs,
       (pct) =>
-        `${pct} of time is the network: ${s.transfers} transfers, ${formatMs(s.networkMs / s.transfers)} and ${formatBytes(s.wireBytes / s.transfers)} each on average`,
+        `${pct} of time is the network: ${s.transfers} transfers, ${formatMs(s.networkMs / s.transfers)} and ${formatBytes(Math.round(s.wireBytes / s.transfers))} each on average`,
     );
   }
   const codecMs = s.nodes.reduce((sum, n) => sum + n.codecMs, 0);

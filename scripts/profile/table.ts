@@ -19,7 +19,6 @@ export function formatTable(headers: readonly string[], rows: readonly (readonly
   return [line(headers), line(widths.map((w) => "-".repeat(w))), ...rows.map(line)].join("\n");
 }
 
-const ms = (value: number) => value.toFixed(1);
 
 export function bottleneckLines(summary: ProfileSummary, count = 3): string[] {
   const top = summary.bottlenecks.slice(0, count);
@@ -29,6 +28,9 @@ export function bottleneckLines(summary: ProfileSummary, count = 3): string[] {
 
 export function renderTable(summary: ProfileSummary): string {
   const s = summary;
+  // small runs (a few ms per pass) get two decimals
+  const digits = s.wallMs / Math.max(1, s.nPasses) < 20 ? 2 : 1;
+  const ms = (value: number) => value.toFixed(digits);
   const workers = s.nodes.filter((n) => n.node >= 0);
   const title =
     `profile: ${s.nPasses} passes (${s.nPromptPasses} prompt of ${s.nPromptTokens} tokens, ${s.nDecodePasses} decode), ` +
@@ -90,7 +92,7 @@ export function renderTable(summary: ProfileSummary): string {
   const network =
     s.transfers > 0
       ? `network: ${s.transfers} transfers, ${formatBytes(s.wireBytes)} of activations, ${ms(s.networkMs)} ms on the wire ` +
-        `(${percent(s.wallMs > 0 ? s.networkMs / s.wallMs : 0)}; ${formatMs(s.networkMs / s.transfers)} and ${formatBytes(s.wireBytes / s.transfers)} per transfer)`
+        `(${percent(s.wallMs > 0 ? s.networkMs / s.wallMs : 0)}; ${formatMs(s.networkMs / s.transfers)} and ${formatBytes(Math.round(s.wireBytes / s.transfers))} per transfer)`
       : "network: none (local run)";
 
   return [
