@@ -6,7 +6,7 @@
  * hops are laid out from each pass's startAtMs in pipeline order: the root embeds, then
  * each transfer takes an even share of the pass's networkMs, hop i starts after hop i − 1
  * plus that share, its layers sit at their offsets within the hop, and the root's output
- * head and sampling follow the last transfer.
+ * head and sampling follow the last transfer. The axis starts at the first pass.
  */
 import { formatBytes } from "../../src/engine/streaming/byteSize.js";
 import { BLOCK_OPS } from "../../src/protocol/profileRecords.js";
@@ -24,7 +24,7 @@ export interface TimelineBar {
   readonly kind: TimelineKind;
   readonly pass: number;
   readonly layer?: number;
-  /** from the start of generation, root clock */
+  /** from the start of the first pass, root clock */
   readonly startMs: number;
   readonly endMs: number;
   /** hover text */
@@ -34,7 +34,7 @@ export interface TimelineBar {
 export interface Timeline {
   readonly nodes: readonly { readonly node: number; readonly name: string }[];
   readonly bars: readonly TimelineBar[];
-  /** pass boundaries: each pass's startAtMs */
+  /** pass boundaries: each pass's startAtMs, from the first pass's */
   readonly passStartsMs: readonly number[];
   readonly endMs: number;
 }
@@ -56,14 +56,16 @@ export function layoutTimeline(run: ProfileRun): Timeline {
   const bars: TimelineBar[] = [];
   const seen = new Set<number>([-1]);
   let endMs = 0;
+  const originMs = Math.min(...run.passes.map((p) => p.startAtMs));
 
   for (const pass of run.passes) {
+    const passStartMs = pass.startAtMs - originMs;
     const label = `pass ${pass.index} (${pass.phase}, ${pass.nTokens} token${pass.nTokens === 1 ? "" : "s"})`;
     const bar = (node: number, kind: TimelineKind, startMs: number, durationMs: number, title: string, layer?: number) => {
       seen.add(node);
       if (durationMs > 0) bars.push({ node, row: ROW_OF[kind], kind, pass: pass.index, layer, startMs, endMs: startMs + durationMs, title: `${label}: ${title}` });
     };
-    let cursor = pass.startAtMs;
+    let cursor = passStartMs;
     bar(-1, "embedding", cursor, pass.root.embedding, `embedding ${formatMs(pass.root.embedding)}`);
     cursor += pass.root.embedding;
 
@@ -101,11 +103,11 @@ export function layoutTimeline(run: ProfileRun): Timeline {
     cursor += pass.root.outputHead;
     bar(-1, "sampling", cursor, pass.root.sampling, `sampling ${formatMs(pass.root.sampling)}`);
     cursor += pass.root.sampling;
-    endMs = Math.max(endMs, cursor, pass.startAtMs + pass.wallMs);
+    endMs = Math.max(endMs, cursor, passStartMs + pass.wallMs);
   }
   for (const facts of run.nodes) seen.add(facts.node);
   const nodes = [...seen].sort((a, b) => a - b).map((node) => ({ node, name: nameOf(node) }));
-  return { nodes, bars, passStartsMs: run.passes.map((p) => p.startAtMs), endMs };
+  return { nodes, bars, passStartsMs: run.passes.map((p) => p.startAtMs - originMs), endMs };
 }
 
 export const KIND_COLORS: Readonly<Record<TimelineKind, string>> = {
