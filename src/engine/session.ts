@@ -2,6 +2,18 @@ import type { Model } from "./model/model.js";
 import type { LayerRunner } from "./model/layerRunner.js";
 import { OptionError } from "./errors.js";
 
+/** performance.now() stamps of one forward pass, for profiling. */
+export interface PassStamps {
+  readonly nTokens: number;
+  readonly startMs: number;
+  /** embeddings done, layers start */
+  readonly embeddedMs: number;
+  /** the runner returned */
+  readonly layersDoneMs: number;
+  /** logits done (the last chunk of an evaluate), else = layersDoneMs */
+  readonly endMs: number;
+}
+
 /** Tokens per forward pass during prefill (llama.cpp's default micro-batch). */
 export const DEFAULT_BATCH_SIZE = 512;
 
@@ -13,6 +25,8 @@ export class Session {
   /** tokens evaluated so far, in order */
   readonly history: number[] = [];
   private readonly logitsOut: Float32Array;
+  /** called after every forward pass when set (profiling) */
+  onPass?: (stamps: PassStamps) => void;
 
   constructor(
     readonly model: Model,
@@ -40,12 +54,22 @@ export class Session {
     }
     let last: Float32Array | undefined;
     for (let start = 0; start < tokens.length; start += this.batchSize) {
+      const observe = this.onPass;
+      const startMs = observe ? performance.now() : 0;
       const chunk = tokens.slice(start, start + this.batchSize);
       const hidden = new Float32Array(chunk.length * nEmbd);
       this.model.embed(chunk, hidden);
+      const embeddedMs = observe ? performance.now() : 0;
       const out = await this.runner.run({ sequenceId: this.sequenceId, position: this.position, nTokens: chunk.length, hidden }, 0, nLayer);
       this.history.push(...chunk);
       last = out.subarray((chunk.length - 1) * nEmbd, chunk.length * nEmbd);
+      if (observe) {
+        const layersDoneMs = performance.now();
+        const final = start + this.batchSize >= tokens.length;
+        if (final) this.model.logits(last, this.logitsOut);
+        observe({ nTokens: chunk.length, startMs, embeddedMs, layersDoneMs, endMs: final ? performance.now() : layersDoneMs });
+        if (final) return this.logitsOut;
+      }
     }
     this.model.logits(last!, this.logitsOut);
     return this.logitsOut;

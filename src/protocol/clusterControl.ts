@@ -11,6 +11,8 @@ import { ProtocolError } from "./errors.js";
 import { PayloadEncoding } from "./header.js";
 import { isActivationEncoding, type ActivationEncoding } from "./activations.js";
 import { decodeModelIdentity, type ModelIdentity } from "./control.js";
+import { decodeHopTimings, decodeStatsRequest, decodeWorkerFacts } from "./profileCodec.js";
+import type { HopTiming, WorkerFacts } from "./profileRecords.js";
 
 /** HELLO: the root's identity, so the worker can log a refusal too. */
 export type HelloPayload = ModelIdentity;
@@ -55,6 +57,23 @@ export interface WorkerStats {
   readonly messagesSent: number;
   /** frames rejected since the worker started */
   readonly badFrames: number;
+  /** the worker's layer cache since ASSIGN (as --stats-json's cacheHits, cacheMisses, bytesRead) */
+  readonly cacheHits?: number;
+  readonly cacheMisses?: number;
+  readonly bytesRead?: number;
+  /** with a `takeProfile` request: the hop records kept since the last such request */
+  readonly profile?: readonly HopTiming[];
+  /** with a `takeProfile` request: the worker's machine */
+  readonly facts?: WorkerFacts;
+}
+
+/** STATS request payload: none, or this (msgpack). */
+export interface StatsRequest {
+  readonly takeProfile: boolean;
+}
+
+export function decodeStatsRequestPayload(payload: Uint8Array): StatsRequest {
+  return decodeStatsRequest(unpackAny(payload, "stats request"));
 }
 
 export function decodeAssign(payload: Uint8Array): AssignPayload {
@@ -95,16 +114,27 @@ export function decodeWorkerStats(payload: Uint8Array): WorkerStats {
   for (const key of ["computeSeconds", "batches", "wireBytesSent", "messagesSent", "badFrames"] as const) {
     if (typeof value[key] !== "number") throw bad(`stats field ${key} should be a number, got ${typeof value[key]}`);
   }
-  return value as unknown as WorkerStats;
+  for (const key of ["cacheHits", "cacheMisses", "bytesRead"] as const) {
+    if (value[key] !== undefined && typeof value[key] !== "number") throw bad(`stats field ${key} should be a number, got ${typeof value[key]}`);
+  }
+  const stats = value as unknown as WorkerStats;
+  return {
+    ...stats,
+    profile: value.profile === undefined ? undefined : decodeHopTimings(value.profile),
+    facts: value.facts === undefined ? undefined : decodeWorkerFacts(value.facts),
+  };
 }
 
-function unpackMap(payload: Uint8Array, what: string): Record<string, unknown> {
-  let value: unknown;
+function unpackAny(payload: Uint8Array, what: string): unknown {
   try {
-    value = unpack(payload);
+    return unpack(payload);
   } catch (error) {
     throw bad(`${what} payload is not valid msgpack: ${(error as Error).message}`);
   }
+}
+
+function unpackMap(payload: Uint8Array, what: string): Record<string, unknown> {
+  const value = unpackAny(payload, what);
   if (typeof value !== "object" || value === null || Array.isArray(value)) throw bad(`${what} payload is not a map`);
   return value as Record<string, unknown>;
 }

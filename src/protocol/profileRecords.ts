@@ -19,7 +19,7 @@ export interface LayerTiming {
   readonly cacheHit: boolean;
   /** bytes read from disk to bring this layer in (0 on a hit) */
   readonly bytesRead: number;
-  /** waiting for the layer's weights */
+  /** getting the layer's weights: waiting for its read, and starting reads (buffers, read-ahead) */
   readonly ioWaitMs: number;
   /** compute time per operation */
   readonly opMs: Readonly<Record<BlockOp, number>>;
@@ -47,4 +47,23 @@ export interface HopTiming {
   readonly layers: readonly LayerTiming[];
   /** from receipt to the hand-off of the outgoing message to the socket */
   readonly totalMs: number;
+}
+
+/** Header flag on ACTIVATIONS: time this batch on every hop (workers keep a HopTiming). */
+export const FLAG_PROFILE = 0x01;
+
+/** Machine facts a worker reports about itself (NodeFacts without the root's labels). */
+export interface WorkerFacts {
+  readonly hostname: string;
+  readonly cpu: string;
+  readonly physicalCores: number;
+  readonly logicalCores: number;
+  readonly memoryBytes: number;
+  readonly availableMemoryBytes: number;
+  readonly disk: string;
+  readonly os: string;
+  readonly budgetBytes: number;
+  readonly layers: readonly number[];
+  readonly layersResident: number;
+  readonly kernels: string;
 }

@@ -74,6 +74,11 @@ export class WorkerAssignment implements AsyncDisposable {
     return next ? { kind: "worker", address: this.plan.addresses[next.worker], stage: next } : { kind: "root" };
   }
 
+  /** this worker's layers, in order */
+  ownLayers(): number[] {
+    return this.plan.stages.filter((s) => s.worker === this.plan.workerIndex).flatMap((s) => Array.from({ length: s.layerTo - s.layerFrom }, (_, i) => s.layerFrom + i));
+  }
+
   /** e.g. "layers 0-1, 4-5" */
   describeLayers(): string {
     const own = this.plan.stages.filter((s) => s.worker === this.plan.workerIndex);

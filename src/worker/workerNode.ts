@@ -11,7 +11,12 @@ import * as zmq from "zeromq";
 import type { Model } from "../engine/model/model.js";
 import { decodeActivations, encodeActivations } from "../protocol/activations.js";
 import { encodeControl, type ModelIdentity } from "../protocol/control.js";
-import { decodeAssign, decodeHello, type WorkerStats } from "../protocol/clusterControl.js";
+import { decodeAssign, decodeHello, decodeStatsRequestPayload, type WorkerStats } from "../protocol/clusterControl.js";
+import { FLAG_PROFILE, type HopTiming, type WorkerFacts } from "../protocol/profileRecords.js";
+import { MAX_PROFILE_HOPS } from "../protocol/profileCodec.js";
+import { machineFacts } from "./machineFacts.js";
+import type { LayerSource } from "../engine/model/localLayerRunner.js";
+import { StreamingLayerSource } from "../engine/streaming/streamingLayerSource.js";
 import { ProtocolError } from "../protocol/errors.js";
 import { MessageType, PayloadEncoding, type Header } from "../protocol/header.js";
 import { decodeMessage, encodeMessage, type Message } from "../protocol/message.js";
@@ -24,6 +29,8 @@ export interface WorkerNodeOptions {
   readonly maxMemoryBytes?: number;
   /** leave streamed layers in the OS page cache too */
   readonly keepPageCache?: boolean;
+  /** kernels in use, for profile reports, e.g. "native avx512, 2 threads" */
+  readonly kernels?: string;
   /** one line per notable event (refusals, rejected frames, assignments) */
   readonly log: (line: string) => void;
 }
@@ -41,6 +48,10 @@ export class WorkerNode implements AsyncDisposable {
   /** routing ids (hex) of peers whose HELLO showed a different model */
   private readonly refused = new Set<string>();
   private stats = { computeSeconds: 0, batches: 0, wireBytesSent: 0, messagesSent: 0 };
+  /** hop records of profiled batches (FLAG_PROFILE), until a STATS request takes them */
+  private profile: HopTiming[] = [];
+  /** layer runs since ASSIGN (each a cache hit when every layer is resident) */
+  private cacheRuns = 0;
   badFrames = 0;
   private closed = false;
 
@@ -56,14 +67,14 @@ export class WorkerNode implements AsyncDisposable {
   async serve(): Promise<void> {
     try {
       for await (const [peer, ...frames] of this.router) {
-        await this.handle(peer, frames);
+        await this.handle(peer, frames, performance.now());
       }
     } catch (error) {
       if (!this.closed) throw error;
     }
   }
 
-  private async handle(peer: Uint8Array, frames: Frames): Promise<void> {
+  private async handle(peer: Uint8Array, frames: Frames, receivedAtMs: number): Promise<void> {
     let message: Message;
     try {
       message = decodeMessage(frames);
@@ -80,12 +91,12 @@ export class WorkerNode implements AsyncDisposable {
         case MessageType.ASSIGN:
           return await this.onAssign(peer, header, payload);
         case MessageType.ACTIVATIONS:
-          return await this.onActivations(peer, header, payload);
+          return await this.onActivations(peer, header, payload, receivedAtMs);
         case MessageType.TRUNCATE:
           await this.assignment?.runner.truncateSequence(header.sequenceId, header.position);
           return await this.reply(peer, { ...NO_LAYERS, type: MessageType.TRUNCATE, requestId: header.requestId, sequenceId: header.sequenceId, position: header.position, encoding: PayloadEncoding.NONE });
         case MessageType.STATS:
-          return await this.reply(peer, control(MessageType.STATS, header.requestId), encodeControl(this.snapshot()));
+          return await this.reply(peer, control(MessageType.STATS, header.requestId), encodeControl(await this.statsReply(payload)));
         case MessageType.PING:
           return await this.reply(peer, control(MessageType.PONG, header.requestId, PayloadEncoding.NONE));
         case MessageType.ERROR:
@@ -123,6 +134,7 @@ export class WorkerNode implements AsyncDisposable {
     this.assignment = await WorkerAssignment.create(this.options.model, plan, this.options.maxMemoryBytes, this.options.keepPageCache);
     this.root = peer;
     this.stats = { computeSeconds: 0, batches: 0, wireBytesSent: 0, messagesSent: 0 };
+    this.cacheRuns = 0;
     this.options.log(
       `assigned ${this.assignment.describeLayers()} of ${this.options.model.hparams.nLayer} (worker ${plan.workerIndex + 1} of ${plan.addresses.length}, ` +
         `wire ${PayloadEncoding[plan.encoding].toLowerCase()}, kv ${plan.kvType}, ${this.assignment.runner.describe()})`,
@@ -130,7 +142,7 @@ export class WorkerNode implements AsyncDisposable {
     await this.reply(peer, { ...NO_LAYERS, type: MessageType.ASSIGN, requestId: header.requestId, encoding: PayloadEncoding.NONE });
   }
 
-  private async onActivations(peer: Uint8Array, header: Header, payload: Uint8Array): Promise<void> {
+  private async onActivations(peer: Uint8Array, header: Header, payload: Uint8Array, receivedAtMs: number): Promise<void> {
     const assignment = this.assignment;
     if (!assignment || !this.root) throw new AssignmentError("NOT_ASSIGNED", "no layers assigned yet");
     const stageIndex = assignment.stageIndex(header.layerFrom, header.layerTo);
@@ -138,27 +150,64 @@ export class WorkerNode implements AsyncDisposable {
       throw new ProtocolError("BAD_LAYER_RANGE", `layers [${header.layerFrom}, ${header.layerTo}) are not a stage of this worker (${assignment.describeLayers()})`);
     }
     if (header.nTokens === 0) throw new ProtocolError("BAD_VALUE", "an activation batch needs at least one token");
+    const profiled = (header.flags & FLAG_PROFILE) !== 0;
+    if (profiled) assignment.runner.setProfiling(true);
     const { nEmbd } = this.options.model.hparams;
+    const decodeStart = performance.now();
     const hidden = decodeActivations(payload, header.encoding, header.nTokens * nEmbd);
     const start = performance.now();
     await assignment.runner.run({ sequenceId: header.sequenceId, position: header.position, nTokens: header.nTokens, hidden }, header.layerFrom, header.layerTo);
-    this.stats.computeSeconds += (performance.now() - start) / 1000;
+    const computeEnd = performance.now();
+    this.stats.computeSeconds += (computeEnd - start) / 1000;
+    this.cacheRuns += header.layerTo - header.layerFrom;
     this.stats.batches++;
 
     const encoding = assignment.plan.encoding;
     const next = assignment.nextHop(stageIndex);
+    let frames: Frames;
     if (next.kind === "worker") {
-      const frames = encodeMessage({ ...header, type: MessageType.ACTIVATIONS, layerFrom: next.stage.layerFrom, layerTo: next.stage.layerTo, encoding }, encodeActivations(hidden, encoding));
-      await this.sendTracked(this.hop(next.address), frames);
+      frames = encodeMessage({ ...header, type: MessageType.ACTIVATIONS, layerFrom: next.stage.layerFrom, layerTo: next.stage.layerTo, encoding }, encodeActivations(hidden, encoding));
     } else {
       // only the last row is complete after the model's last layer (and only it is needed)
       const lastRow = hidden.subarray((header.nTokens - 1) * nEmbd, header.nTokens * nEmbd);
-      const frames = encodeMessage(
-        { ...header, type: MessageType.RESULT, position: header.position + header.nTokens - 1, nTokens: 1, encoding },
-        encodeActivations(lastRow, encoding),
-      );
-      await this.sendTracked(this.router, [this.root, ...frames], frames);
+      frames = encodeMessage({ ...header, type: MessageType.RESULT, position: header.position + header.nTokens - 1, nTokens: 1, encoding }, encodeActivations(lastRow, encoding));
     }
+    const encodeEnd = performance.now();
+    if (next.kind === "worker") await this.sendTracked(this.hop(next.address), frames);
+    else await this.sendTracked(this.router, [this.root, ...frames], frames);
+    if (profiled && this.profile.length < MAX_PROFILE_HOPS) {
+      this.profile.push({
+        node: assignment.plan.workerIndex,
+        requestId: header.requestId,
+        sequenceId: header.sequenceId,
+        position: header.position,
+        nTokens: header.nTokens,
+        queueMs: decodeStart - receivedAtMs,
+        decodeMs: start - decodeStart,
+        encodeMs: encodeEnd - computeEnd,
+        bytesSent: frames.reduce((n, f) => n + f.length, 0),
+        layers: assignment.runner.takeLayerTimings(receivedAtMs),
+        // up to the hand-off to the socket: sending counts as network (the root's round trip minus the hops)
+        totalMs: encodeEnd - receivedAtMs,
+      });
+    }
+  }
+
+  /** STATS reply: the counters, plus the hop records and machine facts when the request asks (`takeProfile`). */
+  private async statsReply(payload: Uint8Array): Promise<WorkerStats> {
+    const request = payload.length > 0 ? decodeStatsRequestPayload(payload) : { takeProfile: false };
+    if (!request.takeProfile) return this.snapshot();
+    const profile = this.profile;
+    this.profile = [];
+    const assignment = this.assignment;
+    const layers = assignment?.ownLayers() ?? [];
+    const { model, maxMemoryBytes } = this.options;
+    const layerBytes = layers.reduce((n, il) => n + model.layers[il].nBytes, 0);
+    const largest = Math.max(0, ...layers.map((il) => model.layers[il].nBytes));
+    const budgetBytes = maxMemoryBytes ?? layerBytes;
+    const layersResident = largest > 0 ? Math.min(layers.length, Math.floor(budgetBytes / largest)) : 0;
+    const facts: WorkerFacts = { ...(await machineFacts()), budgetBytes, layers, layersResident, kernels: this.options.kernels ?? "" };
+    return { ...this.snapshot(), profile, facts };
   }
 
   private reject(error: unknown, what: string): void {
@@ -211,7 +260,9 @@ export class WorkerNode implements AsyncDisposable {
   }
 
   snapshot(): WorkerStats {
-    return { ...this.stats, badFrames: this.badFrames };
+    const runner = this.assignment?.runner;
+    const cache = runner ? layerRunCounts(runner.source, this.cacheRuns) : { cacheHits: 0, cacheMisses: 0, bytesRead: 0 };
+    return { ...this.stats, badFrames: this.badFrames, ...cache };
   }
 
   private async dropAssignment(): Promise<void> {
@@ -244,4 +295,13 @@ function hex(bytes: Uint8Array): string {
 
 function sameBytes(a: Uint8Array, b: Uint8Array): boolean {
   return Buffer.from(a).equals(Buffer.from(b));
+}
+
+/** Cache counters of a worker's layer source: the streaming cache's own, or all hits when every layer is resident. */
+function layerRunCounts(source: LayerSource, layerRuns: number): { cacheHits: number; cacheMisses: number; bytesRead: number } {
+  if (source instanceof StreamingLayerSource) {
+    const { cacheHits, cacheMisses, bytesRead } = source.snapshot();
+    return { cacheHits, cacheMisses, bytesRead };
+  }
+  return { cacheHits: layerRuns, cacheMisses: 0, bytesRead: 0 };
 }

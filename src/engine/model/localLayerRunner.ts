@@ -5,6 +5,8 @@ import { KvCache, type KvType } from "./kvCache.js";
 import { BlockScratch, forwardBlock } from "./transformerBlock.js";
 import { RopeTable } from "./rope.js";
 import { OptionError } from "../errors.js";
+import type { LayerTiming } from "../../protocol/profileRecords.js";
+import { OpTimer } from "./opTimer.js";
 
 /**
  * Where a runner gets a block's weights: all resident (views of the mapped file, or copies
@@ -16,6 +18,18 @@ export interface LayerSource {
   acquire(il: number): LayerWeights | Promise<LayerWeights>;
   release(il: number): void;
   describe(): string;
+  /** what the latest acquire cost (profiling); absent: always resident, nothing read */
+  readonly lastAcquire?: AcquireFacts;
+}
+
+/** What bringing one block in cost. */
+export interface AcquireFacts {
+  /** resident since its previous use (no read this time) */
+  readonly cacheHit: boolean;
+  /** bytes read from disk for this use (a read ahead counts at the use it was for) */
+  readonly bytesRead: number;
+  /** time the acquire waited for the read */
+  readonly ioWaitMs: number;
 }
 
 /** Every block bound once and kept; with a mapped file the OS pages the data in on first use. */
@@ -60,6 +74,9 @@ export class LocalLayerRunner implements LayerRunner {
   private disposed = false;
   /** time spent computing blocks (not waiting for weights) */
   computeSeconds = 0;
+  /** when set, every layer run is timed per operation and kept until takeLayerTimings() */
+  private timer?: OpTimer;
+  private timings: (Omit<LayerTiming, "startAtMs" | "endAtMs"> & { startMs: number; endMs: number })[] = [];
 
   constructor(
     private readonly hparams: ModelHparams,
@@ -88,20 +105,41 @@ export class LocalLayerRunner implements LayerRunner {
       if (ids.has(batch.sequenceId)) throw new OptionError("BAD_BATCH", `sequence ${batch.sequenceId} appears twice in one call`);
       ids.add(batch.sequenceId);
     }
+    const timer = this.timer;
     for (let il = layerFrom; il < layerTo; il++) {
+      const acquireStart = timer ? performance.now() : 0;
       const weights = await this.source.acquire(il);
-      const start = performance.now();
+      const start = timer ? timer.start() : performance.now();
       try {
         for (const batch of batches) {
           const cache = this.cacheFor(batch.sequenceId);
-          forwardBlock(batch.hidden, weights, this.hparams, this.rope, cache, il, batch.position, batch.nTokens, this.scratch, il === this.hparams.nLayer - 1);
+          forwardBlock(batch.hidden, weights, this.hparams, this.rope, cache, il, batch.position, batch.nTokens, this.scratch, il === this.hparams.nLayer - 1, timer);
         }
       } finally {
-        this.computeSeconds += (performance.now() - start) / 1000;
+        const end = performance.now();
+        this.computeSeconds += (end - start) / 1000;
         this.source.release(il);
+        if (timer) {
+          // the whole acquire counts as IO: waiting for the read, and starting reads (buffers, read-ahead)
+          const facts = this.source.lastAcquire ?? { cacheHit: true, bytesRead: 0 };
+          this.timings.push({ layer: il, cacheHit: facts.cacheHit, bytesRead: facts.bytesRead, ioWaitMs: start - acquireStart, opMs: timer.opMs, startMs: acquireStart, endMs: end });
+        }
       }
     }
     return batches.map((batch) => batch.hidden);
+  }
+
+  /** Turns per-layer timing on or off (off: no clock calls inside blocks). */
+  setProfiling(enabled: boolean): void {
+    this.timer = enabled ? new OpTimer() : undefined;
+    if (!enabled) this.timings = [];
+  }
+
+  /** The layer timings recorded since the last call, with offsets from `originMs` (performance.now() time). */
+  takeLayerTimings(originMs: number): LayerTiming[] {
+    const out = this.timings.map(({ startMs, endMs, ...rest }) => ({ ...rest, startAtMs: startMs - originMs, endAtMs: endMs - originMs }));
+    this.timings = [];
+    return out;
   }
 
   async truncateSequence(sequenceId: number, position: number): Promise<void> {

@@ -4,8 +4,9 @@ import type { ModelHparams } from "./hparams.js";
 import type { LayerWeights, WeightMatrix } from "./weights.js";
 import type { KvCache } from "./kvCache.js";
 import { attention, AttentionScratch } from "./attention.js";
-import { addBiasRows, addInPlace, rmsNorm, siluMulInPlace } from "./ops.js";
-import { applyRope, RopeTable } from "./rope.js";
+import { addBiasRows, addInPlace, rmsNorm, siluMulRows } from "./ops.js";
+import { applyRopeRows, RopeTable } from "./rope.js";
+import type { OpTimer } from "./opTimer.js";
 
 /**
  * Scratch buffers for one block's forward pass (llama2.c's RunState): allocated once,
@@ -53,6 +54,7 @@ function project(out: Float32Array, w: WeightMatrix, x: Float32Array, nTokens: n
  * hidden += attention(norm(hidden)); hidden += ffn(norm(hidden)).
  * @param hidden f32 [nTokens, nEmbd]
  * @param cacheLayer index of this block in `cache`
+ * @param timer when profiling: splits the block's time into operations (laps since `timer.start()`)
  */
 export function forwardBlock(
   hidden: Float32Array,
@@ -65,6 +67,7 @@ export function forwardBlock(
   nTokens: number,
   scratch: BlockScratch,
   onlyLastRow = false,
+  timer?: OpTimer,
 ): void {
   const { nEmbd, nHead, nHeadKv, headDim, nFf, rmsEps } = hparams;
   const nQ = nHead * headDim;
@@ -74,20 +77,22 @@ export function forwardBlock(
 
   // attention
   rmsNorm(normed, hidden, weights.attnNorm, nEmbd, nTokens, rmsEps);
+  timer?.lap("normsRope");
   project(q, weights.wq, normed, nTokens, scratch.matmul);
   project(k, weights.wk, normed, nTokens, scratch.matmul);
   project(v, weights.wv, normed, nTokens, scratch.matmul);
   if (weights.bq) addBiasRows(q, weights.bq, nQ, nTokens);
   if (weights.bk) addBiasRows(k, weights.bk, nKv, nTokens);
   if (weights.bv) addBiasRows(v, weights.bv, nKv, nTokens);
-  for (let t = 0; t < nTokens; t++) {
-    const cosSin = rope.cosSin(position + t);
-    applyRope(q, t * nQ, nHead, headDim, cosSin, rope.params.layout);
-    applyRope(k, t * nKv, nHeadKv, headDim, cosSin, rope.params.layout);
-  }
+  timer?.lap("attnProjections");
+  applyRopeRows(q, nTokens, nHead, headDim, rope, position);
+  applyRopeRows(k, nTokens, nHeadKv, headDim, rope, position);
+  timer?.lap("normsRope");
   cache.store(cacheLayer, position, nTokens, k, v);
   attention(attnOut, q, cache, cacheLayer, position, nTokens, { nHead, nHeadKv, headDim }, scratch.attention);
+  timer?.lap("attention");
   project(projected, weights.wo, attnOut, nTokens, scratch.matmul);
+  timer?.lap("attnProjections");
   addInPlace(hidden, projected, nTokens * nEmbd);
 
   // feed-forward (SwiGLU); llama.cpp's last layer only computes the rows it outputs (the last)
@@ -95,9 +100,12 @@ export function forwardBlock(
   const rows = nTokens - first;
   const h = hidden.subarray(first * nEmbd, nTokens * nEmbd);
   rmsNorm(normed, h, weights.ffnNorm, nEmbd, rows, rmsEps);
+  timer?.lap("normsRope");
   project(gate, weights.ffnGate, normed, rows, scratch.matmul);
   project(up, weights.ffnUp, normed, rows, scratch.matmul);
-  for (let t = 0; t < rows; t++) siluMulInPlace(gate.subarray(t * nFf), up.subarray(t * nFf), nFf);
+  siluMulRows(gate, up, nFf, rows);
   project(projected, weights.ffnDown, gate, rows, scratch.matmul);
+  timer?.lap("ffn");
   addInPlace(h, projected, rows * nEmbd);
+  timer?.lap("normsRope");
 }

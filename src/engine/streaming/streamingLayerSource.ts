@@ -16,7 +16,7 @@ import fs from "node:fs/promises";
 import { LRUCache } from "lru-cache";
 import { OptionError } from "../errors.js";
 import type { GgufTensorInfo } from "../gguf/types.js";
-import type { LayerSource } from "../model/localLayerRunner.js";
+import type { AcquireFacts, LayerSource } from "../model/localLayerRunner.js";
 import { bindLayer, type LayerTensors, type LayerWeights } from "../model/weights.js";
 import { formatBytes } from "./byteSize.js";
 import { dropFromPageCache } from "./pageCache.js";
@@ -42,7 +42,7 @@ export interface StreamingOptions {
 export interface StreamingStats {
   /** acquisitions served by a block that stayed resident since its previous use */
   cacheHits: number;
-  /** block reads, on demand or ahead of use (so bytesRead = Σ the blocks' sizes over misses) */
+  /** block reads started, on demand or ahead of use (so bytesRead = Σ the blocks' sizes over misses) */
   cacheMisses: number;
   bytesRead: number;
   /** time acquisitions spent waiting for reads */
@@ -77,6 +77,8 @@ export class StreamingLayerSource implements LayerSource, AsyncDisposable {
   private disposed = false;
   /** buffers of evicted blocks, reused by the next read of the same size (no allocation churn, no GC lag) */
   private spare: Uint8Array[] = [];
+  /** what the latest acquire found: resident, or a read it waited for (LayerSource.lastAcquire) */
+  lastAcquire: AcquireFacts = { cacheHit: true, bytesRead: 0, ioWaitMs: 0 };
   private readsInFlight = 0;
   /** when readsInFlight last went from 0 to 1 */
   private busySinceMs = 0;
@@ -121,6 +123,7 @@ export class StreamingLayerSource implements LayerSource, AsyncDisposable {
     if (slot === undefined) throw new OptionError("BAD_LAYER", `layer ${il} is not in this source's schedule`);
     this.cursor = slot;
     let block = this.cache.peek(il);
+    const cacheHit = block !== undefined && !block.unused;
     if (block) {
       if (!block.unused) this.stats.cacheHits++;
     } else {
@@ -136,11 +139,14 @@ export class StreamingLayerSource implements LayerSource, AsyncDisposable {
     block.pins++;
     block.unused = false;
     this.prefetchAhead();
+    let ioWaitMs = 0;
     if (!block.weights) {
       const waitStart = this.nowMs();
       await block.ready;
-      this.stats.ioWaitSeconds += (this.nowMs() - waitStart) / 1000;
+      ioWaitMs = this.nowMs() - waitStart;
+      this.stats.ioWaitSeconds += ioWaitMs / 1000;
     }
+    this.lastAcquire = { cacheHit, bytesRead: cacheHit ? 0 : block.buffer.byteLength, ioWaitMs };
     return block.weights!;
   }
 
@@ -209,6 +215,7 @@ export class StreamingLayerSource implements LayerSource, AsyncDisposable {
     this.spare = []; // spares not reused now are left to the garbage collector
     const block: CachedBlock = { il, buffer, pins: 0, unused: true, ready: undefined as never };
     this.stats.cacheMisses++;
+    this.stats.bytesRead += buffer.byteLength; // counted when issued, like the miss
     (block as { ready: Promise<LayerWeights> }).ready = this.read(tensors, buffer).then((bytesOf) => {
       block.weights = bindLayer(tensors, bytesOf);
       return block.weights;
@@ -240,7 +247,6 @@ export class StreamingLayerSource implements LayerSource, AsyncDisposable {
       at += info.nBytes;
     }
     await Promise.all(reads);
-    this.stats.bytesRead += at;
     if (!this.options.keepPageCache) for (const [from, to] of fileSpans(tensors)) dropFromPageCache(this.file.fd, from, to - from);
     return (info) => buffer.subarray(offsets.get(info.name)!, offsets.get(info.name)! + info.nBytes);
   }

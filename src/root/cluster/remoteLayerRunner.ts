@@ -14,6 +14,7 @@ import { encodeControl, decodeModelIdentity } from "../../protocol/control.js";
 import { decodeActivations, encodeActivations, type ActivationEncoding, Q8_0_BLOCK_VALUES } from "../../protocol/activations.js";
 import { decodeWorkerStats, type AssignPayload, type PipelineStage, type WorkerStats } from "../../protocol/clusterControl.js";
 import { MessageType, PayloadEncoding, type Header } from "../../protocol/header.js";
+import { FLAG_PROFILE, type HopTiming, type WorkerFacts } from "../../protocol/profileRecords.js";
 import { OptionError } from "../../engine/errors.js";
 import { describeIdentity, sameModel } from "../../worker/modelIdentity.js";
 import { assignLayers, describeAssignment, type AssignMode } from "./assignment.js";
@@ -56,6 +57,10 @@ export interface ClusterStats {
   networkSeconds: number;
   /** frames the workers rejected since they started */
   workerBadFrames: number;
+  /** the workers' layer caches, summed */
+  cacheHits: number;
+  cacheMisses: number;
+  bytesRead: number;
 }
 
 const NO_LAYERS = { position: 0, sequenceId: 0, layerFrom: 0, layerTo: 0, nTokens: 0, flags: 0 } as const;
@@ -66,6 +71,10 @@ export class RemoteLayerRunner implements LayerRunner {
   private roundTripSeconds = 0;
   /** workers' compute time, filled in by stats() */
   computeSeconds = 0;
+  /** when set, activations carry FLAG_PROFILE and every worker times its hops (see takeProfile) */
+  profiling = false;
+  /** the latest forward pass: its request id and the bytes the root sent for it (profiling) */
+  lastRun: { requestId: number; bytesSent: number } = { requestId: 0, bytesSent: 0 };
   private disposed = false;
 
   private constructor(
@@ -145,7 +154,7 @@ export class RemoteLayerRunner implements LayerRunner {
       layerTo: first.layerTo,
       nTokens,
       encoding,
-      flags: 0,
+      flags: this.profiling ? FLAG_PROFILE : 0,
     };
     const start = performance.now();
     const { reply, bytesSent } = await this.links.request(
@@ -158,6 +167,7 @@ export class RemoteLayerRunner implements LayerRunner {
     );
     this.roundTripSeconds += (performance.now() - start) / 1000;
     this.rootBytesSent += bytesSent;
+    this.lastRun = { requestId: header.requestId, bytesSent };
     this.tokens += nTokens;
     const lastRow = decodeActivations(reply.payload, reply.header.encoding, nEmbd);
     batch.hidden.set(lastRow, (nTokens - 1) * nEmbd);
@@ -183,6 +193,19 @@ export class RemoteLayerRunner implements LayerRunner {
     return `cluster of ${addresses.length} worker${addresses.length === 1 ? "" : "s"} (${assign}, ${this.stages.length} stages, wire ${PayloadEncoding[encoding].toLowerCase()})`;
   }
 
+  /** Takes every worker's hop records (kept since the last call) and machine facts. */
+  async takeProfile(): Promise<{ hops: HopTiming[]; workers: { address: string; facts: WorkerFacts }[] }> {
+    const replies = await Promise.all(
+      this.options.addresses.map(async (address, w) => {
+        const { reply } = await this.links.request(w, control(MessageType.STATS, this.links.newRequestId()), encodeControl({ takeProfile: true }), MessageType.STATS, this.controlTimeoutMs, `STATS from worker ${address}`);
+        const stats = decodeWorkerStats(reply.payload);
+        if (!stats.facts || !stats.profile) throw new ClusterError("BAD_REPLY", `worker ${address} sent no profile (an older layerstream?)`);
+        return { address, facts: stats.facts, hops: stats.profile };
+      }),
+    );
+    return { hops: replies.flatMap((r) => r.hops), workers: replies.map(({ address, facts }) => ({ address, facts })) };
+  }
+
   /** Asks every worker for its counters (since ASSIGN) and sums them with the root's. */
   async stats(): Promise<ClusterStats> {
     const { addresses, assign, encoding } = this.options;
@@ -206,6 +229,9 @@ export class RemoteLayerRunner implements LayerRunner {
       workerComputeSeconds,
       networkSeconds: Math.max(0, this.roundTripSeconds - workerComputeSeconds),
       workerBadFrames: all.reduce((s, x) => s + x.badFrames, 0),
+      cacheHits: all.reduce((s, x) => s + (x.cacheHits ?? 0), 0),
+      cacheMisses: all.reduce((s, x) => s + (x.cacheMisses ?? 0), 0),
+      bytesRead: all.reduce((s, x) => s + (x.bytesRead ?? 0), 0),
     };
   }
 

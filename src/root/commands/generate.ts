@@ -10,6 +10,7 @@ import { ggmlTypeName } from "../../engine/ggml/types.js";
 import { parseByteSizeOption, parseChoice, parseFloatInRange, parseIntInRange } from "../cliOptions.js";
 import { planMemory, type MemoryPlan } from "../memoryPlan.js";
 import { StreamingLayerSource } from "../../engine/streaming/streamingLayerSource.js";
+import type { RunProfiler } from "../profiling/runProfiler.js";
 import { formatBytes } from "../../engine/streaming/byteSize.js";
 import { DEFAULT_BATCH_SIZE } from "../../engine/session.js";
 import type { CliIo } from "../io.js";
@@ -91,7 +92,11 @@ export interface GenerateStats extends Omit<GenerationTimings, "promptSeconds" |
   computeSeconds: number;
 }
 
-export async function runGenerate(flags: GenerateFlags, io: CliIo): Promise<GenerateStats> {
+/**
+ * @param profiler when given (`npm run profile`), the run is timed per pass, layer and
+ *   operation, and the profile document is left in `profiler.result`
+ */
+export async function runGenerate(flags: GenerateFlags, io: CliIo, profiler?: RunProfiler): Promise<GenerateStats> {
   const loadStart = performance.now();
   const access = flags.maxMemory !== undefined ? "read" : undefined;
   using model = Model.open(flags.model, { kvType: flags.kvType, contextSize: flags.ctxSize, access });
@@ -115,6 +120,7 @@ export async function runGenerate(flags: GenerateFlags, io: CliIo): Promise<Gene
       : undefined;
   await using runner = cluster?.runner ?? model.createLocalRunner(streaming);
   const session = new Session(model, runner);
+  profiler?.attach(session, runner);
   const loadSeconds = (performance.now() - loadStart) / 1000;
 
   const { hparams } = model;
@@ -139,7 +145,7 @@ export async function runGenerate(flags: GenerateFlags, io: CliIo): Promise<Gene
     createRng(seed),
   );
 
-  const pieces = generate(session, promptTokens, { maxTokens: flags.maxTokens, sampler, ignoreEos: flags.ignoreEos, signal: io.signal });
+  const pieces = generate(session, promptTokens, { maxTokens: flags.maxTokens, sampler: profiler ? profiler.timeSampler(sampler) : sampler, ignoreEos: flags.ignoreEos, signal: io.signal });
   let result = await pieces.next();
   while (!result.done) {
     io.writeOut(result.value.text);
@@ -182,6 +188,24 @@ export async function runGenerate(flags: GenerateFlags, io: CliIo): Promise<Gene
     );
   }
   if (flags.statsJson) io.writeErr(JSON.stringify(stats) + "\n");
+  if (profiler) {
+    const largestLayer = Math.max(...model.layers.map((l) => l.nBytes));
+    const ownLayers = cluster ? [] : model.layers.map((_, il) => il);
+    const layersResident = cluster ? 0 : streaming ? Math.min(hparams.nLayer, Math.floor(plan.layerBudgetBytes / largestLayer)) : hparams.nLayer;
+    await profiler.finish(
+      model,
+      runner,
+      promptTokens.length,
+      { budgetBytes: plan.budgetBytes, layers: ownLayers, layersResident, kernels: kernels.description },
+      {
+        cacheHits: stats.cacheHits,
+        cacheMisses: stats.cacheMisses,
+        bytesRead: stats.bytesRead,
+        wireBytesSent: clusterStats?.wireBytesSent ?? 0,
+        wallSeconds: stats.promptSeconds + stats.generateSeconds,
+      },
+    );
+  }
   return stats;
 }
 

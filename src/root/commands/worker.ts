@@ -34,7 +34,7 @@ export async function runWorker(flags: WorkerFlags, io: CliIo): Promise<void> {
   const { choice: kernels } = await setUpKernels(flags.threads, (line) => io.progress(line));
   using model = Model.open(flags.model, { access: flags.maxMemory !== undefined ? "read" : undefined });
   const identity = computeModelIdentity(flags.model, model.file.dataOffset, model.hparams.nLayer);
-  await using node = new WorkerNode({ model, identity, maxMemoryBytes: flags.maxMemory, keepPageCache: flags.keepPageCache, log: (line) => io.progress(line) });
+  await using node = new WorkerNode({ model, identity, maxMemoryBytes: flags.maxMemory, keepPageCache: flags.keepPageCache, kernels: kernels.description, log: (line) => io.progress(line) });
   const address = await node.listen(flags.listen);
 
   const stop = () => void node.close();
