@@ -76,6 +76,8 @@ describe("cluster-robustness", () => {
     ["activations for layers it does not run", encodeMessage({ ...base, type: MessageType.ACTIVATIONS, encoding: PayloadEncoding.F32, layerFrom: 1, layerTo: 2 }, new Uint8Array(256)), "BAD_LAYER_RANGE"],
     ["an ASSIGN that is not msgpack", encodeMessage({ ...base, type: MessageType.ASSIGN, encoding: PayloadEncoding.MSGPACK }, seededBytes(40, 3)), "BAD_PAYLOAD"],
     ["an ASSIGN with a broken pipeline", encodeMessage({ ...base, type: MessageType.ASSIGN, encoding: PayloadEncoding.MSGPACK }, encodeControl({ workerIndex: 0, addresses: ["tcp://x:1"], stages: [{ worker: 0, layerFrom: 2, layerTo: 1 }], encoding: 1, kvType: "f16", contextSize: 8 })), "BAD_PAYLOAD"],
+    ["a STATS request that is not msgpack", encodeMessage({ ...base, type: MessageType.STATS, encoding: PayloadEncoding.MSGPACK }, seededBytes(9, 4)), "BAD_PAYLOAD"],
+    ["a STATS request whose takeProfile is not a boolean", encodeMessage({ ...base, type: MessageType.STATS, encoding: PayloadEncoding.MSGPACK }, encodeControl({ takeProfile: "yes" })), "BAD_PAYLOAD"],
     ["a RESULT (workers take none)", encodeMessage({ ...base, type: MessageType.RESULT, encoding: PayloadEncoding.F32 }, new Uint8Array(256)), "BAD_TYPE"],
   ];
 
