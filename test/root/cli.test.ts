@@ -70,7 +70,10 @@ describe("layerstream generate --max-memory (layer streaming)", () => {
     expect(stdout).toBe(LLAMA_CPP_TEXT + "\n");
     const stats = JSON.parse(stderr.trim().split("\n").at(-1)!);
     expect(stats.budgetBytes).toBe(700 * 1024);
-    expect(stats.cacheHits + stats.cacheMisses).toBe(5 * 40); // 5 layers × (1 prompt batch + 39 decode steps)
+    // 5 layers × (1 prompt batch + 39 decode steps) uses, each a hit or a miss, plus at most one
+    // miss for the read-ahead (prefetch 1) of a next token that was never generated
+    expect(stats.cacheHits + stats.cacheMisses - 5 * 40).toBeGreaterThanOrEqual(0);
+    expect(stats.cacheHits + stats.cacheMisses - 5 * 40).toBeLessThanOrEqual(1);
     expect(stats.bytesRead).toBeGreaterThan(1_000_000); // more than the model's layers: they were streamed again
     for (const key of ["ioWaitSeconds", "computeSeconds"]) expect(stats[key]).toBeTypeOf("number");
   });
