@@ -11,21 +11,29 @@ import { parseArgs } from "node:util";
 import { GgmlType } from "../../src/engine/ggml/types.js";
 import { describeMachine, machineFacts } from "./machine.js";
 import { ensureBenchModel } from "./benchModels.js";
-import { runGenerate, type GenerateRunStats } from "./runGenerate.js";
+import type { GenerateRunStats } from "./runGenerate.js";
 import { writeSection } from "./report.js";
 
 const { values } = parseArgs({ options: { model: { type: "string" }, tokens: { type: "string", default: "64" }, reps: { type: "string", default: "5" } } });
 const log = (line: string) => process.stderr.write(`bench:profile-overhead: ${line}\n`);
 const SCRIPT = path.resolve(import.meta.dirname, "../profile/index.ts");
+/** `layerstream` from the TypeScript sources, like the profile script (not the compiled dist/) */
+const PLAIN = path.resolve(import.meta.dirname, "sourceCli.ts");
 const modelPath =
   values.model ??
   (await ensureBenchModel("mid-llama-1024x8", { nEmbd: 1024, nFf: 2816, nLayer: 8, nHead: 16, nHeadKv: 4, nVocab: 8192, nCtxTrain: 1024, weightType: GgmlType.Q8_0, embdType: GgmlType.Q8_0, seed: 4321 }, log));
 const nReps = Math.max(1, Number(values.reps));
 
-/** `npm run profile` with --stats-json: the generate stats are the last stderr line. */
-function runProfiled(args: readonly string[]): Promise<GenerateRunStats> {
+/**
+ * A run with --stats-json (the generate stats are the last JSON line on stderr). Both kinds run
+ * from TypeScript sources under tsx and write the generated text into a pipe read here (plain
+ * generate to stdout, the profile script to stderr), so only the profiling differs.
+ */
+function runWith(profiled: boolean, args: readonly string[]): Promise<GenerateRunStats> {
   return new Promise((resolve, reject) => {
-    const child = spawn(process.execPath, ["--import", "tsx", SCRIPT, ...args, "--stats-json"], { stdio: ["ignore", "ignore", "pipe"] });
+    const argv = profiled ? ["--import", "tsx", SCRIPT, ...args, "--stats-json"] : ["--import", "tsx", PLAIN, "generate", ...args, "--stats-json"];
+    const child = spawn(process.execPath, argv, { stdio: ["ignore", "pipe", "pipe"] });
+    child.stdout.resume();
     let stderr = "";
     child.stderr.setEncoding("utf8").on("data", (s: string) => (stderr += s));
     child.on("error", reject);
@@ -51,8 +59,8 @@ for (const [name, extra] of layouts) {
   for (let rep = 0; rep < nReps; rep++) {
     const order = rep % 2 === 0 ? ["plain", "profiled"] : ["profiled", "plain"];
     for (const kind of order) {
-      if (kind === "plain") plain.push(decodeRate(await runGenerate(args)));
-      else profiled.push(decodeRate(await runProfiled(args)));
+      if (kind === "plain") plain.push(decodeRate(await runWith(false, args)));
+      else profiled.push(decodeRate(await runWith(true, args)));
     }
     log(`${name} rep ${rep + 1}/${nReps}: ${plain.at(-1)!.toFixed(1)} vs ${profiled.at(-1)!.toFixed(1)} tok/s`);
   }
@@ -65,7 +73,7 @@ const report = `## Profiling overhead (\`npm run bench:profile-overhead\`)
 - command: \`${["npm run bench:profile-overhead", ...(process.argv.length > 2 ? ["--", ...process.argv.slice(2)] : [])].join(" ")}\`
 - date: ${new Date().toISOString()}
 - machine: ${describeMachine(machine)}
-- model: \`${modelPath.replace(process.env.HOME ?? "", "~")}\`; ${values.tokens} tokens, greedy; decode tok/s of \`layerstream generate\` vs the same flags under \`npm run profile\`, alternating, median of ${nReps}
+- model: \`${modelPath.replace(process.env.HOME ?? "", "~")}\`; ${values.tokens} tokens, greedy; decode tok/s of \`layerstream generate\` vs the same flags under \`npm run profile\`, both from the TypeScript sources under tsx with the generated text going into a pipe, alternating, median of ${nReps}
 - with profiling off the engine makes no clock calls inside blocks (the timer is not passed) and workers keep no records; on, each layer costs about ten \`performance.now()\` calls and one small object
 
 | layout | generate tok/s | profiled tok/s | cost | generate runs | profiled runs |

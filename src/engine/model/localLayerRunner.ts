@@ -122,7 +122,7 @@ export class LocalLayerRunner implements LayerRunner {
         if (timer) {
           // the whole acquire counts as IO: waiting for the read, and starting reads (buffers, read-ahead)
           const facts = this.source.lastAcquire ?? { cacheHit: true, bytesRead: 0 };
-          this.timings.push({ layer: il, cacheHit: facts.cacheHit, bytesRead: facts.bytesRead, ioWaitMs: start - acquireStart, opMs: timer.opMs, startMs: acquireStart, endMs: end });
+          this.timings.push({ layer: il, cacheHit: facts.cacheHit, bytesRead: facts.bytesRead, ioWaitMs: start - acquireStart, opMs: timer.opMs(), startMs: acquireStart, endMs: end });
         }
       }
     }

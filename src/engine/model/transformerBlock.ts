@@ -6,7 +6,7 @@ import type { KvCache } from "./kvCache.js";
 import { attention, AttentionScratch } from "./attention.js";
 import { addBiasRows, addInPlace, rmsNorm, siluMulRows } from "./ops.js";
 import { applyRopeRows, RopeTable } from "./rope.js";
-import type { OpTimer } from "./opTimer.js";
+import { Op, type OpTimer } from "./opTimer.js";
 
 /**
  * Scratch buffers for one block's forward pass (llama2.c's RunState): allocated once,
@@ -77,22 +77,22 @@ export function forwardBlock(
 
   // attention
   rmsNorm(normed, hidden, weights.attnNorm, nEmbd, nTokens, rmsEps);
-  timer?.lap("normsRope");
+  timer?.lap(Op.normsRope);
   project(q, weights.wq, normed, nTokens, scratch.matmul);
   project(k, weights.wk, normed, nTokens, scratch.matmul);
   project(v, weights.wv, normed, nTokens, scratch.matmul);
   if (weights.bq) addBiasRows(q, weights.bq, nQ, nTokens);
   if (weights.bk) addBiasRows(k, weights.bk, nKv, nTokens);
   if (weights.bv) addBiasRows(v, weights.bv, nKv, nTokens);
-  timer?.lap("attnProjections");
+  timer?.lap(Op.attnProjections);
   applyRopeRows(q, nTokens, nHead, headDim, rope, position);
   applyRopeRows(k, nTokens, nHeadKv, headDim, rope, position);
-  timer?.lap("normsRope");
+  timer?.lap(Op.normsRope);
   cache.store(cacheLayer, position, nTokens, k, v);
   attention(attnOut, q, cache, cacheLayer, position, nTokens, { nHead, nHeadKv, headDim }, scratch.attention);
-  timer?.lap("attention");
+  timer?.lap(Op.attention);
   project(projected, weights.wo, attnOut, nTokens, scratch.matmul);
-  timer?.lap("attnProjections");
+  timer?.lap(Op.attnProjections);
   addInPlace(hidden, projected, nTokens * nEmbd);
 
   // feed-forward (SwiGLU); llama.cpp's last layer only computes the rows it outputs (the last)
@@ -100,12 +100,12 @@ export function forwardBlock(
   const rows = nTokens - first;
   const h = hidden.subarray(first * nEmbd, nTokens * nEmbd);
   rmsNorm(normed, h, weights.ffnNorm, nEmbd, rows, rmsEps);
-  timer?.lap("normsRope");
+  timer?.lap(Op.normsRope);
   project(gate, weights.ffnGate, normed, rows, scratch.matmul);
   project(up, weights.ffnUp, normed, rows, scratch.matmul);
   siluMulRows(gate, up, nFf, rows);
   project(projected, weights.ffnDown, gate, rows, scratch.matmul);
-  timer?.lap("ffn");
+  timer?.lap(Op.ffn);
   addInPlace(h, projected, rows * nEmbd);
-  timer?.lap("normsRope");
+  timer?.lap(Op.normsRope);
 }
