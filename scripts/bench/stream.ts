@@ -54,16 +54,21 @@ interface Config {
   args: string[];
   /** run once before measuring (warm page cache), instead of dropping it */
   warm?: boolean;
+  /** configurations that read nothing per token run longer, so their ~0.1 s tokens average out noise */
+  tokens?: number;
 }
+/** tokens for the configurations that read nothing after the first pass (full budget, in RAM) */
+const residentTokens = Math.max(nTokens, 32);
 const configs: Config[] = [];
 // 100%: the whole model plus the KV cache and buffers, the least budget that keeps every layer
 const budgets = values["max-memory"] ? [parseByteSize(values["max-memory"])] : [0.25 * fileBytes, 0.5 * fileBytes, allLayerBytes + overheadBytes].map(Math.floor);
 for (const budget of budgets) {
   const share = budget >= allLayerBytes + overheadBytes ? "100%: model + KV cache and buffers" : `${((100 * budget) / fileBytes).toFixed(0)}%`;
-  configs.push({ name: `budget ${formatBytes(budget)} (${share})`, args: ["--max-memory", String(budget)] });
+  const holdsAll = budget >= allLayerBytes + overheadBytes;
+  configs.push({ name: `budget ${formatBytes(budget)} (${share})`, args: ["--max-memory", String(budget)], tokens: holdsAll ? residentTokens : undefined });
 }
 configs.push({ name: `AirLLM-style: one layer, no read-ahead (${formatBytes(minimumBudget)})`, args: ["--max-memory", String(minimumBudget), "--prefetch", "0"] });
-configs.push({ name: "in RAM (all layers resident, warm page cache)", args: [], warm: true });
+configs.push({ name: "in RAM (all layers resident, warm page cache)", args: [], warm: true, tokens: residentTokens });
 if (budgets.length === 3) {
   configs.push({ name: `budget ${formatBytes(budgets[0])} (25%), --keep-page-cache`, args: ["--max-memory", String(budgets[0]), "--keep-page-cache"] });
 }
@@ -92,7 +97,7 @@ const runs: Run[][] = configs.map(() => []);
 for (let rep = 0; rep < nReps; rep++) {
   for (const [index, config] of configs.entries()) {
     const common = ["--model", modelPath, "--prompt", PROMPT, "--temperature", "0", "--ignore-eos", ...config.args];
-    const args = [...common, "-n", String(nTokens)];
+    const args = [...common, "-n", String(config.tokens ?? nTokens)];
     // this VM's read bandwidth drifts (0.5–5 GB/s within minutes, as the host caches the file or not): measure it around each run
     const before = measureReadBandwidth(modelPath, 1).bytesPerSecond;
     if (config.warm) await runGenerate([...common, "-n", "2"]);
@@ -155,7 +160,7 @@ const report = `## Layer streaming (\`npm run bench:stream\`)
 - machine: ${describeMachine(machine)}
 - model: \`${modelPath.replace(process.env.HOME ?? "", "~")}\`, ${formatBytes(fileBytes)}
 - disk: sequential read ${(bytesPerSecond / 1e9).toFixed(2)} GB/s at the start (best of ${bandwidthRuns.map((b) => (b / 1e9).toFixed(2)).join(", ")} GB/s), and again (one full read of the file, cache dropped) right before and after every run: "disk GB/s around the runs" is the mean of the two; "÷ disk bound" is s/token ÷ (read per token ÷ that bandwidth), the median over the runs. Because the bandwidth moves so much between and during runs, "GB/s the runs got" is what each run's reads achieved (bytes read ÷ time a read was in flight, \`readBusySeconds\`), and "÷ bound at that rate" compares s/token with read per token ÷ that rate: 1.0× means the disk never idled while the run waited for layers. Reads were ${cold ? "with the page cache dropped (on this VM the hypervisor may still cache: this is the tier that served the reads)" : "(page cache not dropped: not root)"}
-- ${nTokens} tokens per run, greedy, \`--ignore-eos\`, ${nReps} runs of every configuration, alternating; s/token is decode time per generated token (median of the runs); read/token is what each decode step reads (the prompt pass, which reads every layer once, is left out)
+- ${nTokens} tokens per run (${residentTokens} for the full budget and in RAM, which read nothing after the first pass), greedy, \`--ignore-eos\`, ${nReps} runs of every configuration, alternating; s/token is decode time per generated token (median of the runs); read/token is what each decode step reads (the prompt pass, which reads every layer once, is left out)
 - the page cache is dropped before each run, and the streamer drops each layer's pages after copying them (posix_fadvise DONTNEED), so re-reads come from the disk tier above, not from this VM's page cache — except in the \`--keep-page-cache\` row, where the file fits in RAM and re-reads are memory copies
 
 ${table}
