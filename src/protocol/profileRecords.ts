@@ -52,17 +52,24 @@ export interface HopTiming {
 /** Header flag on ACTIVATIONS: time this batch on every hop (workers keep a HopTiming). */
 export const FLAG_PROFILE = 0x01;
 
-/** Machine facts a worker reports about itself (NodeFacts without the root's labels). */
-export interface WorkerFacts {
+/** A node's machine (systeminformation), as profile reports show it. */
+export interface MachineFacts {
   readonly hostname: string;
   readonly cpu: string;
   readonly physicalCores: number;
   readonly logicalCores: number;
   readonly memoryBytes: number;
   readonly availableMemoryBytes: number;
+  /** e.g. "NVMe 512 GB (ext4)"; "" when unknown */
   readonly disk: string;
   readonly os: string;
+}
+
+/** What a worker reports about itself: its machine and its share of the model. */
+export interface WorkerFacts extends MachineFacts {
+  /** the layer cache's byte budget on this node */
   readonly budgetBytes: number;
+  /** layers assigned to this node and how many of them its budget holds at once */
   readonly layers: readonly number[];
   readonly layersResident: number;
   readonly kernels: string;

@@ -5,18 +5,9 @@
  */
 import os from "node:os";
 import si from "systeminformation";
+import type { MachineFacts } from "../protocol/profileRecords.js";
 
-export interface MachineFacts {
-  readonly hostname: string;
-  readonly cpu: string;
-  readonly physicalCores: number;
-  readonly logicalCores: number;
-  readonly memoryBytes: number;
-  readonly availableMemoryBytes: number;
-  /** e.g. "vda 252 GB (virtio)"; "" when unknown */
-  readonly disk: string;
-  readonly os: string;
-}
+export type { MachineFacts };
 
 let cached: Promise<Omit<MachineFacts, "availableMemoryBytes">> | undefined;
 

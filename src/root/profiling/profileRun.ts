@@ -2,29 +2,14 @@
  * The document a profiled generation produces (`npm run profile -- --json` prints it; the
  * table and the HTML report are drawn from it). Milliseconds throughout.
  */
-import type { HopTiming } from "../../protocol/profileRecords.js";
+import type { HopTiming, WorkerFacts } from "../../protocol/profileRecords.js";
 
-/** Machine facts of one node, from systeminformation. */
-export interface NodeFacts {
+/** One node of the run: its machine and share of the model, labelled. */
+export interface NodeFacts extends WorkerFacts {
   /** −1: the root; otherwise the worker's index in the pipeline */
   readonly node: number;
   /** "root", or "worker 1 (tcp://10.0.0.2:5555)" */
   readonly label: string;
-  readonly hostname: string;
-  readonly cpu: string;
-  readonly physicalCores: number;
-  readonly logicalCores: number;
-  readonly memoryBytes: number;
-  readonly availableMemoryBytes: number;
-  /** e.g. "NVMe 512 GB (ext4)"; "" when unknown */
-  readonly disk: string;
-  readonly os: string;
-  /** the layer cache's byte budget on this node */
-  readonly budgetBytes: number;
-  /** layers assigned to this node and how many of them its budget holds at once */
-  readonly layers: readonly number[];
-  readonly layersResident: number;
-  readonly kernels: string;
 }
 
 /** Root-side work for one forward pass. */
