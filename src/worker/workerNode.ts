@@ -151,7 +151,8 @@ export class WorkerNode implements AsyncDisposable {
     }
     if (header.nTokens === 0) throw new ProtocolError("BAD_VALUE", "an activation batch needs at least one token");
     const profiled = (header.flags & FLAG_PROFILE) !== 0;
-    if (profiled) assignment.runner.setProfiling(true);
+    // per batch: a later unprofiled run must not keep recording (nobody would take the records)
+    assignment.runner.setProfiling(profiled);
     const { nEmbd } = this.options.model.hparams;
     const decodeStart = performance.now();
     const hidden = decodeActivations(payload, header.encoding, header.nTokens * nEmbd);

@@ -131,6 +131,7 @@ export class LocalLayerRunner implements LayerRunner {
 
   /** Turns per-layer timing on or off (off: no clock calls inside blocks). */
   setProfiling(enabled: boolean): void {
+    if (enabled === (this.timer !== undefined)) return;
     this.timer = enabled ? new OpTimer() : undefined;
     if (!enabled) this.timings = [];
   }

@@ -113,6 +113,8 @@ describe("profileGeneration", () => {
     const requestIds = new Set(run.passes.flatMap((p) => p.hops.map((h) => h.requestId)));
     expect(run.passes).toHaveLength(3);
     expect(requestIds.size).toBe(3);
+    // and no layer timings of the plain run (after the profiled run of the first test) leaked into them
+    for (const pass of run.passes) expect(pass.hops.flatMap((h) => h.layers.map((l) => l.layer)).sort((x, y) => x - y)).toEqual([...Array(N_LAYER).keys()]);
   }, 60_000);
 
   it("bad flags fail the same way as layerstream generate", async () => {
