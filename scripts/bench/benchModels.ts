@@ -13,6 +13,9 @@ export function tinyLlamaShape(weightType: GgmlType): SyntheticModelSpec {
   return { nEmbd: 2048, nFf: 5632, nLayer: 22, nHead: 32, nHeadKv: 4, nVocab: 32000, nCtxTrain: 2048, weightType, embdType: weightType, seed: 1234 };
 }
 
+/** A mid-size llama: big enough that activations are realistic (nEmbd 1024), small enough for the TypeScript kernels. */
+export const MID_LLAMA: SyntheticModelSpec = { nEmbd: 1024, nFf: 2816, nLayer: 8, nHead: 16, nHeadKv: 4, nVocab: 8192, nCtxTrain: 1024, weightType: GgmlType.Q8_0, embdType: GgmlType.Q8_0, seed: 4321 };
+
 export function benchCacheDir(): string {
   return process.env.LAYERSTREAM_BENCH_CACHE ?? path.join(os.homedir(), ".cache", "layerstream-bench");
 }

@@ -14,11 +14,9 @@
  * hops × (row bytes + 24).
  */
 import { parseArgs } from "node:util";
-import { GgmlType } from "../../src/engine/ggml/types.js";
 import { Model } from "../../src/engine/model/model.js";
-import type { SyntheticModelSpec } from "../../test/helpers/syntheticModel.js";
 import { describeMachine, machineFacts } from "./machine.js";
-import { ensureBenchModel } from "./benchModels.js";
+import { ensureBenchModel, MID_LLAMA } from "./benchModels.js";
 import { runGenerate, type GenerateRunStats } from "./runGenerate.js";
 import { writeSection } from "./report.js";
 
@@ -40,8 +38,6 @@ const HEADER_BYTES = 24;
 const HOP_TARGET_MS = 1;
 const WIRE_TARGET_RATIO = 1.1;
 
-/** A mid-size llama: big enough that activations are realistic (nEmbd 1024), small enough for the TypeScript kernels. */
-const MID_LLAMA: SyntheticModelSpec = { nEmbd: 1024, nFf: 2816, nLayer: 8, nHead: 16, nHeadKv: 4, nVocab: 8192, nCtxTrain: 1024, weightType: GgmlType.Q8_0, embdType: GgmlType.Q8_0, seed: 4321 };
 
 const modelPath = values.model ?? (await ensureBenchModel("mid-llama-1024x8", MID_LLAMA, log));
 let nEmbd: number;

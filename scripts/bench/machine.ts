@@ -1,26 +1,12 @@
-/** Machine facts for benchmark reports (systeminformation). */
-import si from "systeminformation";
-import os from "node:os";
+/** Machine facts for benchmark reports: the profile's node facts (src/worker/machineFacts.ts) plus the Node version. */
+import { machineFacts as nodeMachineFacts, type MachineFacts as NodeMachineFacts } from "../../src/worker/machineFacts.js";
 
-export interface MachineFacts {
-  cpu: string;
-  physicalCores: number;
-  logicalCores: number;
-  memoryBytes: number;
-  os: string;
+export interface MachineFacts extends NodeMachineFacts {
   node: string;
 }
 
 export async function machineFacts(): Promise<MachineFacts> {
-  const [cpu, mem, osInfo] = await Promise.all([si.cpu(), si.mem(), si.osInfo()]);
-  return {
-    cpu: `${cpu.manufacturer} ${cpu.brand}`.trim(),
-    physicalCores: cpu.physicalCores,
-    logicalCores: cpu.cores,
-    memoryBytes: mem.total,
-    os: `${osInfo.distro} ${osInfo.release} (${os.release()})`,
-    node: process.version,
-  };
+  return { ...(await nodeMachineFacts()), node: process.version };
 }
 
 export function describeMachine(m: MachineFacts): string {

@@ -6,12 +6,10 @@
  * single process and --spawn-workers 2. Issue 6's target: < 3%. Results go to docs/BENCHMARKS.md.
  */
 import path from "node:path";
-import { spawn } from "node:child_process";
 import { parseArgs } from "node:util";
-import { GgmlType } from "../../src/engine/ggml/types.js";
 import { describeMachine, machineFacts } from "./machine.js";
-import { ensureBenchModel } from "./benchModels.js";
-import type { GenerateRunStats } from "./runGenerate.js";
+import { ensureBenchModel, MID_LLAMA } from "./benchModels.js";
+import { runStats, type GenerateRunStats } from "./runGenerate.js";
 import { writeSection } from "./report.js";
 import { Model } from "../../src/engine/model/model.js";
 import { Session } from "../../src/engine/session.js";
@@ -25,28 +23,16 @@ const SCRIPT = path.resolve(import.meta.dirname, "../profile/index.ts");
 const PLAIN = path.resolve(import.meta.dirname, "sourceCli.ts");
 const modelPath =
   values.model ??
-  (await ensureBenchModel("mid-llama-1024x8", { nEmbd: 1024, nFf: 2816, nLayer: 8, nHead: 16, nHeadKv: 4, nVocab: 8192, nCtxTrain: 1024, weightType: GgmlType.Q8_0, embdType: GgmlType.Q8_0, seed: 4321 }, log));
+  (await ensureBenchModel("mid-llama-1024x8", MID_LLAMA, log));
 const nReps = Math.max(1, Number(values.reps));
 
 /**
- * A run with --stats-json (the generate stats are the last JSON line on stderr). Both kinds run
- * from TypeScript sources under tsx and write the generated text into a pipe read here (plain
- * generate to stdout, the profile script to stderr), so only the profiling differs.
+ * Both kinds run from TypeScript sources under tsx and write the generated text into a pipe read
+ * here (plain generate to stdout, the profile script to stderr), so only the profiling differs.
  */
 function runWith(profiled: boolean, args: readonly string[]): Promise<GenerateRunStats> {
-  return new Promise((resolve, reject) => {
-    const argv = profiled ? ["--import", "tsx", SCRIPT, ...args, "--stats-json"] : ["--import", "tsx", PLAIN, "generate", ...args, "--stats-json"];
-    const child = spawn(process.execPath, argv, { stdio: ["ignore", "pipe", "pipe"] });
-    child.stdout.resume();
-    let stderr = "";
-    child.stderr.setEncoding("utf8").on("data", (s: string) => (stderr += s));
-    child.on("error", reject);
-    child.on("close", (code) => {
-      const line = stderr.trim().split("\n").reverse().find((l) => l.startsWith("{"));
-      if (code !== 0 || !line) return reject(new Error(`profile exited ${code}: ${stderr.trim().split("\n").at(-1)}`));
-      resolve(JSON.parse(line) as GenerateRunStats);
-    });
-  });
+  const entry = profiled ? [SCRIPT] : [PLAIN, "generate"];
+  return runStats(["--import", "tsx", ...entry, ...args], { pipeStdout: true, label: profiled ? "npm run profile" : "layerstream generate (sources)" });
 }
 
 /**

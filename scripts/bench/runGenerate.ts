@@ -1,4 +1,4 @@
-/** Runs `layerstream generate` in a child process and returns its --stats-json object. */
+/** Runs `layerstream generate` (or another entry point taking its flags) in a child process and returns its --stats-json object. */
 import { spawn } from "node:child_process";
 import path from "node:path";
 
@@ -22,19 +22,34 @@ export interface GenerateRunStats {
   [key: string]: unknown;
 }
 
+/** The compiled `layerstream generate`, generated text discarded. */
 export function runGenerate(args: readonly string[], env: NodeJS.ProcessEnv = {}): Promise<GenerateRunStats> {
+  return runStats([BIN, "generate", ...args], { env, label: "layerstream generate" });
+}
+
+/**
+ * `node <nodeArgv> --stats-json` in a child process: the stats are the last JSON line on stderr.
+ * @param options.pipeStdout read stdout through a pipe (and drop it) instead of discarding it at the source
+ * @param options.label names the run in errors
+ */
+export function runStats(nodeArgv: readonly string[], options: { env?: NodeJS.ProcessEnv; pipeStdout?: boolean; label?: string } = {}): Promise<GenerateRunStats> {
   return new Promise((resolve, reject) => {
-    const child = spawn(process.execPath, [BIN, "generate", ...args, "--stats-json"], { env: { ...process.env, ...env }, stdio: ["ignore", "ignore", "pipe"] });
+    const child = spawn(process.execPath, [...nodeArgv, "--stats-json"], {
+      env: { ...process.env, ...options.env },
+      stdio: ["ignore", options.pipeStdout ? "pipe" : "ignore", "pipe"],
+    });
+    child.stdout?.resume();
     let stderr = "";
-    child.stderr.setEncoding("utf8").on("data", (s: string) => (stderr += s));
+    child.stderr!.setEncoding("utf8").on("data", (s: string) => (stderr += s));
     child.on("error", reject);
     child.on("close", (code) => {
-      const last = stderr.trim().split("\n").at(-1) ?? "";
-      if (code !== 0) return reject(new Error(`layerstream generate exited ${code}: ${last}`));
+      const lines = stderr.trim().split("\n");
+      if (code !== 0) return reject(new Error(`${options.label ?? nodeArgv.join(" ")} exited ${code}: ${lines.at(-1)}`));
+      const line = [...lines].reverse().find((l) => l.startsWith("{"));
       try {
-        resolve(JSON.parse(last) as GenerateRunStats);
+        resolve(JSON.parse(line ?? "") as GenerateRunStats);
       } catch {
-        reject(new Error(`no stats line in: ${last}`));
+        reject(new Error(`no stats line in: ${lines.at(-1)}`));
       }
     });
   });
