@@ -13,7 +13,7 @@ import { runStats, type GenerateRunStats } from "./runGenerate.js";
 import { writeSection } from "./report.js";
 import { Model } from "../../src/engine/model/model.js";
 import { Session } from "../../src/engine/session.js";
-import { argmax } from "../../src/engine/model/ops.js";
+import { timeGreedyDecode } from "./greedyDecode.js";
 import { setUpKernels } from "../../src/root/kernelSetup.js";
 
 const { values } = parseArgs({ options: { model: { type: "string" }, tokens: { type: "string", default: "64" }, reps: { type: "string", default: "5" } } });
@@ -50,10 +50,7 @@ async function inProcessCost(): Promise<{ offMs: number; onMs: number }> {
       runner.setProfiling(mode === "on");
       const session = new Session(model, runner, 0);
       if (mode === "on") session.onPass = () => void runner.takeLayerTimings(0);
-      let logits = await session.evaluate([1, 450, 2217]);
-      const start = performance.now();
-      for (let i = 0; i < 16; i++) logits = await session.evaluate([argmax(logits)]);
-      ms[mode].push((performance.now() - start) / 16);
+      ms[mode].push((await timeGreedyDecode(session, [1, 450, 2217], 16)).msPerToken);
       await runner.truncateSequence(0, 0);
     }
   }

@@ -23,7 +23,7 @@ import { dropCaches, measureReadBandwidth } from "./pageCache.js";
 import { runGenerate, type GenerateRunStats } from "./runGenerate.js";
 import { writeSection } from "./report.js";
 import { Session } from "../../src/engine/session.js";
-import { argmax } from "../../src/engine/model/ops.js";
+import { timeGreedyDecode } from "./greedyDecode.js";
 import { setUpKernels } from "../../src/root/kernelSetup.js";
 
 const { values } = parseArgs({
@@ -147,10 +147,8 @@ async function fullBudgetInProcess(budgetBytes: number): Promise<{ residentMs: n
     for (const name of order) {
       const runner = name === "resident" ? resident : streaming;
       const session = new Session(model, runner, 0);
-      let logits = await session.evaluate(model.tokenizer.encode(PROMPT, { addSpecial: true, parseSpecial: false }));
-      const start = performance.now();
-      for (let i = 0; i < 8; i++) logits = await session.evaluate([argmax(logits)]);
-      if (rep > 0) ms[name].push((performance.now() - start) / 8);
+      const { msPerToken } = await timeGreedyDecode(session, model.tokenizer.encode(PROMPT, { addSpecial: true, parseSpecial: false }), 8);
+      if (rep > 0) ms[name].push(msPerToken);
       await runner.truncateSequence(0, 0);
     }
   }

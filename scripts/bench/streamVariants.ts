@@ -14,7 +14,7 @@ import { parseArgs } from "node:util";
 import { GgmlType } from "../../src/engine/ggml/types.js";
 import { Model } from "../../src/engine/model/model.js";
 import { Session } from "../../src/engine/session.js";
-import { argmax } from "../../src/engine/model/ops.js";
+import { timeGreedyDecode } from "./greedyDecode.js";
 import { StreamingLayerSource } from "../../src/engine/streaming/streamingLayerSource.js";
 import { formatBytes } from "../../src/engine/streaming/byteSize.js";
 import { setUpKernels } from "../../src/root/kernelSetup.js";
@@ -58,16 +58,9 @@ async function runChild(modelPath: string, variant: "copy" | "mapped", budgetByt
   using mapped = variant === "mapped" ? new MappedLayerSource(modelPath, model.layers, budgetBytes, 1) : undefined;
   await using runner = model.createLocalRunner(copy ?? mapped);
   const session = new Session(model, runner);
-  let logits = await session.evaluate(model.tokenizer.encode(PROMPT, { addSpecial: true, parseSpecial: false }));
-  const tokens: number[] = [];
-  const start = performance.now();
-  for (let i = 0; i < nTokens; i++) {
-    tokens.push(argmax(logits));
-    logits = await session.evaluate([tokens.at(-1)!]);
-  }
-  const seconds = (performance.now() - start) / 1000;
+  const { msPerToken, tokens } = await timeGreedyDecode(session, model.tokenizer.encode(PROMPT, { addSpecial: true, parseSpecial: false }), nTokens);
   const counts = copy ? copy.snapshot() : { cacheHits: mapped!.cacheHits, cacheMisses: mapped!.cacheMisses };
-  return { secondsPerToken: seconds / nTokens, peakRssBytes: process.resourceUsage().maxRSS * 1024, cacheHits: counts.cacheHits, cacheMisses: counts.cacheMisses, tokens };
+  return { secondsPerToken: msPerToken / 1000, peakRssBytes: process.resourceUsage().maxRSS * 1024, cacheHits: counts.cacheHits, cacheMisses: counts.cacheMisses, tokens };
 }
 
 async function runParent(): Promise<void> {
