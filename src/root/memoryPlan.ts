@@ -53,7 +53,7 @@ export async function planMemory(
     );
   }
   const fits = layerBudgetBytes >= modelLayerBytes;
-  const layersThatFit = Math.floor(layerBudgetBytes / largestLayer);
+  const layersThatFit = StreamingLayerSource.layersThatFit(model.layers, layerBudgetBytes);
   const prefetchDepth = options.prefetchDepth ?? Math.max(0, Math.min(DEFAULT_PREFETCH, layersThatFit - 1, model.layers.length - 1));
   return {
     mode: fits && budgetSource === "available memory" ? "resident" : "streaming",

@@ -203,10 +203,9 @@ export class WorkerNode implements AsyncDisposable {
     const assignment = this.assignment;
     const layers = assignment?.ownLayers() ?? [];
     const { model, maxMemoryBytes } = this.options;
-    const layerBytes = layers.reduce((n, il) => n + model.layers[il].nBytes, 0);
-    const largest = Math.max(0, ...layers.map((il) => model.layers[il].nBytes));
-    const budgetBytes = maxMemoryBytes ?? layerBytes;
-    const layersResident = largest > 0 ? Math.min(layers.length, Math.floor(budgetBytes / largest)) : 0;
+    const own = layers.map((il) => model.layers[il]);
+    const budgetBytes = maxMemoryBytes ?? own.reduce((n, l) => n + l.nBytes, 0);
+    const layersResident = StreamingLayerSource.layersThatFit(own, budgetBytes);
     const facts: WorkerFacts = { ...(await machineFacts()), budgetBytes, layers, layersResident, kernels: this.options.kernels ?? "" };
     return { ...this.snapshot(), profile, facts };
   }

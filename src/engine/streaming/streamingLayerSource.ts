@@ -103,6 +103,11 @@ export class StreamingLayerSource implements LayerSource, AsyncDisposable {
     return Math.max(...layers.map((l) => l.nBytes));
   }
 
+  /** How many of `layers` a budget holds at once (counting each as the largest; 0 for none). */
+  static layersThatFit(layers: readonly LayerTensors[], budgetBytes: number): number {
+    return layers.length === 0 ? 0 : Math.min(layers.length, Math.floor(budgetBytes / StreamingLayerSource.minimumBudget(layers)));
+  }
+
   static async open(path: string, layers: readonly LayerTensors[], options: StreamingOptions): Promise<StreamingLayerSource> {
     const minimum = StreamingLayerSource.minimumBudget(layers);
     if (options.budgetBytes < minimum) {

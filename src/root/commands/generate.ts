@@ -189,9 +189,8 @@ export async function runGenerate(flags: GenerateFlags, io: CliIo, profiler?: Ru
   }
   if (flags.statsJson) io.writeErr(JSON.stringify(stats) + "\n");
   if (profiler) {
-    const largestLayer = Math.max(...model.layers.map((l) => l.nBytes));
     const ownLayers = cluster ? [] : model.layers.map((_, il) => il);
-    const layersResident = cluster ? 0 : streaming ? Math.min(hparams.nLayer, Math.floor(plan.layerBudgetBytes / largestLayer)) : hparams.nLayer;
+    const layersResident = cluster ? 0 : streaming ? StreamingLayerSource.layersThatFit(model.layers, plan.layerBudgetBytes) : hparams.nLayer;
     await profiler.finish(
       model,
       runner,
