@@ -7,7 +7,7 @@
  * Thread counts alternate round by round, and min and median are reported, because other
  * processes on a small machine make single measurements unreliable.
  *
- *   npx tsx native/simd/bench/matmulTiming.ts [--isa avx2] [--min-ms 300]
+ *   npx tsx native/simd/bench/matmulTiming.ts [--isa avx2] [--min-ms 300] [--types q8_0,q5_0]
  */
 import { GgmlType, rowBytes } from "../../../src/engine/ggml/types.js";
 import { loadNative, nativeLoadFailure } from "../../../src/engine/native/loadNative.js";
@@ -34,10 +34,15 @@ function makeWeights(type: GgmlType, nCols: number, nRows: number, seed: number)
   if (type === GgmlType.F16) {
     for (let i = 1; i < bytes.length; i += 2) bytes[i] = 0x14 | (bytes[i] & 0x80); // |values| < 2^-5
   } else {
-    const blockBytes = type === GgmlType.Q4_0 ? 18 : 34;
+    // every block starts with its f16 scale d (Q4_1/Q5_1: then the f16 min m)
+    const blockBytes = rowBytes(type, 32);
     for (let b = 0; b < bytes.length; b += blockBytes) {
       bytes[b] = 0x00;
       bytes[b + 1] = 0x14;
+      if (type === GgmlType.Q4_1 || type === GgmlType.Q5_1) {
+        bytes[b + 2] = 0x00;
+        bytes[b + 3] = 0x14;
+      }
     }
   }
   return bytes;
@@ -58,7 +63,15 @@ const shapes: Array<[number, number]> = [
   [2048, 2048],
   [2048, 5632],
 ];
-const types = [GgmlType.Q4_0, GgmlType.Q8_0, GgmlType.F16];
+const typesArg = args.indexOf("--types");
+const types =
+  typesArg >= 0
+    ? args[typesArg + 1].split(",").map((name) => {
+        const type = GgmlType[name.toUpperCase() as keyof typeof GgmlType];
+        if (type === undefined) throw new Error(`--types: unknown type ${name}`);
+        return type;
+      })
+    : [GgmlType.Q4_0, GgmlType.Q8_0, GgmlType.F16];
 const THREADS = [1, 2];
 const N_PREFILL = 128;
 const ROUNDS = Math.max(5, Math.round(MIN_MS / 20));

@@ -115,7 +115,10 @@ ActLayout actLayout(ActKind kind, int64_t nCols, int corrBias) {
       l.qs = 0; at = alignUp(nCols);
       l.d = at; at = alignUp(at + l.nBlocks * 4);
       if (kind == ActKind::Q8_1) { l.s = at; at = alignUp(at + l.nBlocks * 4); }
-      if (corrBias != 0) { l.corr = at; at = alignUp(at + l.nBlocks * 32); }
+      if (corrBias != 0) {
+        l.corr = at; at = alignUp(at + l.nBlocks * 32);
+        l.corrSum = at; at = alignUp(at + l.nBlocks * 4);
+      }
       break;
     case ActKind::Q8_K:
       l.nBlocks = nCols / kQK_K;
@@ -159,6 +162,12 @@ void quantizeActs(const ActLayout& l, const float* x, uint8_t* act, int64_t toke
           for (int64_t k = 0; k < l.nCols / 4; k++) {
             const int sum4 = qs[4 * k] + qs[4 * k + 1] + qs[4 * k + 2] + qs[4 * k + 3];
             corr[k] = -l.corrBias * sum4;
+          }
+          int32_t* corrSum = reinterpret_cast<int32_t*>(base + l.corrSum);
+          for (int64_t b = 0; b < l.nBlocks; b++) {
+            int32_t sum = 0;
+            for (int k = 0; k < 8; k++) sum += corr[8 * b + k];
+            corrSum[b] = sum;
           }
         }
         break;

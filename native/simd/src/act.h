@@ -14,7 +14,8 @@ enum class ActKind { F32, F16, BF16, Q8_0, Q8_1, Q8_K };
  * - F32/F16/BF16: `values` holds nCols values of 4/2/2 bytes.
  * - Q8_0/Q8_1: `qs` int8 [nCols]; `d` f32 [nBlocks] (the f16 scale, widened); Q8_1 also `s` f32
  *   [nBlocks] (f16 d·Σq, widened); `corr` int32 [nBlocks][8] = -corrBias · (sum of each 4
- *   consecutive qs), present when corrBias != 0 (lets kernels dot unsigned weight codes).
+ *   consecutive qs), present when corrBias != 0 (lets kernels dot unsigned weight codes), and then
+ *   `corrSum` int32 [nBlocks] = the sum of each block's 8 `corr` (for whole-block integer dots).
  * - Q8_K: `qs` int8 [nCols]; `d` f32 [nBlocks]; `bsums` int16 [nBlocks][16].
  */
 struct ActLayout {
@@ -29,7 +30,7 @@ struct ActLayout {
    */
   int64_t q8kPositiveFirstTokens;
   size_t tokenBytes;
-  size_t values, qs, d, s, corr, bsums;
+  size_t values, qs, d, s, corr, corrSum, bsums;
 };
 
 /** The partner activation kind of a weight type (F32 for unknown types: callers validate first). */

@@ -10,8 +10,11 @@ flags=(-O2 -std=c++17 -ffp-contract=off -fno-math-errno -pthread -I"$src")
 common=("$src"/act.cc "$src"/cpu.cc "$src"/engine.cc "$src"/kernels_scalar.cc "$src"/threadpool.cc "$src"/kernels_neon.cc)
 if [ "$(uname -m)" = x86_64 ]; then
   g++ "${flags[@]}" -mavx2 -mfma -mf16c -c "$src/kernels_avx2.cc" -o "$out/avx2.o"
-  g++ "${flags[@]}" -mavx2 -mfma -mf16c -mavx512f -mavx512bw -mavx512vl -mavx512dq -mavx512vnni -c "$src/kernels_avx512.cc" -o "$out/avx512.o"
-  g++ "${flags[@]}" "$here/isa_check.cc" "${common[@]}" "$out/avx2.o" "$out/avx512.o" -o "$out/isa_check"
+  avx512=(-mavx2 -mfma -mf16c -mavx512f -mavx512bw -mavx512vl -mavx512dq -mavx512vnni -Wno-uninitialized -Wno-maybe-uninitialized)
+  g++ "${flags[@]}" "${avx512[@]}" -c "$src/kernels_avx512.cc" -o "$out/avx512.o"
+  # the engine also links the AVX-512 attention (isa_check does not call it)
+  g++ "${flags[@]}" "${avx512[@]}" -c "$src/attention_avx512.cc" -o "$out/attention_avx512.o"
+  g++ "${flags[@]}" "$here/isa_check.cc" "${common[@]}" "$out/avx2.o" "$out/avx512.o" "$out/attention_avx512.o" -o "$out/isa_check"
 else
   g++ "${flags[@]}" "$here/isa_check.cc" "${common[@]}" "$src/kernels_x86_absent.cc" -o "$out/isa_check"
 fi

@@ -41,8 +41,10 @@ const TYPES: readonly GgmlType[] = [
 
 /**
  * 13 rows: not a multiple of the 2 threads, of the row tiles or of 8 (Q4_0/Q4_K not repacked);
- * 40: repacked, several chunks; 48 × 19 tokens: the 16-row × 8-token tiles plus leftover tokens;
- * 20 × 15: vec_dot's 8-, 4- and 1-token tiles.
+ * 40: repacked, several chunks; 48 × 19 tokens: the 16-row × 8-token tiles plus leftover tokens
+ * (AVX-512 block-32 batches: three 16-row panels, 3-token passes and a 1-token one); 20 × 15:
+ * vec_dot's 8-, 4- and 1-token tiles (AVX-512: a panel, then 4 rows of tiles); 33 × 11: two
+ * panels with a 2-token leftover (1-token passes), then one row.
  */
 const SHAPES: ReadonlyArray<readonly [nRows: number, nTokens: number]> = [
   [13, 1],
@@ -51,6 +53,7 @@ const SHAPES: ReadonlyArray<readonly [nRows: number, nTokens: number]> = [
   [40, 7],
   [48, 19],
   [20, 15], // block-32 vec_dot batches: a 4-row × 8-token tile, then 4 tokens, then 3 single ones
+  [33, 11],
 ];
 
 function columnCounts(type: GgmlType): number[] {
