@@ -22,6 +22,7 @@
       "sources": [
         "src/addon.cc",
         "src/act.cc",
+        "src/attention.cc",
         "src/cpu.cc",
         "src/engine.cc",
         "src/engine_ops.cc",
@@ -53,7 +54,7 @@
         {
           "target_name": "layerstream_simd_avx2",
           "type": "static_library",
-          "sources": ["src/kernels_avx2.cc", "src/ops_avx2.cc"],
+          "sources": ["src/kernels_avx2.cc", "src/attention_avx2.cc", "src/ops_avx2.cc"],
           "cflags_cc": ["-mavx2", "-mfma", "-mf16c"],
           "xcode_settings": { "OTHER_CPLUSPLUSFLAGS": ["-ffp-contract=off", "-mavx2", "-mfma", "-mf16c"] },
           "msvs_settings": { "VCCLCompilerTool": { "AdditionalOptions": ["/arch:AVX2"] } },

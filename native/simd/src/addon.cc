@@ -170,7 +170,7 @@ Napi::Value MatmulAsync(const Napi::CallbackInfo& info) {
 }
 
 // attention(out: Float32Array, q: Float32Array, keys: Uint16Array, values: Uint16Array, position,
-//           nTokens, nHead, nHeadKv, headDim, maxPositions): boolean (false: not on this ISA path)
+//           nTokens, nHead, nHeadKv, headDim, maxPositions): boolean (true: out written; false: declined)
 Napi::Value Attention(const Napi::CallbackInfo& info) {
   Napi::Env env = info.Env();
   if (!isTypedArrayOf(info[0], napi_float32_array)) { throwTypeError(env, "attention: out must be a Float32Array"); return env.Undefined(); }

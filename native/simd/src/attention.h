@@ -1,5 +1,7 @@
 // Attention over an F16 KV cache (see engineAttention in engine.h): the problem of one call and
-// the per-ISA kernel that computes one (token, head) pair of it.
+// the per-ISA kernels that compute one (token, head) pair of it, all with the same bits:
+// attention_avx512.cc (intrinsics) and attention_lanes.inc (portable lanes, compiled for AVX2 by
+// attention_avx2.cc and for the scalar and NEON paths by attention.cc).
 #pragma once
 
 #include <cstdint>
@@ -21,10 +23,13 @@ struct AttentionProblem {
   float scale;             // 1/√headDim as f32
 };
 
-/** Floats of per-thread scratch a kernel needs for this problem. */
+/**
+ * Floats of per-thread scratch a kernel needs for this problem: scores, the query, one widened
+ * K/V row (portable kernel) and 64 lane accumulators per output.
+ */
 inline int64_t attentionScratchFloats(const AttentionProblem& p) {
   const int64_t headDimPadded = (p.headDim + 15) & ~int64_t(15);
-  return ((p.nKvPadded + 15) & ~int64_t(15)) + 65 * headDimPadded;
+  return ((p.nKvPadded + 15) & ~int64_t(15)) + 66 * headDimPadded;
 }
 
 /**
@@ -35,5 +40,9 @@ typedef void (*AttentionKernel)(const AttentionProblem& problem, int64_t t, int6
 
 /** The AVX-512 kernel, or nullptr when the build has none (non-x86). */
 AttentionKernel avx512AttentionKernel();
+/** The portable kernel compiled for AVX2 + FMA + F16C, or nullptr when the build has none (non-x86). */
+AttentionKernel avx2AttentionKernel();
+/** The portable kernel with baseline flags: the scalar and NEON paths (every build has it). */
+AttentionKernel scalarAttentionKernel();
 
 }  // namespace ls

@@ -145,6 +145,18 @@ void runAttentionJob(void* context, int, int) {
   }
 }
 
+/** The attention kernel of an ISA path: AVX-512 intrinsics, the portable lanes compiled for AVX2,
+ *  or the portable lanes with baseline flags (scalar, NEON). */
+AttentionKernel attentionKernelFor(Isa isa) {
+  AttentionKernel kernel = nullptr;
+  switch (isa) {
+    case Isa::Avx512: kernel = avx512AttentionKernel(); if (kernel) break; [[fallthrough]];
+    case Isa::Avx2: kernel = avx2AttentionKernel(); break;
+    default: break;
+  }
+  return kernel ? kernel : scalarAttentionKernel();
+}
+
 /** multiply-adds (K·Q plus KQV) below which sleeping workers are left asleep */
 constexpr int64_t kMinAttentionFmasToWake = 256 * 1024;
 
@@ -316,8 +328,7 @@ Status engineAttention(float* out, size_t outLength, const float* q, size_t qLen
 
   Engine& e = engine();
   std::lock_guard<std::mutex> lock(e.mutex);
-  const AttentionKernel kernel = e.isa == Isa::Avx512 ? avx512AttentionKernel() : nullptr;
-  if (!kernel) return {};
+  const AttentionKernel kernel = attentionKernelFor(e.isa);
   AttentionProblem problem{};
   problem.out = out;
   problem.q = q;

@@ -58,8 +58,9 @@ Status engineMatmul(float* out, size_t outLength, const uint8_t* weight, size_t 
 
 /**
  * Causal multi-head attention over an F16 KV cache, bit-identical to the TypeScript `attention`
- * (src/engine/model/attention.ts) for F16 caches. Runs only on the AVX-512 path: `*computed` is
- * false (and nothing is written) on other ISA paths, so that the caller uses its own code.
+ * (src/engine/model/attention.ts) for F16 caches, on every ISA path (attentionKernelFor in
+ * engine.cc). `*computed` is true when out was written; false (nothing written) would tell the
+ * caller to use its own code — no ISA path declines today.
  * out, q f32 [nTokens, nHead * headDim]; keys, values f16 [≥ position + nTokens, nHeadKv * headDim].
  */
 Status engineAttention(float* out, size_t outLength, const float* q, size_t qLength, const uint16_t* keys,

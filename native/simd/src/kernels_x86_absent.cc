@@ -8,6 +8,7 @@ namespace ls {
 const TypeKernel* avx2Kernel(int) { return nullptr; }
 const TypeKernel* avx512Kernel(int) { return nullptr; }
 AttentionKernel avx512AttentionKernel() { return nullptr; }
+AttentionKernel avx2AttentionKernel() { return nullptr; }
 const RowOps* avx2RowOps() { return nullptr; }
 const RowOps* avx512RowOps() { return nullptr; }
 

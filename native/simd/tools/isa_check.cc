@@ -1,10 +1,12 @@
 // Cross-ISA check without Node: runs the engine's matmul on fixed pseudo-random data for every
-// weight type and several shapes, on every ISA path this CPU has, and prints one FNV-1a hash of
-// the f32 outputs per case. Every ISA (and every architecture: e.g. an aarch64 build run under
-// qemu-aarch64) must print the same hashes.
+// weight type and several shapes, and its F16-cache attention for several shapes and steps, on
+// every ISA path this CPU has, and prints one FNV-1a hash of the f32 outputs per case. Every ISA
+// (and every architecture: e.g. an aarch64 build run under qemu-aarch64) must print the same
+// hashes.
 //
 // Build and run: native/simd/tools/isa_check.sh (also runs an aarch64 build under qemu if it can).
 #include <cstdio>
+#include <cstdlib>
 #include <cstring>
 #include <vector>
 
@@ -54,6 +56,61 @@ uint64_t fnv(const std::vector<float>& v) {
   return h;
 }
 
+/** Compares every ISA path and 1 / 2 threads on one call; prints the hash once, returns the failures. */
+template <typename Call>
+int checkAllPaths(const ls::Capabilities& caps, const char* label, size_t nOut, Call call) {
+  uint64_t first = 0;
+  int failures = 0;
+  for (ls::Isa isa : {ls::Isa::Scalar, ls::Isa::Avx2, ls::Isa::Avx512, ls::Isa::Neon}) {
+    if (!caps.available[static_cast<int>(isa)]) continue;
+    ls::engineSetIsa(ls::isaName(isa));
+    for (int threads : {1, 2}) {
+      ls::engineSetThreads(threads, -1);
+      std::vector<float> out(nOut);
+      const ls::Status status = call(out);
+      if (!status.ok()) { std::printf("error %s\n", status.message.c_str()); std::exit(2); }
+      const uint64_t hash = fnv(out);
+      if (first == 0) {
+        first = hash;
+        std::printf("%s %016llx\n", label, static_cast<unsigned long long>(hash));
+      } else if (hash != first) {
+        std::printf("  MISMATCH on %s, %d threads: %016llx\n", ls::isaName(isa), threads, static_cast<unsigned long long>(hash));
+        failures++;
+      }
+    }
+  }
+  return failures;
+}
+
+/** Attention over an F16 cache: the dot shapes (vec/tiled, leftovers) and n_kv caps of attention.test.ts. */
+int checkAttention(const ls::Capabilities& caps) {
+  const int64_t shapes[][3] = {{4, 4, 8}, {8, 2, 64}, {6, 3, 72}, {2, 1, 6}};  // nHead, nHeadKv, headDim
+  const int64_t steps[][3] = {{0, 7, 2048}, {40, 1, 2048}, {250, 7, 2048}, {290, 7, 300}};  // position, nTokens, maxPositions
+  int failures = 0;
+  for (const auto& shape : shapes) {
+    for (const auto& step : steps) {
+      const int64_t nHead = shape[0], nHeadKv = shape[1], headDim = shape[2];
+      const int64_t position = step[0], nTokens = step[1], maxPositions = step[2];
+      const size_t nQ = static_cast<size_t>(nTokens * nHead * headDim), nKv = static_cast<size_t>((position + nTokens) * nHeadKv * headDim);
+      std::vector<float> q(nQ);
+      std::vector<uint16_t> keys(nKv), values(nKv);
+      for (float& v : q) v = nextFloat() * 4;
+      for (uint16_t& k : keys) k = ls::f32ToF16(nextFloat() * 2);
+      for (uint16_t& v : values) v = ls::f32ToF16(nextFloat());
+      char label[96];
+      std::snprintf(label, sizeof label, "attention %lldx%lldx%2lld p%3lld t%lld max%4lld", static_cast<long long>(nHead), static_cast<long long>(nHeadKv),
+                    static_cast<long long>(headDim), static_cast<long long>(position), static_cast<long long>(nTokens), static_cast<long long>(maxPositions));
+      failures += checkAllPaths(caps, label, nQ, [&](std::vector<float>& out) {
+        bool computed = false;
+        const ls::Status status = ls::engineAttention(out.data(), out.size(), q.data(), q.size(), keys.data(), keys.size(), values.data(), values.size(),
+                                                      position, nTokens, nHead, nHeadKv, headDim, maxPositions, &computed);
+        return computed || !status.ok() ? status : ls::Status{"NOT_COMPUTED", "attention declined"};
+      });
+    }
+  }
+  return failures;
+}
+
 }  // namespace
 
 int main() {
@@ -72,28 +129,15 @@ int main() {
       const std::vector<uint8_t> w = makeWeights(type, nCols, nRows);
       std::vector<float> x(nCols * nTokens);
       for (float& v : x) v = nextFloat();
-      uint64_t first = 0;
-      for (ls::Isa isa : {ls::Isa::Scalar, ls::Isa::Avx2, ls::Isa::Avx512, ls::Isa::Neon}) {
-        if (!caps.available[static_cast<int>(isa)]) continue;
-        ls::engineSetIsa(ls::isaName(isa));
-        for (int threads : {1, 2}) {
-          ls::engineSetThreads(threads, -1);
-          std::vector<float> out(nRows * nTokens);
-          const ls::Status status = ls::engineMatmul(out.data(), out.size(), w.data(), w.size(), type, x.data(), x.size(), nCols, nRows, nTokens);
-          if (!status.ok()) { std::printf("error %s\n", status.message.c_str()); return 2; }
-          const uint64_t hash = fnv(out);
-          if (first == 0) {
-            first = hash;
-            std::printf("type %2d %3lldx%2lld t%lld %016llx\n", type, static_cast<long long>(nCols), static_cast<long long>(nRows),
-                        static_cast<long long>(nTokens), static_cast<unsigned long long>(hash));
-          } else if (hash != first) {
-            std::printf("  MISMATCH on %s, %d threads: %016llx\n", ls::isaName(isa), threads, static_cast<unsigned long long>(hash));
-            failures++;
-          }
-        }
-      }
+      char label[64];
+      std::snprintf(label, sizeof label, "type %2d %3lldx%2lld t%lld", type, static_cast<long long>(nCols), static_cast<long long>(nRows),
+                    static_cast<long long>(nTokens));
+      failures += checkAllPaths(caps, label, static_cast<size_t>(nRows * nTokens), [&](std::vector<float>& out) {
+        return ls::engineMatmul(out.data(), out.size(), w.data(), w.size(), type, x.data(), x.size(), nCols, nRows, nTokens);
+      });
     }
   }
+  failures += checkAttention(caps);
   std::printf("%s\n", failures == 0 ? "all ISA paths agree" : "ISA paths DISAGREE");
   return failures == 0 ? 0 : 1;
 }

@@ -37,7 +37,7 @@ export class AttentionScratch {
 /**
  * Causal multi-head attention with grouped KV heads over the cache, for nTokens consecutive
  * queries: the native addon's kernel when the native kernels are in use and it covers the call
- * (F16 cache, AVX-512 path; same bits), else `attentionTypeScript`.
+ * (F16 cache, any ISA path; same bits), else `attentionTypeScript`.
  * @param out f32 [nTokens, nHead · headDim]
  * @param q f32 [nTokens, nHead · headDim] (after RoPE)
  */

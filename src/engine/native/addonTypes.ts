@@ -156,8 +156,10 @@ export interface NativeAddon {
    * nTokens) / 256⌉ · 256)) positions). (token, head) pairs are spread over the thread pool;
    * results do not depend on the thread count.
    *
-   * Implemented for the AVX-512 path only: on other ISA paths it returns false without writing
-   * anything (the caller runs the TypeScript attention); true when `out` was written.
+   * Implemented on every ISA path (AVX-512 intrinsics; one portable C++ kernel compiled for AVX2
+   * and for the scalar / NEON paths), all with the same bits. Returns true when `out` was written;
+   * false (nothing written; the caller then runs the TypeScript attention) is kept in the
+   * contract for paths without a kernel, of which there are none today.
    *
    * @param out f32 [nTokens, nHead · headDim]
    * @param q f32 [nTokens, nHead · headDim] (after RoPE)

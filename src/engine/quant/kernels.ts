@@ -39,8 +39,8 @@ export function useKernels(options: { preferNative?: boolean; threads?: number }
 
 /**
  * The addon's F16-cache attention when the native kernels are chosen, else undefined (callers
- * then run the TypeScript attention). It may still decline a call (returns false) on ISA paths
- * it does not cover.
+ * then run the TypeScript attention). Every ISA path has a kernel; callers still honour a
+ * `false` return (declined, nothing written) by running the TypeScript attention.
  */
 export function nativeAttention(): NativeAddon["attention"] | undefined {
   if (!choice) useKernels();
