@@ -1,12 +1,12 @@
 /**
- * npm run bench -- [--model FILE]… [--threads N] [--reps N] [--tokens N]
+ * npm run bench -- [--model FILE]… [--types q4_0,q8_0,f16,q4_k] [--threads N] [--reps N] [--tokens N]
  *
  * Prefill and decode speed of layerstream (`layerstream generate`, native kernels, in a child
  * process) against llama.cpp (node-llama-cpp, CPU build, in this process) on the same GGUF file,
  * in the same run, one engine at a time, alternating each repetition; medians of --reps.
  * Both engines get exactly the same 128 prompt token ids, greedy, end-of-sequence ignored.
- * Default models: TinyLlama-1.1B-shaped synthetic files in Q4_0, Q8_0 and F16 (cached outside
- * the repository). Results go to the "speed" section of docs/BENCHMARKS.md.
+ * Default models: TinyLlama-1.1B-shaped synthetic files in Q4_0, Q8_0, F16 and Q4_K (its output
+ * head Q6_K, like a Q4_K_M download), cached outside the repository; --types picks among them. Results go to the "speed" section of docs/BENCHMARKS.md.
  */
 import fs from "node:fs";
 import os from "node:os";
@@ -29,6 +29,7 @@ const { values } = parseArgs({
     threads: { type: "string" },
     reps: { type: "string", default: "3" },
     tokens: { type: "string", default: "32" },
+    types: { type: "string", default: "q4_0,q8_0,f16,q4_k" },
   },
 });
 const log = (line: string) => process.stderr.write(`bench: ${line}\n`);
@@ -128,6 +129,14 @@ async function runLlamaCpp(context: LlamaContext, tokens: readonly number[]): Pr
   }
 }
 
+/** synthetic model types for --types */
+const BENCH_TYPES = new Map<string, GgmlType>([
+  ["q4_0", GgmlType.Q4_0],
+  ["q8_0", GgmlType.Q8_0],
+  ["f16", GgmlType.F16],
+  ["q4_k", GgmlType.Q4_K],
+]);
+
 const median = (xs: readonly number[]) => {
   const s = [...xs].sort((a, b) => a - b);
   return s.length % 2 ? s[(s.length - 1) / 2] : (s[s.length / 2 - 1] + s[s.length / 2]) / 2;
@@ -135,7 +144,13 @@ const median = (xs: readonly number[]) => {
 
 const modelPaths = values.model ?? [];
 if (modelPaths.length === 0) {
-  for (const type of [GgmlType.Q4_0, GgmlType.Q8_0, GgmlType.F16]) modelPaths.push(await ensureBenchModel("tinyllama-shape", tinyLlamaShape(type), log));
+  for (const name of values.types.split(",")) {
+    const type = BENCH_TYPES.get(name.trim().toLowerCase());
+    if (type === undefined) throw new Error(`--types: ${name} is not one of ${[...BENCH_TYPES.keys()].join(", ")}`);
+    // K-quant downloads (Q4_K_M) keep the output head in Q6_K
+    const spec = type === GgmlType.Q4_K ? { ...tinyLlamaShape(type), outputType: GgmlType.Q6_K } : tinyLlamaShape(type);
+    modelPaths.push(await ensureBenchModel("tinyllama-shape", spec, log));
+  }
 }
 
 const machine = await machineFacts();
