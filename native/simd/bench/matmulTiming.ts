@@ -33,6 +33,15 @@ function makeWeights(type: GgmlType, nCols: number, nRows: number, seed: number)
   }
   if (type === GgmlType.F16) {
     for (let i = 1; i < bytes.length; i += 2) bytes[i] = 0x14 | (bytes[i] & 0x80); // |values| < 2^-5
+  } else if (type === GgmlType.Q4_K || type === GgmlType.Q6_K) {
+    // super-block scales: Q4_K d and dmin first, Q6_K d last
+    const blockBytes = rowBytes(type, 256);
+    for (let b = 0; b < bytes.length; b += blockBytes) {
+      for (const at of type === GgmlType.Q4_K ? [0, 2] : [208]) {
+        bytes[b + at] = 0x00;
+        bytes[b + at + 1] = 0x14;
+      }
+    }
   } else {
     // every block starts with its f16 scale d (Q4_1/Q5_1: then the f16 min m)
     const blockBytes = rowBytes(type, 32);
