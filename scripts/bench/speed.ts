@@ -1,10 +1,11 @@
 /**
- * npm run bench -- [--model FILE]… [--types q4_0,q8_0,f16,q4_k] [--threads N] [--reps N] [--tokens N]
+ * npm run bench -- [--model FILE]… [--types q4_0,q8_0,f16,q4_k] [--prompt-tokens N] [--threads N] [--reps N] [--tokens N]
  *
  * Prefill and decode speed of layerstream (`layerstream generate`, native kernels, in a child
  * process) against llama.cpp (node-llama-cpp, CPU build, in this process) on the same GGUF file,
  * in the same run, one engine at a time, alternating each repetition; medians of --reps.
- * Both engines get exactly the same 128 prompt token ids, greedy, end-of-sequence ignored.
+ * Both engines get exactly the same prompt token ids (128, or --prompt-tokens: a long prompt
+ * shows attention's share; its results go to their own section), greedy, end-of-sequence ignored.
  * Default models: TinyLlama-1.1B-shaped synthetic files in Q4_0, Q8_0, F16 and Q4_K (its output
  * head Q6_K, like a Q4_K_M download), cached outside the repository; --types picks among them. Results go to the "speed" section of docs/BENCHMARKS.md.
  */
@@ -30,15 +31,17 @@ const { values } = parseArgs({
     reps: { type: "string", default: "3" },
     tokens: { type: "string", default: "32" },
     types: { type: "string", default: "q4_0,q8_0,f16,q4_k" },
+    "prompt-tokens": { type: "string", default: "128" },
   },
 });
 const log = (line: string) => process.stderr.write(`bench: ${line}\n`);
 
 /** prompt length in tokens, BOS included */
-const N_PROMPT_TOKENS = 128;
+const N_PROMPT_TOKENS = Number(values["prompt-tokens"]);
+if (!Number.isInteger(N_PROMPT_TOKENS) || N_PROMPT_TOKENS < 2) throw new Error(`--prompt-tokens: ${values["prompt-tokens"]} is not an integer ≥ 2`);
 /** memory bandwidth with 2 threads on the reference machine, as measured in issue 3 */
 const CITED_BANDWIDTH_BYTES_PER_SECOND = 51e9;
-const CONTEXT_SIZE = 512;
+const CONTEXT_SIZE = Math.max(512, 256 * Math.ceil((N_PROMPT_TOKENS + Number(values.tokens) + 2) / 256));
 const nReps = Math.max(1, Number(values.reps));
 /** decode steps timed per run (forward passes after the prompt) */
 const nDecode = Math.max(1, Number(values.tokens));
@@ -249,7 +252,7 @@ const perRun = results
   .map((r) => `- ${r.weightType}: layerstream ${r.runs.layerstream.map((s) => `${s.prefillTokensPerSecond.toFixed(0)}/${s.decodeTokensPerSecond.toFixed(1)}`).join(", ")}; llama.cpp ${r.runs.llamaCpp.map((s) => `${s.prefillTokensPerSecond.toFixed(0)}/${s.decodeTokensPerSecond.toFixed(1)}`).join(", ")}`)
   .join("\n");
 
-const report = `## Speed: layerstream vs llama.cpp (\`npm run bench\`)
+const report = `## Speed: layerstream vs llama.cpp (\`npm run bench\`${N_PROMPT_TOKENS === 128 ? "" : `, ${N_PROMPT_TOKENS}-token prompt`})
 
 - command: \`npm run bench${process.argv.length > 2 ? ` -- ${process.argv.slice(2).join(" ")}` : ""}\`
 - date: ${new Date().toISOString()}; whole run ${benchMinutes.toFixed(1)} min; 1-minute load average ${loadAverageAtStart.toFixed(2)} at the start, ${os.loadavg()[0].toFixed(2)} at the end (other work on this machine shows up here)
@@ -283,5 +286,5 @@ function llamaVersion(): string {
   }
 }
 
-log(`wrote ${writeSection("speed", report)}`);
+log(`wrote ${writeSection(N_PROMPT_TOKENS === 128 ? "speed" : `speed-prompt-${N_PROMPT_TOKENS}`, report)}`);
 process.stdout.write(report);
