@@ -117,7 +117,7 @@ int main() {
   ls::engineInit(2);
   const ls::Capabilities caps = ls::engineCapabilities();
   const int types[] = {ls::kF32, ls::kF16, ls::kBF16, ls::kQ8_0, ls::kQ4_0, ls::kQ4_1, ls::kQ5_0, ls::kQ5_1, ls::kQ4_K, ls::kQ6_K};
-  const int64_t shapes[][2] = {{13, 1}, {13, 7}, {48, 1}, {48, 9}};
+  const int64_t shapes[][2] = {{13, 1}, {13, 7}, {48, 1}, {48, 9}, {48, 17}};  // 17 tokens: the AVX-512 panels of every type
   int failures = 0;
   for (int type : types) {
     const int block = ls::typeShape(type).blockValues;
