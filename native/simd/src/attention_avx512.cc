@@ -11,12 +11,14 @@
 //   gathering each column, every lane accumulator is kept for all headDim outputs at once
 //   (acc[lane][d], lane = position mod 64 or 16): each lane still sees its FMAs in the same order,
 //   and the masked (zero) positions past the visible ones, which leave the lanes unchanged, are
-//   skipped.
+//   skipped. The accumulators of 16 lanes × 16 columns stay in registers over all keys
+//   (kqvLanes16), one pass per 16 columns and 16 lanes.
+// - K·Q of 16 keys at a time: the per-key lane FMAs as above, then their 16 horizontal
+//   reductions as one butterfly (reduceAdd16x16) whose every add is one of reduceAdd16's.
 #include <immintrin.h>
 
 #include <algorithm>
 #include <cmath>
-#include <cstring>
 
 #include "attention.h"
 #include "expf_avx512.h"
@@ -74,8 +76,104 @@ inline float keyDot(const uint16_t* k, const float* query, int64_t headDim, bool
   return float(s);
 }
 
-/** In place: x[0..n) ← softmax(scale · x) with ggml's f32 steps; lanes past n are not touched. */
-inline void softmaxScaled(float* x, int64_t n, float scale) {
+/**
+ * reduceAdd16 of 16 vectors at once (a transposing butterfly): each step pairs two vectors, moves
+ * the halves to be added into two shuffled vectors and adds them with ONE vertical add that makes
+ * partial sums of both inputs, each exactly the f32 addition reduceAdd16 performs for that input
+ * (operands possibly swapped, which is exact): 8 adds t = x[i] + x[i+8] (256-bit halves), 4 adds
+ * u = t[i] + t[i+4] (128-bit quarters), 2 adds (u0 + u2, u1 + u3), 1 add of those two. The inputs
+ * go in at slot kSlot[key] (bits 0↔1 and 2↔3 swapped), so that output lane k is key k's reduceAdd16.
+ */
+constexpr int kSlot[16] = {0, 2, 1, 3, 8, 10, 9, 11, 4, 6, 5, 7, 12, 14, 13, 15};
+
+inline __m512 reduceAdd16x16(const __m512* x) {
+  __m512 t[8], u[4], v[2];
+  for (int i = 0; i < 8; i++) {  // t[i] = [t(x[i]) | t(x[i+8])]
+    t[i] = _mm512_add_ps(_mm512_shuffle_f32x4(x[i], x[i + 8], _MM_SHUFFLE(1, 0, 1, 0)),
+                         _mm512_shuffle_f32x4(x[i], x[i + 8], _MM_SHUFFLE(3, 2, 3, 2)));
+  }
+  for (int i = 0; i < 4; i++) {  // u[i] = [u(x[i]), u(x[i+8]), u(x[i+4]), u(x[i+12])], 4 floats each
+    u[i] = _mm512_add_ps(_mm512_shuffle_f32x4(t[i], t[i + 4], _MM_SHUFFLE(2, 0, 2, 0)),
+                         _mm512_shuffle_f32x4(t[i], t[i + 4], _MM_SHUFFLE(3, 1, 3, 1)));
+  }
+  for (int i = 0; i < 2; i++) {  // per 128-bit quarter q: [u0+u2, u1+u3] of u[i]'s input q, then of u[i+2]'s
+    v[i] = _mm512_add_ps(_mm512_shuffle_ps(u[i], u[i + 2], _MM_SHUFFLE(1, 0, 1, 0)),
+                         _mm512_shuffle_ps(u[i], u[i + 2], _MM_SHUFFLE(3, 2, 3, 2)));
+  }
+  // per quarter q: (u0+u2) + (u1+u3) of the inputs u[0], u[2], u[1], u[3] of quarter q
+  return _mm512_add_ps(_mm512_shuffle_ps(v[0], v[1], _MM_SHUFFLE(2, 0, 2, 0)), _mm512_shuffle_ps(v[0], v[1], _MM_SHUFFLE(3, 1, 3, 1)));
+}
+
+/**
+ * scores[0..16) = keyDot of the 16 key rows k + l·stride: the same lane FMAs (and vec_dot fold) per
+ * key, the 16 horizontal reductions as one reduceAdd16x16, the double leftovers per key.
+ */
+template <int64_t kHeadDim>  // 0: any, given by headDim
+inline void keyDots16(const uint16_t* k, int64_t stride, const float* query, int64_t headDimAny, bool tiled, float* scores) {
+  const int64_t headDim = kHeadDim ? kHeadDim : headDimAny;
+  __m512 lanes[16];
+  const int64_t np = tiled ? headDim : headDim & ~int64_t(63);
+  if (tiled) {
+#pragma GCC unroll 16
+    for (int l = 0; l < 16; l++) {
+      const uint16_t* kl = k + l * stride;
+      __m512 acc = _mm512_setzero_ps();
+      for (int64_t i = 0; i < headDim; i += 16) acc = _mm512_fmadd_ps(loadHalves(kl + i, 0xffff), _mm512_loadu_ps(query + i), acc);
+      lanes[kSlot[l]] = acc;
+    }
+  } else {
+#pragma GCC unroll 16
+    for (int l = 0; l < 16; l++) {
+      const uint16_t* kl = k + l * stride;
+      __m512 a0 = _mm512_setzero_ps(), a1 = a0, a2 = a0, a3 = a0;
+      for (int64_t i = 0; i < np; i += 64) {
+        a0 = _mm512_fmadd_ps(loadHalves(kl + i, 0xffff), _mm512_loadu_ps(query + i), a0);
+        a1 = _mm512_fmadd_ps(loadHalves(kl + i + 16, 0xffff), _mm512_loadu_ps(query + i + 16), a1);
+        a2 = _mm512_fmadd_ps(loadHalves(kl + i + 32, 0xffff), _mm512_loadu_ps(query + i + 32), a2);
+        a3 = _mm512_fmadd_ps(loadHalves(kl + i + 48, 0xffff), _mm512_loadu_ps(query + i + 48), a3);
+      }
+      lanes[kSlot[l]] = _mm512_add_ps(_mm512_add_ps(a0, a2), _mm512_add_ps(a1, a3));
+    }
+  }
+  _mm512_storeu_ps(scores, reduceAdd16x16(lanes));
+  if (np == headDim) return;
+  for (int l = 0; l < 16; l++) {  // vec_dot leftovers: double(f32 sum) + Σ products in double, as keyDot
+    const uint16_t* kl = k + l * stride;
+    double s = scores[l];
+    for (int64_t i = np; i < headDim; i++) s += double(halfToF32(kl[i])) * double(query[i]);
+    scores[l] = float(s);
+  }
+}
+
+/**
+ * KQV for lanes lane0 .. lane0 + 15 (of nLanes = step) and the 16 V columns at `v` (mask: the
+ * columns < headDim): the 16 lane accumulators stay in registers over the keys j = lane0 + l
+ * (+ step, ...) < jEnd, taken in increasing j as the per-key loop did (one FMA per key and lane),
+ * and are stored once (lane l at acc + l·ldAcc).
+ */
+inline void kqvLanes16(const uint16_t* v, int64_t stride, const float* probs, int64_t lane0, int64_t jEnd, int64_t step, __mmask16 mask,
+                       float* acc, int64_t ldAcc) {
+  __m512 a[16];
+  for (int l = 0; l < 16; l++) a[l] = _mm512_setzero_ps();
+  int64_t j0 = lane0;
+  for (; j0 + 16 <= jEnd; j0 += step) {
+#pragma GCC unroll 16
+    for (int l = 0; l < 16; l++) a[l] = _mm512_fmadd_ps(loadHalves(v + (j0 + l) * stride, mask), _mm512_set1_ps(probs[j0 + l]), a[l]);
+  }
+  if (j0 < jEnd) {  // the last, partial group of keys
+#pragma GCC unroll 16
+    for (int l = 0; l < 16; l++) {
+      if (j0 + l < jEnd) a[l] = _mm512_fmadd_ps(loadHalves(v + (j0 + l) * stride, mask), _mm512_set1_ps(probs[j0 + l]), a[l]);
+    }
+  }
+  for (int l = 0; l < 16; l++) _mm512_storeu_ps(acc + l * ldAcc, a[l]);
+}
+
+/**
+ * In place: x[0..n) ← softmax(scale · x) with ggml's f32 steps, then rounded to half (the
+ * probabilities as KQV reads them), in the pass of the final multiply; lanes past n are not touched.
+ */
+inline void softmaxScaledToHalf(float* x, int64_t n, float scale) {
   const __m512 vscale = _mm512_set1_ps(scale);
   __m512 vmax = _mm512_set1_ps(-INFINITY);
   for (int64_t c = 0; c < n; c += 16) {
@@ -95,7 +193,7 @@ inline void softmaxScaled(float* x, int64_t n, float scale) {
   const __m512 inv = _mm512_set1_ps(float(1.0 / sum));
   for (int64_t c = 0; c < n; c += 16) {
     const __mmask16 m = tailMask(n - c);
-    _mm512_mask_storeu_ps(x + c, m, _mm512_mul_ps(_mm512_maskz_loadu_ps(m, x + c), inv));
+    _mm512_mask_storeu_ps(x + c, m, roundToHalf(_mm512_mul_ps(_mm512_maskz_loadu_ps(m, x + c), inv)));
   }
 }
 
@@ -118,26 +216,24 @@ void attentionTask(const AttentionProblem& p, int64_t t, int64_t h, float* scrat
   for (int64_t d = 0; d < headDimPadded; d += 16) {
     _mm512_storeu_ps(query + d, roundToHalf(_mm512_maskz_loadu_ps(tailMask(headDim - d), qRow + d)));
   }
-  for (int64_t j = 0; j < nVisible; j++) scores[j] = keyDot(p.keys + j * nKv + kvOffset, query, headDim, kqTiled);
-
-  softmaxScaled(scores, nVisible, p.scale);
-  for (int64_t c = 0; c < nVisible; c += 16) {
-    const __mmask16 m = tailMask(nVisible - c);
-    _mm512_mask_storeu_ps(scores + c, m, roundToHalf(_mm512_maskz_loadu_ps(m, scores + c)));
+  const uint16_t* keys = p.keys + kvOffset;
+  int64_t j = 0;
+  if (headDim == 64) {  // the common head size with its loops unrolled
+    for (; j + 16 <= nVisible; j += 16) keyDots16<64>(keys + j * nKv, nKv, query, headDim, kqTiled, scores + j);
   }
+  for (; j + 16 <= nVisible; j += 16) keyDots16<0>(keys + j * nKv, nKv, query, headDim, kqTiled, scores + j);
+  for (; j < nVisible; j++) scores[j] = keyDot(keys + j * nKv, query, headDim, kqTiled);
+
+  softmaxScaledToHalf(scores, nVisible, p.scale);
   const float* probs = scores;
 
   // KQV: lane accumulators for all outputs at once
   const int64_t nLanes = kqvTiled ? 16 : 64;
   const int64_t np = kqvTiled ? p.nKvPadded : p.nKvPadded & ~int64_t(63);
   const int64_t jLanes = std::min(nVisible, np);
-  std::memset(acc, 0, sizeof(float) * nLanes * headDimPadded);
-  for (int64_t j = 0; j < jLanes; j++) {
-    const __m512 pj = _mm512_set1_ps(probs[j]);
-    const uint16_t* v = p.values + j * nKv + kvOffset;
-    float* a = acc + (j & (nLanes - 1)) * headDimPadded;
-    for (int64_t d = 0; d < headDimPadded; d += 16) {
-      _mm512_storeu_ps(a + d, _mm512_fmadd_ps(loadHalves(v + d, tailMask(headDim - d)), pj, _mm512_loadu_ps(a + d)));
+  for (int64_t d = 0; d < headDimPadded; d += 16) {
+    for (int64_t lane0 = 0; lane0 < nLanes; lane0 += 16) {
+      kqvLanes16(p.values + kvOffset + d, nKv, probs, lane0, jLanes, nLanes, tailMask(headDim - d), acc + lane0 * headDimPadded + d, headDimPadded);
     }
   }
   float* outRow = p.out + t * nQ + h * headDim;
