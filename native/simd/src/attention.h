@@ -1,5 +1,5 @@
 // Attention over an F16 KV cache (see engineAttention in engine.h): the problem of one call and
-// the per-ISA kernels that compute one (token, head) pair of it, all with the same bits:
+// the per-ISA kernels that compute one (token, query heads of one KV head) task of it, all with the same bits:
 // attention_avx512.cc (intrinsics) and attention_lanes.inc (portable lanes, compiled for AVX2 by
 // attention_avx2.cc and for the scalar and NEON paths by attention.cc).
 #pragma once
@@ -23,20 +23,28 @@ struct AttentionProblem {
   float scale;             // 1/√headDim as f32
 };
 
-/**
- * Floats of per-thread scratch a kernel needs for this problem: scores, the query, one widened
- * K/V row (portable kernel) and 64 lane accumulators per output.
- */
-inline int64_t attentionScratchFloats(const AttentionProblem& p) {
-  const int64_t headDimPadded = (p.headDim + 15) & ~int64_t(15);
-  return ((p.nKvPadded + 15) & ~int64_t(15)) + 66 * headDimPadded;
+/** Keys per block of widened V rows that the AVX-512 kernel shares between the heads of a task. */
+inline int64_t attentionValueBlockKeys(int64_t headDimPadded) {
+  return headDimPadded <= 64 ? 128 : 64;  // a multiple of 64 (the lane count), ≤ 32 KiB of f32
 }
 
 /**
- * Computes out for query token t and head h; `scratch` has attentionScratchFloats floats
- * (no alignment needed).
+ * Floats of per-thread scratch a kernel needs for tasks of `nHeads` query heads: per head the
+ * scores, the query and 64 lane accumulators per output; once one widened K/V row (portable
+ * kernel) and a block of widened K/V rows (AVX-512 kernel, used when nHeads > 1).
  */
-typedef void (*AttentionKernel)(const AttentionProblem& problem, int64_t t, int64_t h, float* scratch);
+inline int64_t attentionScratchFloats(const AttentionProblem& p, int64_t nHeads) {
+  const int64_t headDimPadded = (p.headDim + 15) & ~int64_t(15);
+  const int64_t block = nHeads > 1 ? attentionValueBlockKeys(headDimPadded) * headDimPadded : 0;
+  return nHeads * (((p.nKvPadded + 15) & ~int64_t(15)) + 65 * headDimPadded) + headDimPadded + block;
+}
+
+/**
+ * Computes out for query token t and heads h0 .. h0 + nHeads - 1, which share one KV head;
+ * `scratch` has attentionScratchFloats(problem, nHeads) floats (no alignment needed). Every head's
+ * output is the same, bit for bit, whatever the heads of the task.
+ */
+typedef void (*AttentionKernel)(const AttentionProblem& problem, int64_t t, int64_t h0, int64_t nHeads, float* scratch);
 
 /** The AVX-512 kernel, or nullptr when the build has none (non-x86). */
 AttentionKernel avx512AttentionKernel();

@@ -15,6 +15,8 @@
 //   (kqvLanes16), one pass per 16 columns and 16 lanes.
 // - K·Q of 16 keys at a time: the per-key lane FMAs as above, then their 16 horizontal
 //   reductions as one butterfly (reduceAdd16x16) whose every add is one of reduceAdd16's.
+// - A task of several query heads of one KV head (batches) widens each K/V row once into an f32
+//   block that all its heads read (exact, so the same products and sums per head, see load16).
 #include <immintrin.h>
 
 #include <algorithm>
@@ -55,9 +57,31 @@ inline __m512 loadHalves(const uint16_t* p, __mmask16 mask) {
 
 inline float halfToF32(uint16_t h) { return _cvtsh_ss(h); }
 
+// K and V rows are read either as the cached halves or as a block of them already widened to f32
+// (shared by the query heads of one KV head): vcvtph2ps is exact, so both give the same f32 values
+// and every product and FMA below is the same.
+inline __m512 load16(const uint16_t* p, __mmask16 mask) { return loadHalves(p, mask); }
+inline __m512 load16(const float* p, __mmask16 mask) { return _mm512_maskz_loadu_ps(mask, p); }
+inline float valueAt(const uint16_t* p) { return halfToF32(*p); }
+inline float valueAt(const float* p) { return *p; }
+
+/** rows[r·ldRows + d] ← the n rows src + r·stride (headDim halves each) widened to f32, zero-padded to 16. */
+inline void widenRows(const uint16_t* src, int64_t stride, int64_t n, int64_t headDim, float* rows, int64_t ldRows) {
+  if (headDim == 64) {  // the common head size, unrolled
+    for (int64_t r = 0; r < n; r++) {
+#pragma GCC unroll 4
+      for (int64_t d = 0; d < 64; d += 16) _mm512_storeu_ps(rows + r * ldRows + d, _mm512_cvtph_ps(_mm256_loadu_si256(reinterpret_cast<const __m256i*>(src + r * stride + d))));
+    }
+    return;
+  }
+  for (int64_t r = 0; r < n; r++) {
+    for (int64_t d = 0; d < headDim; d += 16) _mm512_storeu_ps(rows + r * ldRows + d, loadHalves(src + r * stride + d, tailMask(headDim - d)));
+  }
+}
+
 
 /** K·Q of one key row (halves) with the half-rounded query (f32, zero-padded to 16). */
-inline float keyDot(const uint16_t* k, const float* query, int64_t headDim, bool tiled) {
+__attribute__((always_inline)) inline float keyDot(const uint16_t* k, const float* query, int64_t headDim, bool tiled) {
   if (tiled) {  // headDim % 16 == 0
     __m512 acc = _mm512_setzero_ps();
     for (int64_t i = 0; i < headDim; i += 16) acc = _mm512_fmadd_ps(loadHalves(k + i, 0xffff), _mm512_loadu_ps(query + i), acc);
@@ -108,29 +132,29 @@ inline __m512 reduceAdd16x16(const __m512* x) {
  * scores[0..16) = keyDot of the 16 key rows k + l·stride: the same lane FMAs (and vec_dot fold) per
  * key, the 16 horizontal reductions as one reduceAdd16x16, the double leftovers per key.
  */
-template <int64_t kHeadDim>  // 0: any, given by headDim
-inline void keyDots16(const uint16_t* k, int64_t stride, const float* query, int64_t headDimAny, bool tiled, float* scores) {
+template <int64_t kHeadDim, typename T>  // kHeadDim 0: any, given by headDim
+inline void keyDots16(const T* k, int64_t stride, const float* query, int64_t headDimAny, bool tiled, float* scores) {
   const int64_t headDim = kHeadDim ? kHeadDim : headDimAny;
   __m512 lanes[16];
   const int64_t np = tiled ? headDim : headDim & ~int64_t(63);
   if (tiled) {
 #pragma GCC unroll 16
     for (int l = 0; l < 16; l++) {
-      const uint16_t* kl = k + l * stride;
+      const T* kl = k + l * stride;
       __m512 acc = _mm512_setzero_ps();
-      for (int64_t i = 0; i < headDim; i += 16) acc = _mm512_fmadd_ps(loadHalves(kl + i, 0xffff), _mm512_loadu_ps(query + i), acc);
+      for (int64_t i = 0; i < headDim; i += 16) acc = _mm512_fmadd_ps(load16(kl + i, 0xffff), _mm512_loadu_ps(query + i), acc);
       lanes[kSlot[l]] = acc;
     }
   } else {
 #pragma GCC unroll 16
     for (int l = 0; l < 16; l++) {
-      const uint16_t* kl = k + l * stride;
+      const T* kl = k + l * stride;
       __m512 a0 = _mm512_setzero_ps(), a1 = a0, a2 = a0, a3 = a0;
       for (int64_t i = 0; i < np; i += 64) {
-        a0 = _mm512_fmadd_ps(loadHalves(kl + i, 0xffff), _mm512_loadu_ps(query + i), a0);
-        a1 = _mm512_fmadd_ps(loadHalves(kl + i + 16, 0xffff), _mm512_loadu_ps(query + i + 16), a1);
-        a2 = _mm512_fmadd_ps(loadHalves(kl + i + 32, 0xffff), _mm512_loadu_ps(query + i + 32), a2);
-        a3 = _mm512_fmadd_ps(loadHalves(kl + i + 48, 0xffff), _mm512_loadu_ps(query + i + 48), a3);
+        a0 = _mm512_fmadd_ps(load16(kl + i, 0xffff), _mm512_loadu_ps(query + i), a0);
+        a1 = _mm512_fmadd_ps(load16(kl + i + 16, 0xffff), _mm512_loadu_ps(query + i + 16), a1);
+        a2 = _mm512_fmadd_ps(load16(kl + i + 32, 0xffff), _mm512_loadu_ps(query + i + 32), a2);
+        a3 = _mm512_fmadd_ps(load16(kl + i + 48, 0xffff), _mm512_loadu_ps(query + i + 48), a3);
       }
       lanes[kSlot[l]] = _mm512_add_ps(_mm512_add_ps(a0, a2), _mm512_add_ps(a1, a3));
     }
@@ -138,9 +162,9 @@ inline void keyDots16(const uint16_t* k, int64_t stride, const float* query, int
   _mm512_storeu_ps(scores, reduceAdd16x16(lanes));
   if (np == headDim) return;
   for (int l = 0; l < 16; l++) {  // vec_dot leftovers: double(f32 sum) + Σ products in double, as keyDot
-    const uint16_t* kl = k + l * stride;
+    const T* kl = k + l * stride;
     double s = scores[l];
-    for (int64_t i = np; i < headDim; i++) s += double(halfToF32(kl[i])) * double(query[i]);
+    for (int64_t i = np; i < headDim; i++) s += double(valueAt(kl + i)) * double(query[i]);
     scores[l] = float(s);
   }
 }
@@ -149,31 +173,61 @@ inline void keyDots16(const uint16_t* k, int64_t stride, const float* query, int
  * KQV for lanes lane0 .. lane0 + 15 (of nLanes = step) and the 16 V columns at `v` (mask: the
  * columns < headDim): the 16 lane accumulators stay in registers over the keys j = lane0 + l
  * (+ step, ...) < jEnd, taken in increasing j as the per-key loop did (one FMA per key and lane),
- * and are stored once (lane l at acc + l·ldAcc).
+ * and are stored once (lane l at acc + l·ldAcc). They start from zero or, to continue over a
+ * further block of keys (whose first key is a multiple of step, so key j stays in lane j mod step),
+ * from acc.
  */
-inline void kqvLanes16(const uint16_t* v, int64_t stride, const float* probs, int64_t lane0, int64_t jEnd, int64_t step, __mmask16 mask,
-                       float* acc, int64_t ldAcc) {
+template <typename T>
+inline void kqvLanes16(const T* v, int64_t stride, const float* probs, int64_t lane0, int64_t jEnd, int64_t step, __mmask16 mask,
+                       float* acc, int64_t ldAcc, bool resume) {
   __m512 a[16];
-  for (int l = 0; l < 16; l++) a[l] = _mm512_setzero_ps();
+  for (int l = 0; l < 16; l++) a[l] = resume ? _mm512_loadu_ps(acc + l * ldAcc) : _mm512_setzero_ps();
   int64_t j0 = lane0;
   for (; j0 + 16 <= jEnd; j0 += step) {
 #pragma GCC unroll 16
-    for (int l = 0; l < 16; l++) a[l] = _mm512_fmadd_ps(loadHalves(v + (j0 + l) * stride, mask), _mm512_set1_ps(probs[j0 + l]), a[l]);
+    for (int l = 0; l < 16; l++) a[l] = _mm512_fmadd_ps(load16(v + (j0 + l) * stride, mask), _mm512_set1_ps(probs[j0 + l]), a[l]);
   }
   if (j0 < jEnd) {  // the last, partial group of keys
 #pragma GCC unroll 16
     for (int l = 0; l < 16; l++) {
-      if (j0 + l < jEnd) a[l] = _mm512_fmadd_ps(loadHalves(v + (j0 + l) * stride, mask), _mm512_set1_ps(probs[j0 + l]), a[l]);
+      if (j0 + l < jEnd) a[l] = _mm512_fmadd_ps(load16(v + (j0 + l) * stride, mask), _mm512_set1_ps(probs[j0 + l]), a[l]);
     }
   }
   for (int l = 0; l < 16; l++) _mm512_storeu_ps(acc + l * ldAcc, a[l]);
 }
 
 /**
+ * KQV of 4 heads (probabilities probs[h·ldProbs + j]) for headDim 64, over the n widened V rows of
+ * a block (key j at block + j·64, the block's first key a multiple of step): for each lane l <
+ * step, the 4 heads × 4 column vectors of lane l stay in registers over the keys j ≡ l (mod step)
+ * in increasing j, one FMA per key, head and column, as kqvLanes16 does for each head alone; each
+ * V vector is loaded once for the 4 heads. acc[h·ldAcc + l·64 + d]: from zero or (resume) continued.
+ */
+inline void kqvHeads4(const float* block, int64_t n, const float* probs, int64_t ldProbs, int64_t step, float* acc, int64_t ldAcc, bool resume) {
+  for (int64_t l = 0; l < step; l++) {
+    __m512 a[4][4];
+    for (int i = 0; i < 16; i++) a[i / 4][i % 4] = resume ? _mm512_loadu_ps(acc + i / 4 * ldAcc + l * 64 + i % 4 * 16) : _mm512_setzero_ps();
+    for (int64_t j = l; j < n; j += step) {
+      const __m512 v0 = _mm512_loadu_ps(block + j * 64), v1 = _mm512_loadu_ps(block + j * 64 + 16);
+      const __m512 v2 = _mm512_loadu_ps(block + j * 64 + 32), v3 = _mm512_loadu_ps(block + j * 64 + 48);
+#pragma GCC unroll 4
+      for (int h = 0; h < 4; h++) {
+        const __m512 ph = _mm512_set1_ps(probs[h * ldProbs + j]);
+        a[h][0] = _mm512_fmadd_ps(v0, ph, a[h][0]);
+        a[h][1] = _mm512_fmadd_ps(v1, ph, a[h][1]);
+        a[h][2] = _mm512_fmadd_ps(v2, ph, a[h][2]);
+        a[h][3] = _mm512_fmadd_ps(v3, ph, a[h][3]);
+      }
+    }
+    for (int i = 0; i < 16; i++) _mm512_storeu_ps(acc + i / 4 * ldAcc + l * 64 + i % 4 * 16, a[i / 4][i % 4]);
+  }
+}
+
+/**
  * In place: x[0..n) ← softmax(scale · x) with ggml's f32 steps, then rounded to half (the
  * probabilities as KQV reads them), in the pass of the final multiply; lanes past n are not touched.
  */
-inline void softmaxScaledToHalf(float* x, int64_t n, float scale) {
+__attribute__((always_inline)) inline void softmaxScaledToHalf(float* x, int64_t n, float scale) {
   const __m512 vscale = _mm512_set1_ps(scale);
   __m512 vmax = _mm512_set1_ps(-INFINITY);
   for (int64_t c = 0; c < n; c += 16) {
@@ -197,7 +251,8 @@ inline void softmaxScaledToHalf(float* x, int64_t n, float scale) {
   }
 }
 
-void attentionTask(const AttentionProblem& p, int64_t t, int64_t h, float* scratch) {
+/** Query token t, head h alone: the cached halves widened as they are read. */
+void attentionHead(const AttentionProblem& p, int64_t t, int64_t h, float* scratch) {
   const int64_t headDim = p.headDim;
   const int64_t headDimPadded = (headDim + 15) & ~int64_t(15);
   const int64_t nQ = p.nHead * headDim;
@@ -233,7 +288,7 @@ void attentionTask(const AttentionProblem& p, int64_t t, int64_t h, float* scrat
   const int64_t jLanes = std::min(nVisible, np);
   for (int64_t d = 0; d < headDimPadded; d += 16) {
     for (int64_t lane0 = 0; lane0 < nLanes; lane0 += 16) {
-      kqvLanes16(p.values + kvOffset + d, nKv, probs, lane0, jLanes, nLanes, tailMask(headDim - d), acc + lane0 * headDimPadded + d, headDimPadded);
+      kqvLanes16(p.values + kvOffset + d, nKv, probs, lane0, jLanes, nLanes, tailMask(headDim - d), acc + lane0 * headDimPadded + d, headDimPadded, false);
     }
   }
   float* outRow = p.out + t * nQ + h * headDim;
@@ -252,6 +307,102 @@ void attentionTask(const AttentionProblem& p, int64_t t, int64_t h, float* scrat
       double s = outRow[d];
       for (int64_t j = jLanes; j < nVisible; j++) s += double(halfToF32(p.values[j * nKv + kvOffset + d])) * double(probs[j]);
       outRow[d] = float(s);
+    }
+  }
+}
+
+/**
+ * Query token t, heads h0 .. h0 + nHeads - 1 (one KV head). Each head's arithmetic is that of a
+ * task of its own: with nHeads = 1 the kernel reads the halves as it goes; with more, it widens
+ * 16 K rows (K·Q) or blockKeys V rows (KQV) once into a block and runs every head over that block,
+ * in the same per-head order of operations (the widened values being exact, see load16).
+ */
+void attentionTask(const AttentionProblem& p, int64_t t, int64_t h0, int64_t nHeads, float* scratch) {
+  if (nHeads == 1) return attentionHead(p, t, h0, scratch);
+  const int64_t headDim = p.headDim;
+  const int64_t headDimPadded = (headDim + 15) & ~int64_t(15);
+  const int64_t nQ = p.nHead * headDim;
+  const int64_t nKv = p.nHeadKv * headDim;
+  const int64_t kvOffset = h0 / (p.nHead / p.nHeadKv) * headDim;
+  const int64_t nVisible = p.position + t + 1;
+  const bool batch = p.nTokens >= 2;
+  const bool kqTiled = batch && headDim % 16 == 0;
+  const bool kqvTiled = batch && headDim % 4 == 0 && p.nKvPadded % 16 == 0;
+
+  const int64_t ldScores = (p.nKvPadded + 15) & ~int64_t(15);
+  const int64_t ldAcc = 64 * headDimPadded;
+  float* scores = scratch;                              // [nHeads][ldScores]
+  float* queries = scores + nHeads * ldScores;          // [nHeads][headDimPadded]
+  float* accs = queries + nHeads * headDimPadded;       // [nHeads][64][headDimPadded]
+  float* block = accs + nHeads * ldAcc + headDimPadded; // [blockKeys][headDimPadded]
+  const int64_t blockKeys = attentionValueBlockKeys(headDimPadded);
+
+  for (int64_t h = 0; h < nHeads; h++) {
+    const float* qRow = p.q + t * nQ + (h0 + h) * headDim;
+    for (int64_t d = 0; d < headDimPadded; d += 16) {
+      _mm512_storeu_ps(queries + h * headDimPadded + d, roundToHalf(_mm512_maskz_loadu_ps(tailMask(headDim - d), qRow + d)));
+    }
+  }
+  const uint16_t* keys = p.keys + kvOffset;
+  int64_t j = 0;
+  for (; j + 16 <= nVisible; j += 16) {
+    widenRows(keys + j * nKv, nKv, 16, headDim, block, headDimPadded);
+    for (int64_t h = 0; h < nHeads; h++) {
+      const float* query = queries + h * headDimPadded;
+      if (headDim == 64) {
+        keyDots16<64>(block, headDimPadded, query, headDim, kqTiled, scores + h * ldScores + j);
+      } else {
+        keyDots16<0>(block, headDimPadded, query, headDim, kqTiled, scores + h * ldScores + j);
+      }
+    }
+  }
+  for (int64_t h = 0; h < nHeads; h++) {
+    for (int64_t jj = j; jj < nVisible; jj++) scores[h * ldScores + jj] = keyDot(keys + jj * nKv, queries + h * headDimPadded, headDim, kqTiled);
+    softmaxScaledToHalf(scores + h * ldScores, nVisible, p.scale);
+  }
+
+  // KQV: lane accumulators for all outputs at once
+  const int64_t nLanes = kqvTiled ? 16 : 64;
+  const int64_t np = kqvTiled ? p.nKvPadded : p.nKvPadded & ~int64_t(63);
+  const int64_t jLanes = std::min(nVisible, np);
+  // blocks of blockKeys keys (a multiple of nLanes): each lane continues over the keys of the next block
+  for (int64_t c = 0; c < jLanes; c += blockKeys) {
+    const int64_t n = std::min(blockKeys, jLanes - c);
+    widenRows(p.values + c * nKv + kvOffset, nKv, n, headDim, block, headDimPadded);
+    int64_t h = 0;
+    if (headDim == 64) {  // 4 heads at a time in registers, each V vector loaded once for them
+      for (; h + 4 <= nHeads; h += 4) kqvHeads4(block, n, scores + h * ldScores + c, ldScores, nLanes, accs + h * ldAcc, ldAcc, c > 0);
+    }
+    for (; h < nHeads; h++) {
+      for (int64_t d = 0; d < headDimPadded; d += 16) {
+        for (int64_t lane0 = 0; lane0 < nLanes; lane0 += 16) {
+          kqvLanes16(block + d, headDimPadded, scores + h * ldScores + c, lane0, n, nLanes, tailMask(headDim - d),
+                     accs + h * ldAcc + lane0 * headDimPadded + d, headDimPadded, c > 0);
+        }
+      }
+    }
+  }
+  if (jLanes <= 0) std::fill(accs, accs + nHeads * ldAcc, 0.0f);
+  for (int64_t h = 0; h < nHeads; h++) {
+    const float* probs = scores + h * ldScores;
+    const float* acc = accs + h * ldAcc;
+    float* outRow = p.out + t * nQ + (h0 + h) * headDim;
+    for (int64_t d = 0; d < headDimPadded; d += 16) {
+      __m512 lanes[16];
+      for (int l = 0; l < 16; l++) {
+        const float* a = acc + l * headDimPadded + d;
+        lanes[l] = kqvTiled ? _mm512_loadu_ps(a)
+                            : _mm512_add_ps(_mm512_add_ps(_mm512_loadu_ps(a), _mm512_loadu_ps(a + 32 * headDimPadded)),
+                                            _mm512_add_ps(_mm512_loadu_ps(a + 16 * headDimPadded), _mm512_loadu_ps(a + 48 * headDimPadded)));
+      }
+      _mm512_mask_storeu_ps(outRow + d, tailMask(headDim - d), reduceAdd16Rows(lanes));
+    }
+    if (jLanes < nVisible) {  // vec_dot leftovers (n_kv capped at a size that is not a multiple of 64): in double
+      for (int64_t d = 0; d < headDim; d++) {
+        double s = outRow[d];
+        for (int64_t jj = jLanes; jj < nVisible; jj++) s += double(halfToF32(p.values[jj * nKv + kvOffset + d])) * double(probs[jj]);
+        outRow[d] = float(s);
+      }
     }
   }
 }

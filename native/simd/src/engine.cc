@@ -128,12 +128,13 @@ Status error(const char* code, std::string message) { return Status{code, std::m
 struct AttentionJob {
   const AttentionProblem* problem;
   AttentionKernel kernel;
-  int64_t nTasks;  // (token, head) pairs
+  int64_t nTasks;         // (token, group of headsPerTask query heads) pairs
+  int64_t headsPerTask;   // query heads of one KV head (all of them, or 1)
   int64_t scratchFloats;
   std::atomic<int64_t> nextTask;
 };
 
-/** (token, head) pairs claimed one at a time; scratch per thread, kept between calls. */
+/** Tasks claimed one at a time; scratch per thread, kept between calls. */
 void runAttentionJob(void* context, int, int) {
   AttentionJob& job = *static_cast<AttentionJob*>(context);
   thread_local std::vector<float> scratch;
@@ -141,7 +142,8 @@ void runAttentionJob(void* context, int, int) {
   for (;;) {
     const int64_t task = job.nextTask.fetch_add(1, std::memory_order_relaxed);
     if (task >= job.nTasks) return;
-    job.kernel(*job.problem, task / job.problem->nHead, task % job.problem->nHead, scratch.data());
+    const int64_t groupsPerToken = job.problem->nHead / job.headsPerTask;
+    job.kernel(*job.problem, task / groupsPerToken, task % groupsPerToken * job.headsPerTask, job.headsPerTask, scratch.data());
   }
 }
 
@@ -159,6 +161,8 @@ AttentionKernel attentionKernelFor(Isa isa) {
 
 /** multiply-adds (K·Q plus KQV) below which sleeping workers are left asleep */
 constexpr int64_t kMinAttentionFmasToWake = 256 * 1024;
+/** (token, KV head) tasks below which attention tasks take one query head each */
+constexpr int64_t kMinAttentionGroupTasks = 8;
 
 }  // namespace
 
@@ -345,8 +349,13 @@ Status engineAttention(float* out, size_t outLength, const float* q, size_t qLen
   AttentionJob job;
   job.problem = &problem;
   job.kernel = kernel;
-  job.nTasks = nTokens * nHead;
-  job.scratchFloats = attentionScratchFloats(problem);
+  // One task per (token, KV head) when that leaves enough tasks to share out (the AVX-512 kernel
+  // then widens each K/V row once for all the group's query heads), else per (token, query head),
+  // as for decode. Each head's output has the same bits either way (attention.h), so the split,
+  // like the thread count, changes no result.
+  job.headsPerTask = nTokens * nHeadKv >= kMinAttentionGroupTasks ? nHead / nHeadKv : 1;
+  job.nTasks = nTokens * nHead / job.headsPerTask;
+  job.scratchFloats = attentionScratchFloats(problem, job.headsPerTask);
   job.nextTask.store(0);
   if (e.pool->threadCount() == 1 || job.nTasks == 1) {
     runAttentionJob(&job, 0, 1);

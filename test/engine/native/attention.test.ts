@@ -38,6 +38,7 @@ const STEPS: ReadonlyArray<readonly [number, number, number]> = [
   [256, 1, 2048],
   [290, 7, 300],
   [299, 1, 300],
+  [3, 20, 2048], // a batch big enough for grouped (token, KV head) tasks whatever their threshold
 ];
 
 /** query / key / value scales: ordinary, and peaked softmax (exp saturates to 0 past −192·ln 2) */
