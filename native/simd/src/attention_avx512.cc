@@ -251,6 +251,41 @@ __attribute__((always_inline)) inline void softmaxScaledToHalf(float* x, int64_t
   }
 }
 
+/** query f32 [headDimPadded] ← qRow [headDim] rounded to half, zero-padded */
+inline void roundQuery(const float* qRow, int64_t headDim, float* query) {
+  const int64_t headDimPadded = (headDim + 15) & ~int64_t(15);
+  for (int64_t d = 0; d < headDimPadded; d += 16) {
+    _mm512_storeu_ps(query + d, roundToHalf(_mm512_maskz_loadu_ps(tailMask(headDim - d), qRow + d)));
+  }
+}
+
+/**
+ * One head's output row from its KQV lane accumulators acc [64][headDimPadded] (16 lanes when
+ * tiled, else 64 folded (l + l+32) + (l+16 + l+48)), reduced as _mm512_reduce_add_ps, then the
+ * vec_dot leftovers jLanes .. nVisible - 1 in double. values: the head's V column 0, rows nKv apart.
+ */
+inline void finishHead(const float* acc, int64_t headDim, bool kqvTiled, int64_t jLanes, int64_t nVisible, const float* probs,
+                       const uint16_t* values, int64_t nKv, float* outRow) {
+  const int64_t headDimPadded = (headDim + 15) & ~int64_t(15);
+  for (int64_t d = 0; d < headDimPadded; d += 16) {
+    __m512 lanes[16];
+    for (int l = 0; l < 16; l++) {
+      const float* a = acc + l * headDimPadded + d;
+      lanes[l] = kqvTiled ? _mm512_loadu_ps(a)
+                          : _mm512_add_ps(_mm512_add_ps(_mm512_loadu_ps(a), _mm512_loadu_ps(a + 32 * headDimPadded)),
+                                          _mm512_add_ps(_mm512_loadu_ps(a + 16 * headDimPadded), _mm512_loadu_ps(a + 48 * headDimPadded)));
+    }
+    _mm512_mask_storeu_ps(outRow + d, tailMask(headDim - d), reduceAdd16Rows(lanes));
+  }
+  if (jLanes < nVisible) {  // vec_dot leftovers (n_kv capped at a size that is not a multiple of 64): in double
+    for (int64_t d = 0; d < headDim; d++) {
+      double s = outRow[d];
+      for (int64_t j = jLanes; j < nVisible; j++) s += double(halfToF32(values[j * nKv + d])) * double(probs[j]);
+      outRow[d] = float(s);
+    }
+  }
+}
+
 /** Query token t, head h alone: the cached halves widened as they are read. */
 void attentionHead(const AttentionProblem& p, int64_t t, int64_t h, float* scratch) {
   const int64_t headDim = p.headDim;
@@ -267,10 +302,7 @@ void attentionHead(const AttentionProblem& p, int64_t t, int64_t h, float* scrat
   float* query = scores + ((p.nKvPadded + 15) & ~int64_t(15));   // [headDimPadded]
   float* acc = query + headDimPadded;                            // [64][headDimPadded]
 
-  const float* qRow = p.q + t * nQ + h * headDim;
-  for (int64_t d = 0; d < headDimPadded; d += 16) {
-    _mm512_storeu_ps(query + d, roundToHalf(_mm512_maskz_loadu_ps(tailMask(headDim - d), qRow + d)));
-  }
+  roundQuery(p.q + t * nQ + h * headDim, headDim, query);
   const uint16_t* keys = p.keys + kvOffset;
   int64_t j = 0;
   if (headDim == 64) {  // the common head size with its loops unrolled
@@ -291,24 +323,7 @@ void attentionHead(const AttentionProblem& p, int64_t t, int64_t h, float* scrat
       kqvLanes16(p.values + kvOffset + d, nKv, probs, lane0, jLanes, nLanes, tailMask(headDim - d), acc + lane0 * headDimPadded + d, headDimPadded, false);
     }
   }
-  float* outRow = p.out + t * nQ + h * headDim;
-  for (int64_t d = 0; d < headDimPadded; d += 16) {
-    __m512 lanes[16];
-    for (int l = 0; l < 16; l++) {
-      const float* a = acc + l * headDimPadded + d;
-      lanes[l] = kqvTiled ? _mm512_loadu_ps(a)
-                          : _mm512_add_ps(_mm512_add_ps(_mm512_loadu_ps(a), _mm512_loadu_ps(a + 32 * headDimPadded)),
-                                          _mm512_add_ps(_mm512_loadu_ps(a + 16 * headDimPadded), _mm512_loadu_ps(a + 48 * headDimPadded)));
-    }
-    _mm512_mask_storeu_ps(outRow + d, tailMask(headDim - d), reduceAdd16Rows(lanes));
-  }
-  if (jLanes < nVisible) {  // vec_dot leftovers (n_kv capped at a size that is not a multiple of 64): in double
-    for (int64_t d = 0; d < headDim; d++) {
-      double s = outRow[d];
-      for (int64_t j = jLanes; j < nVisible; j++) s += double(halfToF32(p.values[j * nKv + kvOffset + d])) * double(probs[j]);
-      outRow[d] = float(s);
-    }
-  }
+  finishHead(acc, headDim, kqvTiled, jLanes, nVisible, probs, p.values + kvOffset, nKv, p.out + t * nQ + h * headDim);
 }
 
 /**
@@ -337,12 +352,7 @@ void attentionTask(const AttentionProblem& p, int64_t t, int64_t h0, int64_t nHe
   float* block = accs + nHeads * ldAcc + headDimPadded; // [blockKeys][headDimPadded]
   const int64_t blockKeys = attentionValueBlockKeys(headDimPadded);
 
-  for (int64_t h = 0; h < nHeads; h++) {
-    const float* qRow = p.q + t * nQ + (h0 + h) * headDim;
-    for (int64_t d = 0; d < headDimPadded; d += 16) {
-      _mm512_storeu_ps(queries + h * headDimPadded + d, roundToHalf(_mm512_maskz_loadu_ps(tailMask(headDim - d), qRow + d)));
-    }
-  }
+  for (int64_t h = 0; h < nHeads; h++) roundQuery(p.q + t * nQ + (h0 + h) * headDim, headDim, queries + h * headDimPadded);
   const uint16_t* keys = p.keys + kvOffset;
   int64_t j = 0;
   for (; j + 16 <= nVisible; j += 16) {
@@ -384,26 +394,7 @@ void attentionTask(const AttentionProblem& p, int64_t t, int64_t h0, int64_t nHe
   }
   if (jLanes <= 0) std::fill(accs, accs + nHeads * ldAcc, 0.0f);
   for (int64_t h = 0; h < nHeads; h++) {
-    const float* probs = scores + h * ldScores;
-    const float* acc = accs + h * ldAcc;
-    float* outRow = p.out + t * nQ + (h0 + h) * headDim;
-    for (int64_t d = 0; d < headDimPadded; d += 16) {
-      __m512 lanes[16];
-      for (int l = 0; l < 16; l++) {
-        const float* a = acc + l * headDimPadded + d;
-        lanes[l] = kqvTiled ? _mm512_loadu_ps(a)
-                            : _mm512_add_ps(_mm512_add_ps(_mm512_loadu_ps(a), _mm512_loadu_ps(a + 32 * headDimPadded)),
-                                            _mm512_add_ps(_mm512_loadu_ps(a + 16 * headDimPadded), _mm512_loadu_ps(a + 48 * headDimPadded)));
-      }
-      _mm512_mask_storeu_ps(outRow + d, tailMask(headDim - d), reduceAdd16Rows(lanes));
-    }
-    if (jLanes < nVisible) {  // vec_dot leftovers (n_kv capped at a size that is not a multiple of 64): in double
-      for (int64_t d = 0; d < headDim; d++) {
-        double s = outRow[d];
-        for (int64_t jj = jLanes; jj < nVisible; jj++) s += double(halfToF32(p.values[jj * nKv + kvOffset + d])) * double(probs[jj]);
-        outRow[d] = float(s);
-      }
-    }
+    finishHead(accs + h * ldAcc, headDim, kqvTiled, jLanes, nVisible, scores + h * ldScores, p.values + kvOffset, nKv, p.out + t * nQ + (h0 + h) * headDim);
   }
 }
 
