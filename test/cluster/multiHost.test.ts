@@ -8,10 +8,10 @@ import path from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { BIN, runCli, runCommand, type CliResult } from "../helpers/cli.js";
 import { createNetnsLan, netemAvailable, netnsUnavailableReason, type NetnsLan, type NetnsNode } from "../helpers/netns.js";
-import { SHARED_MODELS_DIR } from "../helpers/paths.js";
+import { modelFile } from "../helpers/paths.js";
 import { statsOf } from "./workerProcess.js";
 
-const MODEL = path.join(SHARED_MODELS_DIR, "gguf/stories260K.gguf");
+const MODEL = modelFile("stories260K.gguf");
 const PROMPT = "Once upon a time, there was a little dog named Max";
 const PORT = 5555; // each namespace has its own port space
 const unavailable = netnsUnavailableReason();

@@ -1,7 +1,7 @@
 import path from "node:path";
 import * as zmq from "zeromq";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { SHARED_MODELS_DIR } from "../helpers/paths.js";
+import { modelFile } from "../helpers/paths.js";
 import { runCli } from "../helpers/cli.js";
 import { decodeMessage, encodeMessage } from "../../src/protocol/message.js";
 import { encodeHeader, HEADER_BYTES, MessageType, PayloadEncoding } from "../../src/protocol/header.js";
@@ -9,8 +9,8 @@ import { decodeErrorPayload, encodeControl } from "../../src/protocol/control.js
 import { decodeWorkerStats } from "../../src/protocol/clusterControl.js";
 import { startWorker, statsOf, type WorkerProcess } from "./workerProcess.js";
 
-const STORIES = path.join(SHARED_MODELS_DIR, "gguf/stories260K.gguf");
-const OTHER = path.join(SHARED_MODELS_DIR, "gguf/TinyStories-656K-Q8_0.gguf");
+const STORIES = modelFile("stories260K.gguf");
+const OTHER = modelFile("TinyStories-656K-Q8_0.gguf");
 const generateArgs = (workers: readonly WorkerProcess[]) => [
   "generate", "-m", STORIES, "-p", "Once upon a time", "-n", "24", "--temperature", "0", "--stats-json", "--wire", "f32",
   ...(workers.length ? ["--workers", workers.map((w) => w.address).join(",")] : []),

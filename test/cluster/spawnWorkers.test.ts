@@ -1,11 +1,11 @@
 import { spawn } from "node:child_process";
 import path from "node:path";
 import { describe, expect, it } from "vitest";
-import { SHARED_MODELS_DIR } from "../helpers/paths.js";
+import { modelFile } from "../helpers/paths.js";
 import { BIN, runCli } from "../helpers/cli.js";
 import { statsOf, waitUntilGone } from "./workerProcess.js";
 
-const STORIES = path.join(SHARED_MODELS_DIR, "gguf/stories260K.gguf");
+const STORIES = modelFile("stories260K.gguf");
 const PIDS = /started (\d+) local workers? \(pids ([\d, ]+)\)/;
 
 function pidsOf(stderr: string): number[] {

@@ -1,7 +1,7 @@
 /**
  * Writes valid GGUF models of any llama/qwen2 shape with seeded random weights in any
  * supported tensor type, using the project's own GGUF writer and reference quantizers.
- * Later issues need models larger than ../shared holds; llama.cpp loads these files too,
+ * Tests need models larger than the real ones in the repository; llama.cpp loads these files too,
  * so they double as conformance fixtures.
  */
 import { GgufWriter } from "../../src/engine/gguf/writer.js";

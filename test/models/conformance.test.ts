@@ -1,24 +1,24 @@
 /**
- * Conformance with llama.cpp (node-llama-cpp) on every real GGUF in ../shared/models:
+ * Conformance with llama.cpp (node-llama-cpp) on every real GGUF in the repository (models/, test/fixtures/models/):
  * prompt tokens, 32 greedy tokens and last-position logits.
  */
 import { describe, expect, it, afterAll, beforeAll } from "vitest";
 import { KERNEL_PATHS, selectKernels } from "../helpers/kernels.js";
 import path from "node:path";
 import { runOurs, maxAbsDiff } from "../helpers/ours.js";
-import { SHARED_MODELS_DIR } from "../helpers/paths.js";
+import { modelFile } from "../helpers/paths.js";
 import { EMULATED_CPU_BUILD, referenceCpuBuild, referenceRun } from "../helpers/llamaCpp.js";
 
 /** Largest |ours − llama.cpp| allowed over all last-position logits, by the model's weight type. */
 const MAX_LOGIT_DIFF: Record<string, number> = {
-  "gguf/stories260K.gguf": 1e-3, // all F32
-  "derived/TinyStories-656K-F32.gguf": 1e-3,
-  "derived/TinyStories-656K-F16.gguf": 2e-3,
-  "gguf/TinyStories-656K-Q8_0.gguf": 5e-3,
-  "derived/TinyStories-656K-Q4_0.gguf": 5e-3,
-  "derived/TinyStories-656K-Q4_1.gguf": 5e-3,
-  "derived/TinyStories-656K-Q5_0.gguf": 5e-3,
-  "derived/TinyStories-656K-Q5_1.gguf": 5e-3,
+  "stories260K.gguf": 1e-3, // all F32
+  "TinyStories-656K-F32.gguf": 1e-3,
+  "TinyStories-656K-F16.gguf": 2e-3,
+  "TinyStories-656K-Q8_0.gguf": 5e-3,
+  "TinyStories-656K-Q4_0.gguf": 5e-3,
+  "TinyStories-656K-Q4_1.gguf": 5e-3,
+  "TinyStories-656K-Q5_0.gguf": 5e-3,
+  "TinyStories-656K-Q5_1.gguf": 5e-3,
 };
 
 /**
@@ -28,7 +28,7 @@ const MAX_LOGIT_DIFF: Record<string, number> = {
  * third prompt) flips the 14th greedy token. So on such hosts: logits within these bounds and
  * at least the first 12 greedy tokens equal.
  */
-const OTHER_BUILD_MAX_LOGIT_DIFF: Record<string, number> = { "derived/TinyStories-656K-F16.gguf": 5e-2 };
+const OTHER_BUILD_MAX_LOGIT_DIFF: Record<string, number> = { "TinyStories-656K-F16.gguf": 5e-2 };
 const OTHER_BUILD_MIN_AGREEMENT = 12;
 const build = referenceCpuBuild();
 const exact = build === EMULATED_CPU_BUILD;
@@ -38,7 +38,7 @@ const N_GREEDY = 32;
 
 const against = exact ? `llama.cpp (its ${build} CPU build, emulated exactly)` : `llama.cpp's ${build} CPU build (not the emulated ${EMULATED_CPU_BUILD}: looser bounds)`;
 describe.each(KERNEL_PATHS.flatMap((kernels) => Object.keys(MAX_LOGIT_DIFF).map((file) => [kernels, file] as const)))(`%s kernels: conformance with ${against} on %s`, (kernels, relativePath) => {
-  const modelPath = path.join(SHARED_MODELS_DIR, relativePath);
+  const modelPath = modelFile(relativePath);
   beforeAll(() => selectKernels(kernels));
   it.each(PROMPTS)("prompt %j: same prompt tokens, same 32 greedy tokens, logits within tolerance", async (prompt) => {
     const ours = await runOurs(modelPath, prompt, N_GREEDY);

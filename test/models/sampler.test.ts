@@ -11,9 +11,9 @@ import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { createRng } from "../../src/engine/sampling/rng.js";
 import { Sampler, type SamplerOptions } from "../../src/engine/sampling/sampler.js";
 import { getReferenceLlama } from "../helpers/llamaCpp.js";
-import { SHARED_MODELS_DIR } from "../helpers/paths.js";
+import { modelFile } from "../helpers/paths.js";
 
-const MODEL_PATH = path.join(SHARED_MODELS_DIR, "gguf/stories260K.gguf");
+const MODEL_PATH = modelFile("stories260K.gguf");
 const N_STEPS = 25;
 
 let model: LlamaModel;

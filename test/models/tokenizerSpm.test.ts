@@ -15,7 +15,7 @@ import { parseGguf } from "../../src/engine/gguf/reader.js";
 import { loadTokenizer } from "../../src/engine/tokenizer/loadTokenizer.js";
 import type { Tokenizer } from "../../src/engine/tokenizer/Tokenizer.js";
 import { getReferenceLlama } from "../helpers/llamaCpp.js";
-import { SHARED_MODELS_DIR } from "../helpers/paths.js";
+import { modelFile } from "../helpers/paths.js";
 
 /** strings every vocabulary can tokenize in llama.cpp */
 const COMMON_TEXTS = [
@@ -54,13 +54,13 @@ interface ModelCase {
 }
 
 const CASES: readonly ModelCase[] = [
-  { file: "gguf/stories260K.gguf", texts: [...COMMON_TEXTS, ...BYTE_FALLBACK_TEXTS] },
+  { file: "stories260K.gguf", texts: [...COMMON_TEXTS, ...BYTE_FALLBACK_TEXTS] },
   // 656K has no byte tokens: llama.cpp aborts on characters outside its vocabulary (tested below)
-  { file: "gguf/TinyStories-656K-Q8_0.gguf", texts: COMMON_TEXTS },
+  { file: "TinyStories-656K-Q8_0.gguf", texts: COMMON_TEXTS },
 ];
 
 const loadOurs = (file: string): Tokenizer =>
-  loadTokenizer(parseGguf(new Uint8Array(readFileSync(path.join(SHARED_MODELS_DIR, file)))));
+  loadTokenizer(parseGguf(new Uint8Array(readFileSync(modelFile(file)))));
 
 for (const { file, texts } of CASES) {
   describe(`SPM tokenizer vs llama.cpp: ${file}`, () => {
@@ -69,7 +69,7 @@ for (const { file, texts } of CASES) {
 
     beforeAll(async () => {
       const llama = await getReferenceLlama();
-      model = await llama.loadModel({ modelPath: path.join(SHARED_MODELS_DIR, file) });
+      model = await llama.loadModel({ modelPath: modelFile(file) });
       ours = loadOurs(file);
     });
     afterAll(async () => {
@@ -122,7 +122,7 @@ for (const { file, texts } of CASES) {
 }
 
 describe("TinyStories-656K: characters outside the vocabulary (llama.cpp aborts)", () => {
-  const ours = loadOurs("gguf/TinyStories-656K-Q8_0.gguf");
+  const ours = loadOurs("TinyStories-656K-Q8_0.gguf");
   const unk = ours.unkId!;
 
   it("emits <unk> once per such character and carries on", () => {
@@ -139,7 +139,7 @@ describe("TinyStories-656K: characters outside the vocabulary (llama.cpp aborts)
     const texts = [...COMMON_TEXTS, "tab\there é"];
     const reference = texts.map((t) => ours.encode(t, { parseSpecial: true }));
     for (const variant of ["F32", "F16", "Q4_0", "Q4_1", "Q5_0", "Q5_1"]) {
-      const derived = loadOurs(`derived/TinyStories-656K-${variant}.gguf`);
+      const derived = loadOurs(`TinyStories-656K-${variant}.gguf`);
       expect(texts.map((t) => derived.encode(t, { parseSpecial: true })), variant).toEqual(reference);
     }
   });

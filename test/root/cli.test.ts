@@ -3,11 +3,11 @@ import fs from "node:fs";
 import os from "node:os";
 import path from "node:path";
 import { GgmlType } from "../../src/engine/ggml/types.js";
-import { SHARED_MODELS_DIR } from "../helpers/paths.js";
+import { modelFile } from "../helpers/paths.js";
 import { runCli } from "../helpers/cli.js";
 import { writeSyntheticModel } from "../helpers/syntheticModel.js";
 
-const STORIES_260K = path.join(SHARED_MODELS_DIR, "gguf/stories260K.gguf");
+const STORIES_260K = modelFile("stories260K.gguf");
 const LLAMA_CPP_TEXT = ", there was a little girl named Lily. She loved to play outside in the park. One day, she saw a big, red ball.";
 let dir: string;
 
@@ -51,7 +51,7 @@ describe("layerstream generate", () => {
   });
 
   it("stops at the end-of-sequence token unless --ignore-eos", async () => {
-    const tinyStories = path.join(SHARED_MODELS_DIR, "derived/TinyStories-656K-F32.gguf"); // ends its story with EOS
+    const tinyStories = modelFile("TinyStories-656K-F32.gguf"); // ends its story with EOS
     const base = ["generate", "-m", tinyStories, "-p", "Once upon a time", "-n", "400", "--temperature", "0", "--stats-json"];
     const stopped = JSON.parse((await runCli(base)).stderr.trim().split("\n").at(-1)!);
     const ignored = JSON.parse((await runCli([...base, "--ignore-eos"])).stderr.trim().split("\n").at(-1)!);

@@ -5,9 +5,9 @@ import { openGguf, parseGguf } from "../../../src/engine/gguf/reader.js";
 import { GgufWriter } from "../../../src/engine/gguf/writer.js";
 import { GgufValueType } from "../../../src/engine/gguf/types.js";
 import { GgmlType } from "../../../src/engine/ggml/types.js";
-import { SHARED_MODELS_DIR } from "../../helpers/paths.js";
+import { modelFile } from "../../helpers/paths.js";
 
-const storiesPath = path.join(SHARED_MODELS_DIR, "gguf/stories260K.gguf");
+const storiesPath = modelFile("stories260K.gguf");
 
 describe("inspectGguf on stories260K", () => {
   const file = openGguf(storiesPath);

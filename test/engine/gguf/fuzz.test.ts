@@ -11,7 +11,7 @@ import { GgufWriter } from "../../../src/engine/gguf/writer.js";
 import { GgufValueType } from "../../../src/engine/gguf/types.js";
 import { GgmlType } from "../../../src/engine/ggml/types.js";
 import { seededRandom } from "../../helpers/ggufBytes.js";
-import { SHARED_MODELS_DIR } from "../../helpers/paths.js";
+import { modelFile } from "../../helpers/paths.js";
 
 /** u64 values that hit boundaries: counts and lengths that overflow, sign bits, page sizes. */
 const INTERESTING_U64 = [0n, 1n, 2n, 3n, 5n, 13n, 255n, 4096n, 2n ** 31n, 2n ** 32n - 1n, 2n ** 53n, 2n ** 60n, 2n ** 63n, 2n ** 64n - 1n];
@@ -105,7 +105,7 @@ describe("fuzzing the parser", () => {
   });
 
   it("the real stories260K header: 400 mutations, only GgufFormatError escapes", () => {
-    const original = new Uint8Array(fs.readFileSync(path.join(SHARED_MODELS_DIR, "gguf/stories260K.gguf")));
+    const original = new Uint8Array(fs.readFileSync(modelFile("stories260K.gguf")));
     const codes = fuzz(original, 99, 400);
     expect(codes.size).toBeGreaterThanOrEqual(4);
   });

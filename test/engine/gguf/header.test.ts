@@ -4,9 +4,9 @@ import os from "node:os";
 import path from "node:path";
 import { openGgufHeader, readTensorSync } from "../../../src/engine/gguf/header.js";
 import { openGguf, tensorData } from "../../../src/engine/gguf/reader.js";
-import { SHARED_MODELS_DIR } from "../../helpers/paths.js";
+import { modelFile } from "../../helpers/paths.js";
 
-const STORIES = path.join(SHARED_MODELS_DIR, "gguf/stories260K.gguf");
+const STORIES = modelFile("stories260K.gguf");
 let dir: string;
 beforeAll(() => (dir = fs.mkdtempSync(path.join(os.tmpdir(), "layerstream-header-"))));
 afterAll(() => fs.rmSync(dir, { recursive: true, force: true }));

@@ -1,4 +1,4 @@
-/** openGguf on every real GGUF in the shared models folder, and on files that are not GGUF. */
+/** openGguf on every real GGUF in the repository (models/, test/fixtures/models/), and on files that are not GGUF. */
 import fs from "node:fs";
 import os from "node:os";
 import path from "node:path";
@@ -7,28 +7,23 @@ import { openGguf, tensorData } from "../../../src/engine/gguf/reader.js";
 import { getNumber, getString } from "../../../src/engine/gguf/metadata.js";
 import { GgmlType, ggmlTypeName } from "../../../src/engine/ggml/types.js";
 import { expectGgufError } from "../../helpers/ggufBytes.js";
-import { SHARED_MODELS_DIR } from "../../helpers/paths.js";
+import { modelFile, realModelNames } from "../../helpers/paths.js";
 
 const tmpDir = fs.mkdtempSync(path.join(os.tmpdir(), "layerstream-gguf-open-"));
 afterAll(() => fs.rmSync(tmpDir, { recursive: true, force: true }));
 
-const ggufFiles = ["gguf", "derived"].flatMap((dir) =>
-  fs
-    .readdirSync(path.join(SHARED_MODELS_DIR, dir))
-    .filter((name) => name.endsWith(".gguf"))
-    .map((name) => `${dir}/${name}`),
-);
+const ggufFiles = realModelNames();
 
 /** Tensor type counts from the models README. */
 const EXPECTED_TYPE_COUNTS: Record<string, Record<string, number>> = {
-  "gguf/stories260K.gguf": { F32: 48 },
-  "gguf/TinyStories-656K-Q8_0.gguf": { Q8_0: 15, F32: 5 },
-  "derived/TinyStories-656K-F32.gguf": { F32: 20 },
-  "derived/TinyStories-656K-F16.gguf": { F16: 15, F32: 5 },
-  "derived/TinyStories-656K-Q4_0.gguf": { Q4_0: 14, Q8_0: 1, F32: 5 },
-  "derived/TinyStories-656K-Q4_1.gguf": { Q4_1: 14, Q8_0: 1, F32: 5 },
-  "derived/TinyStories-656K-Q5_0.gguf": { Q5_0: 14, Q8_0: 1, F32: 5 },
-  "derived/TinyStories-656K-Q5_1.gguf": { Q5_1: 14, Q8_0: 1, F32: 5 },
+  "stories260K.gguf": { F32: 48 },
+  "TinyStories-656K-Q8_0.gguf": { Q8_0: 15, F32: 5 },
+  "TinyStories-656K-F32.gguf": { F32: 20 },
+  "TinyStories-656K-F16.gguf": { F16: 15, F32: 5 },
+  "TinyStories-656K-Q4_0.gguf": { Q4_0: 14, Q8_0: 1, F32: 5 },
+  "TinyStories-656K-Q4_1.gguf": { Q4_1: 14, Q8_0: 1, F32: 5 },
+  "TinyStories-656K-Q5_0.gguf": { Q5_0: 14, Q8_0: 1, F32: 5 },
+  "TinyStories-656K-Q5_1.gguf": { Q5_1: 14, Q8_0: 1, F32: 5 },
 };
 
 describe("openGguf on the real models", () => {
@@ -37,7 +32,7 @@ describe("openGguf on the real models", () => {
   });
 
   it.each(ggufFiles)("%s: v3, llama, expected tensor types, all tensor bytes inside the file", (relative) => {
-    const fullPath = path.join(SHARED_MODELS_DIR, relative);
+    const fullPath = modelFile(relative);
     using file = openGguf(fullPath);
     expect(file.version).toBe(3);
     expect(file.fileBytes).toBe(fs.statSync(fullPath).size);
@@ -55,7 +50,7 @@ describe("openGguf on the real models", () => {
   });
 
   it("stories260K: 48 tensors, token_embd.weight F32 [64, 512], first value matches the raw file bytes", () => {
-    const fullPath = path.join(SHARED_MODELS_DIR, "gguf/stories260K.gguf");
+    const fullPath = modelFile("stories260K.gguf");
     using file = openGguf(fullPath);
     expect(file.tensors.length).toBe(48);
     const embd = file.tensorsByName.get("token_embd.weight")!;
@@ -67,7 +62,7 @@ describe("openGguf on the real models", () => {
 });
 
 describe("openGguf lifecycle and failures", () => {
-  const stories = path.join(SHARED_MODELS_DIR, "gguf/stories260K.gguf");
+  const stories = modelFile("stories260K.gguf");
 
   it("dispose is idempotent and makes the object unusable; earlier views stay readable", () => {
     const file = openGguf(stories);
@@ -110,7 +105,9 @@ describe("openGguf lifecycle and failures", () => {
   });
 
   it("a non-GGUF file → BAD_MAGIC, with the path prefixed", () => {
-    const notGguf = path.join(SHARED_MODELS_DIR, "llama2c-stories260K/tok512.bin");
+    // a llama2.c-style tokenizer file: a binary header that is not "GGUF"
+    const notGguf = path.join(tmpDir, "tok512.bin");
+    fs.writeFileSync(notGguf, Buffer.from([0x1b, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x01, 0x00, 0x00, 0x00, 0x3c]));
     const error = expectGgufError(() => openGguf(notGguf), "BAD_MAGIC");
     expect(error.message.startsWith(`${notGguf}: bad magic at offset 0`)).toBe(true);
     expect(error.path).toBe(notGguf);

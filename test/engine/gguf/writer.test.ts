@@ -7,7 +7,7 @@ import { GgufWriter } from "../../../src/engine/gguf/writer.js";
 import { GgufValueType, type GgufValue } from "../../../src/engine/gguf/types.js";
 import { GgmlType } from "../../../src/engine/ggml/types.js";
 import { expectGgufError } from "../../helpers/ggufBytes.js";
-import { SHARED_MODELS_DIR } from "../../helpers/paths.js";
+import { modelFile } from "../../helpers/paths.js";
 
 const tmpDir = fs.mkdtempSync(path.join(os.tmpdir(), "layerstream-gguf-writer-"));
 afterAll(() => fs.rmSync(tmpDir, { recursive: true, force: true }));
@@ -107,10 +107,10 @@ describe("GgufWriter round trip", () => {
     ]);
   });
 
-  it.each(["gguf/stories260K.gguf", "gguf/TinyStories-656K-Q8_0.gguf", "derived/TinyStories-656K-Q5_1.gguf"])(
+  it.each(["stories260K.gguf", "TinyStories-656K-Q8_0.gguf", "TinyStories-656K-Q5_1.gguf"])(
     "re-writes %s byte for byte from its parsed metadata and tensors",
     (relative) => {
-      const original = fs.readFileSync(path.join(SHARED_MODELS_DIR, relative));
+      const original = fs.readFileSync(modelFile(relative));
       const file = parseGguf(original);
       const writer = new GgufWriter({ version: file.version });
       for (const entry of file.metadata.values()) writer.setEntry(entry);

@@ -12,7 +12,7 @@ import type { GgufFile } from "../../../src/engine/gguf/types.js";
 import { GgmlType, rowBytes } from "../../../src/engine/ggml/types.js";
 import { dequantizeRows } from "../../../src/engine/quant/matmul.js";
 import { weightKernel } from "../../../src/engine/quant/table.js";
-import { SHARED_MODELS_DIR } from "../../helpers/paths.js";
+import { modelFile } from "../../helpers/paths.js";
 import { relativeL2Error } from "./helpers.js";
 
 /** Relative L2 error of dequantized weights vs F32 per type (the README states ≈ 0.5% for Q8_0). */
@@ -28,16 +28,16 @@ const MAX_RELATIVE_L2_ERROR = new Map<GgmlType, number>([
 const MIN_Q8_0_RELATIVE_L2_ERROR = 0.004;
 
 const FILES = [
-  "gguf/TinyStories-656K-Q8_0.gguf",
-  "derived/TinyStories-656K-F16.gguf",
-  "derived/TinyStories-656K-Q4_0.gguf",
-  "derived/TinyStories-656K-Q4_1.gguf",
-  "derived/TinyStories-656K-Q5_0.gguf",
-  "derived/TinyStories-656K-Q5_1.gguf",
+  "TinyStories-656K-Q8_0.gguf",
+  "TinyStories-656K-F16.gguf",
+  "TinyStories-656K-Q4_0.gguf",
+  "TinyStories-656K-Q4_1.gguf",
+  "TinyStories-656K-Q5_0.gguf",
+  "TinyStories-656K-Q5_1.gguf",
 ];
 
 function load(relativePath: string): GgufFile {
-  return parseGguf(new Uint8Array(readFileSync(path.join(SHARED_MODELS_DIR, relativePath))));
+  return parseGguf(new Uint8Array(readFileSync(modelFile(relativePath))));
 }
 
 function tensorValues(file: GgufFile, name: string): Float32Array {
@@ -49,10 +49,10 @@ function tensorValues(file: GgufFile, name: string): Float32Array {
 }
 
 describe("quant-real-model TinyStories-656K", () => {
-  const f32 = load("derived/TinyStories-656K-F32.gguf");
+  const f32 = load("TinyStories-656K-F32.gguf");
 
   it("blk.0.attn_q.weight: Q8_0 dequantizes to the F32 weights within ≈ 0.5% relative L2", () => {
-    const q8 = load("gguf/TinyStories-656K-Q8_0.gguf");
+    const q8 = load("TinyStories-656K-Q8_0.gguf");
     expect(q8.tensorsByName.get("blk.0.attn_q.weight")?.type).toBe(GgmlType.Q8_0);
     const error = relativeL2Error(tensorValues(q8, "blk.0.attn_q.weight"), tensorValues(f32, "blk.0.attn_q.weight"));
     expect(error).toBeGreaterThan(MIN_Q8_0_RELATIVE_L2_ERROR);

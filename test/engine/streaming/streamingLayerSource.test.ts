@@ -8,7 +8,7 @@ import { Session } from "../../../src/engine/session.js";
 import { StreamingLayerSource } from "../../../src/engine/streaming/streamingLayerSource.js";
 import { parseByteSize, formatBytes } from "../../../src/engine/streaming/byteSize.js";
 import { writeSyntheticModel } from "../../helpers/syntheticModel.js";
-import { SHARED_MODELS_DIR } from "../../helpers/paths.js";
+import { modelFile } from "../../helpers/paths.js";
 
 let dir: string;
 let modelPath: string;
@@ -86,7 +86,7 @@ describe("StreamingLayerSource", () => {
   });
 
   it("streams a real model token-identically", async () => {
-    const real = path.join(SHARED_MODELS_DIR, "gguf/stories260K.gguf");
+    const real = modelFile("stories260K.gguf");
     using model = Model.open(real, { access: "read" });
     const resident = await runWith(model);
     const source = await StreamingLayerSource.open(real, model.layers, { budgetBytes: StreamingLayerSource.minimumBudget(model.layers) * 2, prefetchDepth: 1 });
