@@ -12,7 +12,7 @@
 import { writeFileSync } from "node:fs";
 import { CommanderError } from "commander";
 import { LayerstreamError } from "../../src/engine/errors.js";
-import type { CliIo } from "../../src/root/io.js";
+import type { CliIo } from "../../src/cli/io.js";
 import type { ProfileRun } from "../../src/root/profiling/profileRun.js";
 import { summarize } from "./summarize.js";
 import { renderTable } from "./table.js";

@@ -2,8 +2,8 @@
  * A profiled `layerstream generate`: the same flags, parsed by the same command, run by the same
  * function, with a RunProfiler attached. What `npm run profile` (scripts/profile) calls.
  */
-import { generateCommand, runGenerate, type GenerateFlags, type GenerateStats } from "../commands/generate.js";
-import type { CliIo } from "../io.js";
+import { generateCommand, runGenerate, type GenerateFlags, type GenerateStats } from "../../cli/commands/generate.js";
+import type { CliIo } from "../../cli/io.js";
 import type { ProfileRun } from "./profileRun.js";
 import { RunProfiler } from "./runProfiler.js";
 

@@ -10,7 +10,7 @@ import os from "node:os";
 import path from "node:path";
 import { GgmlType } from "../../../src/engine/ggml/types.js";
 import { Model } from "../../../src/engine/model/model.js";
-import type { CliIo } from "../../../src/root/io.js";
+import type { CliIo } from "../../../src/cli/io.js";
 import { profileGeneration } from "../../../src/root/profiling/profileGeneration.js";
 import type { ProfileRun } from "../../../src/root/profiling/profileRun.js";
 import { BLOCK_OPS } from "../../../src/protocol/profileRecords.js";

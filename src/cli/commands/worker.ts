@@ -1,6 +1,6 @@
 import { Command, Option } from "commander";
 import { Model } from "../../engine/model/model.js";
-import { parseByteSizeOption, parseIntInRange } from "../cliOptions.js";
+import { parseByteSizeOption, parseIntInRange } from "../options.js";
 import { computeModelIdentity, describeIdentity } from "../../worker/modelIdentity.js";
 import { WorkerNode } from "../../worker/workerNode.js";
 import type { CliIo } from "../io.js";

@@ -7,16 +7,16 @@ import { createRng } from "../../engine/sampling/rng.js";
 import { randomSeed } from "../../engine/sampling/randomSeed.js";
 import { KV_TYPES, type KvType } from "../../engine/model/kvCache.js";
 import { ggmlTypeName } from "../../engine/ggml/types.js";
-import { parseByteSizeOption, parseChoice, parseFloatInRange, parseIntInRange } from "../cliOptions.js";
-import { planMemory, type MemoryPlan } from "../memoryPlan.js";
+import { parseByteSizeOption, parseChoice, parseFloatInRange, parseIntInRange } from "../options.js";
+import { planMemory, type MemoryPlan } from "../../root/memoryPlan.js";
 import { StreamingLayerSource } from "../../engine/streaming/streamingLayerSource.js";
-import type { RunProfiler } from "../profiling/runProfiler.js";
+import type { RunProfiler } from "../../root/profiling/runProfiler.js";
 import { formatBytes } from "../../engine/streaming/byteSize.js";
 import { DEFAULT_BATCH_SIZE } from "../../engine/session.js";
 import type { CliIo } from "../io.js";
 import { setUpKernels } from "../kernelSetup.js";
-import { Cluster, WIRE_ENCODINGS, type ClusterFlags } from "../cluster/openCluster.js";
-import { ASSIGN_MODES } from "../cluster/assignment.js";
+import { Cluster, WIRE_ENCODINGS, type ClusterFlags } from "../../root/cluster/openCluster.js";
+import { ASSIGN_MODES } from "../../root/cluster/assignment.js";
 
 export interface GenerateFlags extends ClusterFlags {
   model: string;
