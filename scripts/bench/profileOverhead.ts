@@ -14,7 +14,7 @@ import { writeSection } from "./report.js";
 import { Model } from "../../src/engine/model/model.js";
 import { Session } from "../../src/engine/session.js";
 import { timeGreedyDecode } from "./greedyDecode.js";
-import { setUpKernels } from "../../src/cli/kernelSetup.js";
+import { setUpKernels } from "../../src/api/kernelSetup.js";
 
 const { values } = parseArgs({ options: { model: { type: "string" }, tokens: { type: "string", default: "64" }, reps: { type: "string", default: "5" } } });
 const log = (line: string) => process.stderr.write(`bench:profile-overhead: ${line}\n`);

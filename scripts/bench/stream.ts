@@ -24,7 +24,7 @@ import { runGenerate, type GenerateRunStats } from "./runGenerate.js";
 import { writeSection } from "./report.js";
 import { Session } from "../../src/engine/session.js";
 import { timeGreedyDecode } from "./greedyDecode.js";
-import { setUpKernels } from "../../src/cli/kernelSetup.js";
+import { setUpKernels } from "../../src/api/kernelSetup.js";
 
 const { values } = parseArgs({
   options: { model: { type: "string" }, "max-memory": { type: "string" }, tokens: { type: "string", default: "8" }, reps: { type: "string", default: "3" } },

@@ -17,7 +17,7 @@ import { Session } from "../../src/engine/session.js";
 import { timeGreedyDecode } from "./greedyDecode.js";
 import { StreamingLayerSource } from "../../src/engine/streaming/streamingLayerSource.js";
 import { formatBytes } from "../../src/engine/streaming/byteSize.js";
-import { setUpKernels } from "../../src/cli/kernelSetup.js";
+import { setUpKernels } from "../../src/api/kernelSetup.js";
 import { describeMachine, machineFacts } from "./machine.js";
 import { ensureBenchModel, tinyLlamaShape } from "./benchModels.js";
 import { MappedLayerSource } from "./mappedLayerSource.js";

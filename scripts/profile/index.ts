@@ -1,14 +1,7 @@
 /**
- * Entry point of `npm run profile -- <layerstream generate flags> [--out FILE] [--json]`: wires
- * the profiled generation from src/root/profiling into the script (cli.ts) and sets the exit code.
+ * `npm run profile -- <layerstream generate flags> [--out FILE] [--json]`: the same as
+ * `layerstream profile …` (src/cli/commands/profile.ts), run from the sources.
  */
-import { profileGeneration } from "../../src/root/profiling/profileGeneration.js";
-import { runProfileScript } from "./cli.js";
+import { main } from "../../src/cli/main.js";
 
-const abort = new AbortController();
-process.once("SIGINT", () => abort.abort());
-process.exitCode = await runProfileScript(
-  process.argv.slice(2),
-  { writeOut: (text) => process.stdout.write(text), writeErr: (text) => process.stderr.write(text), signal: abort.signal },
-  profileGeneration,
-);
+process.exitCode = await main(["profile", ...process.argv.slice(2)]);

@@ -13,7 +13,8 @@ export interface CliIo {
 export function processIo(signal?: AbortSignal): CliIo {
   return {
     writeOut: (text) => {
-      if (text) process.stdout.write(text);
+      // once stdout has gone (EPIPE: the reader closed it) there is nobody to write to
+      if (text && !process.stdout.destroyed) process.stdout.write(text);
     },
     writeErr: (text) => process.stderr.write(text),
     progress: (line) => process.stderr.write(`layerstream: ${line}\n`),

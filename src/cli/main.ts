@@ -1,7 +1,11 @@
 import { Command, CommanderError } from "commander";
-import { LayerstreamError } from "../engine/errors.js";
+import { AbortError, LayerstreamError } from "../engine/errors.js";
 import { generateCommand } from "./commands/generate.js";
+import { profileCommand } from "./commands/profile.js";
 import { inspectCommand } from "./commands/inspect.js";
+import { modelsCommand } from "./commands/models.js";
+import { pullCommand } from "./commands/pull.js";
+import { rmCommand } from "./commands/rm.js";
 import { workerCommand } from "./commands/worker.js";
 import { processIo, type CliIo } from "./io.js";
 
@@ -17,26 +21,42 @@ export function buildProgram(io: CliIo): Command {
     .showSuggestionAfterError(true)
     .configureOutput({ writeOut: (s) => io.writeOut(s), writeErr: (s) => io.writeErr(s) })
     .exitOverride();
-  for (const command of [generateCommand(io), inspectCommand(io), workerCommand(io)]) {
+  for (const command of [generateCommand(io), inspectCommand(io), workerCommand(io), profileCommand(io), pullCommand(io), modelsCommand(io), rmCommand(io)]) {
     command.exitOverride().configureOutput({ writeOut: (s) => io.writeOut(s), writeErr: (s) => io.writeErr(s) });
     program.addCommand(command);
   }
   return program;
 }
 
-/** Runs the CLI and returns the exit code; never calls process.exit. */
+/** Exit code after Ctrl-C (128 + SIGINT), as shells report it. */
+export const EXIT_INTERRUPTED = 130;
+
+/** Why the CLI's signal fired: Ctrl-C, or stdout closed (a reader such as `head` went away). */
+type StopReason = "SIGINT" | "EPIPE";
+
+/**
+ * Runs the CLI and returns the exit code; never calls process.exit. Ctrl-C (SIGINT) aborts the
+ * running command, which writes what it has and stops its workers: exit 130 (a second Ctrl-C
+ * kills the process outright). A closed stdout (EPIPE) stops it the same way: exit 0.
+ */
 export async function main(argv: readonly string[], io?: CliIo): Promise<number> {
   const abort = new AbortController();
-  const onSigint = () => abort.abort();
+  const stop = (reason: StopReason) => {
+    if (!abort.signal.aborted) abort.abort(reason);
+  };
+  const onSigint = () => stop("SIGINT");
+  const onStdoutError = (error: NodeJS.ErrnoException) => {
+    if (error.code === "EPIPE") stop("EPIPE");
+  };
   process.once("SIGINT", onSigint);
-  process.stdout.on("error", (error: NodeJS.ErrnoException) => {
-    if (error.code === "EPIPE") abort.abort();
-  });
+  process.stdout.on("error", onStdoutError);
   const cliIo = io ?? processIo(abort.signal);
+  const interrupted = () => (abort.signal.reason === "SIGINT" ? EXIT_INTERRUPTED : EXIT_OK);
   try {
     await buildProgram(cliIo).parseAsync([...argv], { from: "user" });
-    return EXIT_OK;
+    return abort.signal.aborted ? interrupted() : EXIT_OK;
   } catch (error) {
+    if (abort.signal.aborted && error instanceof AbortError) return interrupted();
     if (error instanceof CommanderError) {
       // commander has already printed its one-line message
       return error.exitCode === 0 ? EXIT_OK : EXIT_BAD_INPUT;
@@ -49,5 +69,6 @@ export async function main(argv: readonly string[], io?: CliIo): Promise<number>
     return EXIT_INTERNAL;
   } finally {
     process.off("SIGINT", onSigint);
+    // onStdoutError stays: a write still queued when stdout has gone must not crash the exit
   }
 }

@@ -22,3 +22,13 @@ export class UnsupportedArchitectureError extends LayerstreamError {
 }
 
 export class OptionError extends LayerstreamError {}
+
+/**
+ * A call stopped because its AbortSignal fired. `name` is "AbortError", as for DOM aborts, so
+ * `error.name === "AbortError"` checks work; the model or runner that was interrupted stays usable.
+ */
+export class AbortError extends LayerstreamError {
+  constructor(message = "the operation was aborted") {
+    super("ABORTED", message);
+  }
+}

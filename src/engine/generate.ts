@@ -1,5 +1,6 @@
 import type { Session } from "./session.js";
 import { StreamingDecoder } from "./tokenizer/index.js";
+import { StopMatcher } from "./stopStrings.js";
 
 /** Anything that turns logits into a token (the Sampler, or a test double). */
 export interface TokenSampler {
@@ -11,16 +12,22 @@ export interface GenerateOptions {
   readonly sampler: TokenSampler;
   /** keep going past end-of-generation tokens */
   readonly ignoreEos?: boolean;
+  /** generation ends before the first of these strings; the string is not yielded */
+  readonly stop?: readonly string[];
+  /** checked before every token and every prompt pass: generation then ends with stopReason "aborted" */
   readonly signal?: AbortSignal;
+  /** prompt evaluation progress, after every forward pass of the prompt */
+  readonly onPromptProgress?: (tokensDone: number, tokensTotal: number) => void;
   /** monotonic clock in milliseconds (injected for tests) */
   readonly nowMs?: () => number;
 }
 
-export type StopReason = "eos" | "max-tokens" | "context-full" | "aborted";
+export type StopReason = "eos" | "max-tokens" | "stop" | "context-full" | "aborted";
 
 export interface GeneratedPiece {
+  /** the token this text comes from; −1 for text released at the end (held back until then) */
   readonly token: number;
-  /** the text this token completes (may be empty while a UTF-8 character is split) */
+  /** the text this token completes (may be empty while a UTF-8 character is split or a stop string may be starting) */
   readonly text: string;
 }
 
@@ -34,7 +41,9 @@ export interface GenerationTimings {
 
 /**
  * Evaluates the prompt as one batch, then samples and evaluates one token at a time,
- * yielding text as soon as it forms complete characters. Returns the timings.
+ * yielding text as soon as it forms complete characters and cannot be the start of a stop
+ * string. Returns the timings. An abort during the prompt throws AbortError (from Session);
+ * an abort while generating ends it with stopReason "aborted", the text so far yielded.
  */
 export async function* generate(
   session: Session,
@@ -44,16 +53,20 @@ export async function* generate(
   const nowMs = options.nowMs ?? (() => performance.now());
   const tokenizer = session.model.tokenizer;
   const decoder = new StreamingDecoder(tokenizer);
+  const stops = new StopMatcher(options.stop ?? []);
   const contextSize = session.model.contextSize;
 
   const promptStart = nowMs();
-  let logits = await session.evaluate(promptTokens);
+  let logits = await session.evaluate(promptTokens, { signal: options.signal, onProgress: options.onPromptProgress });
   const promptSeconds = (nowMs() - promptStart) / 1000;
 
   const generateStart = nowMs();
   let generatedTokens = 0;
   let stopReason: StopReason = "max-tokens";
   while (generatedTokens < options.maxTokens) {
+    // A local forward pass never waits for I/O, so without this the loop would never let the
+    // event loop run: no signal handler (Ctrl-C), no closed-pipe error, no other caller's timer.
+    await yieldToEventLoop();
     if (options.signal?.aborted) {
       stopReason = "aborted";
       break;
@@ -64,7 +77,11 @@ export async function* generate(
       break;
     }
     generatedTokens++;
-    yield { token, text: decoder.push(token) };
+    yield { token, text: stops.push(decoder.push(token)) };
+    if (stops.stopped) {
+      stopReason = "stop";
+      break;
+    }
     if (generatedTokens >= options.maxTokens) break;
     if (session.position + 1 > contextSize) {
       stopReason = "context-full";
@@ -72,7 +89,7 @@ export async function* generate(
     }
     logits = await session.evaluate([token]);
   }
-  const tail = decoder.flush();
+  const tail = stops.push(decoder.flush()) + stops.flush();
   if (tail) yield { token: -1, text: tail };
   return {
     promptTokens: promptTokens.length,
@@ -81,4 +98,8 @@ export async function* generate(
     generateSeconds: (nowMs() - generateStart) / 1000,
     stopReason,
   };
+}
+
+function yieldToEventLoop(): Promise<void> {
+  return new Promise((resolve) => setImmediate(resolve));
 }

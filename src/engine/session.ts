@@ -1,6 +1,6 @@
 import type { Model } from "./model/model.js";
 import type { LayerRunner } from "./model/layerRunner.js";
-import { OptionError } from "./errors.js";
+import { AbortError, OptionError } from "./errors.js";
 
 /** performance.now() stamps of one forward pass, for profiling. */
 export interface PassStamps {
@@ -12,6 +12,14 @@ export interface PassStamps {
   readonly layersDoneMs: number;
   /** logits done (the last chunk of an evaluate), else = layersDoneMs */
   readonly endMs: number;
+}
+
+/** What `evaluate` may be given besides the tokens. */
+export interface EvaluateOptions {
+  /** checked before every forward pass: an aborted signal throws AbortError (nothing of that pass is kept) */
+  readonly signal?: AbortSignal;
+  /** called after every forward pass with the tokens evaluated so far and in all */
+  readonly onProgress?: (tokensDone: number, tokensTotal: number) => void;
 }
 
 /** Tokens per forward pass during prefill (llama.cpp's default micro-batch). */
@@ -46,7 +54,7 @@ export class Session {
    * Evaluates tokens (a whole prompt is processed as matrices of up to batchSize rows) and
    * returns the logits after the last one: f32 [nVocab], valid until the next call.
    */
-  async evaluate(tokens: readonly number[]): Promise<Float32Array> {
+  async evaluate(tokens: readonly number[], options: EvaluateOptions = {}): Promise<Float32Array> {
     if (tokens.length === 0) throw new OptionError("EMPTY_INPUT", "nothing to evaluate: the token list is empty");
     const { nEmbd, nLayer } = this.model.hparams;
     if (this.position + tokens.length > this.model.contextSize) {
@@ -54,6 +62,8 @@ export class Session {
     }
     let last: Float32Array | undefined;
     for (let start = 0; start < tokens.length; start += this.batchSize) {
+      if (start > 0) await new Promise((resolve) => setImmediate(resolve)); // lets a signal handler run between passes
+      if (options.signal?.aborted) throw new AbortError();
       const observe = this.onPass;
       const startMs = observe ? performance.now() : 0;
       const chunk = tokens.slice(start, start + this.batchSize);
@@ -63,6 +73,7 @@ export class Session {
       const out = await this.runner.run({ sequenceId: this.sequenceId, position: this.position, nTokens: chunk.length, hidden }, 0, nLayer);
       this.history.push(...chunk);
       last = out.subarray((chunk.length - 1) * nEmbd, chunk.length * nEmbd);
+      options.onProgress?.(start + chunk.length, tokens.length);
       if (observe) {
         const layersDoneMs = performance.now();
         const final = start + this.batchSize >= tokens.length;

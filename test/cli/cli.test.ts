@@ -136,10 +136,10 @@ describe("bad input: one line, exit 2, no stack trace", () => {
     expectOneLineError(stderr, pattern);
   });
 
-  it("a missing required flag", async () => {
-    const { code, stderr } = await runCli(["generate", "--prompt", "x"]);
+  it("no prompt", async () => {
+    const { code, stderr } = await runCli(["generate", "--model", STORIES_260K]);
     expect(code).toBe(2);
-    expectOneLineError(stderr, /--model/);
+    expectOneLineError(stderr, /no prompt: give -p TEXT, -p - \(read stdin\) or -f FILE/);
   });
 });
 

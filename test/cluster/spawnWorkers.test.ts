@@ -45,7 +45,7 @@ describe("cluster-spawn-workers", () => {
     const pids = pidsOf(stderr);
     root.kill(signal);
     const code = await exited;
-    if (signal === "SIGINT") expect(code).toBe(0);
+    if (signal === "SIGINT") expect(code).toBe(130);
     expect(await waitUntilGone(pids)).toEqual([]);
   });
 });

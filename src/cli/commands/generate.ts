@@ -1,28 +1,31 @@
-import { Command } from "commander";
-import { Model } from "../../engine/model/model.js";
-import { Session } from "../../engine/session.js";
-import { generate, type GenerationTimings } from "../../engine/generate.js";
-import { Sampler } from "../../engine/sampling/sampler.js";
-import { createRng } from "../../engine/sampling/rng.js";
-import { randomSeed } from "../../engine/sampling/randomSeed.js";
-import { KV_TYPES, type KvType } from "../../engine/model/kvCache.js";
-import { ggmlTypeName } from "../../engine/ggml/types.js";
-import { parseByteSizeOption, parseChoice, parseFloatInRange, parseIntInRange } from "../options.js";
-import { planMemory, type MemoryPlan } from "../../root/memoryPlan.js";
-import { StreamingLayerSource } from "../../engine/streaming/streamingLayerSource.js";
-import type { RunProfiler } from "../../root/profiling/runProfiler.js";
+/**
+ * `layerstream generate`: a thin layer over the API — flags become `loadModel()` and completion
+ * options, pieces go to stdout, progress and the summary to stderr.
+ */
+import { Command, Option } from "commander";
+import { loadModel } from "../../api/loadModel.js";
+import type { LoadedModel } from "../../api/loadedModel.js";
+import type { CompletionResult } from "../../api/completionStream.js";
+import { ASSIGN_MODES, KV_TYPES, WIRE_ENCODINGS, DEFAULT_MAX_TOKENS, type AssignMode, type KvType, type WireName } from "../../api/options.js";
+import type { ModelStats } from "../../api/modelStats.js";
+import { AbortError, OptionError } from "../../engine/errors.js";
+import { DEFAULT_SAMPLER_OPTIONS } from "../../engine/sampling/options.js";
 import { formatBytes } from "../../engine/streaming/byteSize.js";
-import { DEFAULT_BATCH_SIZE } from "../../engine/session.js";
+import { StreamingLayerSource } from "../../engine/streaming/streamingLayerSource.js";
+import type { RunProfiler } from "../../profile/runProfiler.js";
+import { parseByteSizeOption, parseChoice, parseFloatInRange, parseIntInRange } from "../options.js";
 import type { CliIo } from "../io.js";
-import { setUpKernels } from "../kernelSetup.js";
-import { Cluster, WIRE_ENCODINGS, type ClusterFlags } from "../../root/cluster/openCluster.js";
-import { ASSIGN_MODES } from "../../root/cluster/assignment.js";
+import { progressReporter } from "../progressBar.js";
+import { readPrompt } from "../prompt.js";
+import { resolveForRun } from "../modelForRun.js";
 
-export interface GenerateFlags extends ClusterFlags {
-  model: string;
-  prompt: string;
+export interface GenerateFlags {
+  model?: string;
+  prompt?: string;
+  file?: string;
   maxTokens: number;
   temperature: number;
+  temp?: number;
   topK: number;
   topP: number;
   minP: number;
@@ -39,26 +42,40 @@ export interface GenerateFlags extends ClusterFlags {
   prefetch?: number;
   keepPageCache: boolean;
   statsJson: boolean;
+  workers?: string;
+  spawnWorkers?: number;
+  assign: AssignMode;
+  wire: WireName;
 }
 
+const D = DEFAULT_SAMPLER_OPTIONS;
+
 export function generateCommand(io: CliIo): Command {
-  return new Command("generate")
-    .description("generate text from a prompt")
-    .requiredOption("-m, --model <path>", "GGUF model file")
-    .requiredOption("-p, --prompt <text>", "prompt text")
-    .option("-n, --max-tokens <n>", "most tokens to generate", parseIntInRange(0), 128)
-    .option("--temperature <t>", "sampling temperature; 0 = greedy", parseFloatInRange(0), 0.8)
-    .option("--top-k <k>", "keep the k most likely tokens; 0 = off", parseIntInRange(0), 40)
-    .option("--top-p <p>", "nucleus sampling threshold; 1 = off", parseFloatInRange(0, 1, { minExclusive: true }), 0.95)
-    .option("--min-p <p>", "drop tokens below p × the top probability; 0 = off", parseFloatInRange(0, 1), 0.05)
-    .option("--repeat-penalty <r>", "penalty for recently seen tokens; 1 = off", parseFloatInRange(0, Infinity, { minExclusive: true }), 1)
-    .option("--repeat-last-n <n>", "how many recent tokens the penalties look at", parseIntInRange(0), 64)
-    .option("--frequency-penalty <f>", "subtract f × count of each recent token; 0 = off", parseFloatInRange(-2, 2), 0)
-    .option("--presence-penalty <f>", "subtract f from each recent token; 0 = off", parseFloatInRange(-2, 2), 0)
+  return addGenerateOptions(new Command("generate").description("generate text from a prompt (default model: the built-in TinyStories-656K)")).action(async (flags: GenerateFlags) => {
+    await runGenerate(flags, io);
+  });
+}
+
+/** generate's flags, also taken by `layerstream profile`. */
+export function addGenerateOptions(command: Command): Command {
+  return command
+    .option("-m, --model <model>", "GGUF file path, cached or built-in model name, or a source pulled on first use (hf:owner/repo:Q4_K_M, hf:owner/repo/file.gguf, https://…); default: the built-in model")
+    .option("-p, --prompt <text>", "prompt text; - reads it from stdin")
+    .option("-f, --file <path>", "read the prompt from a file")
+    .option("-n, --max-tokens <n>", "most tokens to generate", parseIntInRange(0), DEFAULT_MAX_TOKENS)
+    .option("--temperature <t>", "sampling temperature; 0 = greedy", parseFloatInRange(0), D.temperature)
+    .addOption(new Option("--temp <t>", "alias of --temperature (llama.cpp's name)").argParser(parseFloatInRange(0)))
+    .option("--top-k <k>", "keep the k most likely tokens; 0 = off", parseIntInRange(0), D.topK)
+    .option("--top-p <p>", "nucleus sampling threshold; 1 = off", parseFloatInRange(0, 1, { minExclusive: true }), D.topP)
+    .option("--min-p <p>", "drop tokens below p × the top probability; 0 = off", parseFloatInRange(0, 1), D.minP)
+    .option("--repeat-penalty <r>", "penalty for recently seen tokens; 1 = off", parseFloatInRange(0, Infinity, { minExclusive: true }), D.repeatPenalty)
+    .option("--repeat-last-n <n>", "how many recent tokens the penalties look at", parseIntInRange(0), D.repeatLastN)
+    .option("--frequency-penalty <f>", "subtract f × count of each recent token; 0 = off", parseFloatInRange(-2, 2), D.frequencyPenalty)
+    .option("--presence-penalty <f>", "subtract f from each recent token; 0 = off", parseFloatInRange(-2, 2), D.presencePenalty)
     .option("--seed <s>", "random seed (same seed, same text); default: random, printed in the summary", parseIntInRange(0, 2 ** 32 - 1))
     .option("--ignore-eos", "keep generating after end-of-sequence tokens", false)
     .option("-t, --threads <n>", "compute threads for the native kernels (default: physical cores; the TypeScript fallback uses 1)", parseIntInRange(1, 1024))
-    .option("-c, --ctx-size <n>", "context size in tokens (default: the model's)", parseIntInRange(1))
+    .option("-c, --ctx-size <n>", "context size in tokens (default: what the prompt and --max-tokens need, at most the model's)", parseIntInRange(1))
     .option("--kv-type <type>", `KV cache type (${KV_TYPES.join(", ")})`, parseChoice(KV_TYPES), "f16")
     .option("--max-memory <size>", "memory budget, e.g. 512MB or 4GB; layers beyond it are streamed from disk (default: available memory − 512 MiB)", parseByteSizeOption)
     .option("--prefetch <n>", "layers to read ahead while computing (default: 1; 0 when the budget holds one layer)", parseIntInRange(0, 1024))
@@ -67,163 +84,143 @@ export function generateCommand(io: CliIo): Command {
     .option("--workers <addresses>", "run the layers on workers: comma-separated ZeroMQ addresses, e.g. tcp://10.0.0.2:5555,tcp://10.0.0.3:5555")
     .option("--assign <mode>", `how layers are spread over the workers (${ASSIGN_MODES.join(", ")})`, parseChoice(ASSIGN_MODES), "round-robin")
     .option("--wire <encoding>", `activation encoding between nodes (${WIRE_ENCODINGS.join(", ")})`, parseChoice(WIRE_ENCODINGS), "q8_0")
-    .option("--spawn-workers <n>", "start n local worker processes for this run; they stop when it ends", parseIntInRange(1, 255))
-    .action(async (flags: GenerateFlags) => {
-      await runGenerate(flags, io);
-    });
+    .option("--spawn-workers <n>", "start n local worker processes for this run; they stop when it ends", parseIntInRange(1, 255));
 }
 
-export interface GenerateStats extends Omit<GenerationTimings, "promptSeconds" | "generateSeconds"> {
-  promptTokensPerSecond: number;
-  generatedTokensPerSecond: number;
-  promptSeconds: number;
-  generateSeconds: number;
-  loadSeconds: number;
-  peakRssBytes: number;
+export interface GenerateStats extends Omit<ModelStats, "cluster"> {
+  promptTokens: number;
+  generatedTokens: number;
+  stopReason: CompletionResult["stopReason"];
   seed: number;
-  threads: number;
-  kernels: string;
-  runner: string;
-  budgetBytes: number;
-  cacheHits: number;
-  cacheMisses: number;
-  bytesRead: number;
-  ioWaitSeconds: number;
-  computeSeconds: number;
+  [clusterKey: string]: unknown;
 }
 
 /**
- * @param profiler when given (`npm run profile`), the run is timed per pass, layer and
+ * @param profiler when given (`layerstream profile`), the run is timed per pass, layer and
  *   operation, and the profile document is left in `profiler.result`
+ * @returns the --stats-json object; undefined when the run was interrupted (Ctrl-C, closed stdout)
  */
-export async function runGenerate(flags: GenerateFlags, io: CliIo, profiler?: RunProfiler): Promise<GenerateStats> {
-  const loadStart = performance.now();
-  const access = flags.maxMemory !== undefined ? "read" : undefined;
-  using model = Model.open(flags.model, { kvType: flags.kvType, contextSize: flags.ctxSize, access });
-  const promptTokens = model.tokenizer.encode(flags.prompt, { addSpecial: true, parseSpecial: false });
-  if (promptTokens.length === 0) promptTokens.push(model.tokenizer.bosId ?? 0);
-  const plan = await planMemory(model, {
-    maxMemoryBytes: flags.maxMemory,
-    prefetchDepth: flags.prefetch,
-    nPositions: Math.min(model.contextSize, promptTokens.length + flags.maxTokens),
-    nBatch: Math.min(promptTokens.length, DEFAULT_BATCH_SIZE),
+export async function runGenerate(flags: GenerateFlags, io: CliIo, profiler?: RunProfiler): Promise<GenerateStats | undefined> {
+  const prompt = await readPrompt(flags);
+  const workers = flags.spawnWorkers ?? splitWorkers(flags.workers);
+  const progress = progressReporter();
+  const { path, contextSize } = await resolveForRun(flags, prompt, io);
+  await using model = await loadModel({
+    model: path,
+    contextSize,
+    kvType: flags.kvType,
+    maxMemory: flags.maxMemory,
+    prefetch: flags.prefetch,
+    keepPageCache: flags.keepPageCache,
+    threads: flags.threads,
+    workers,
+    assign: flags.assign,
+    wire: flags.wire,
+    onProgress: progress.report,
+    log: (line) => io.progress(line),
   });
-  io.progress(describePlan(plan));
-  await using cluster = await Cluster.open(model, flags, (line) => io.progress(line));
-  const streaming =
-    plan.mode === "streaming" && !cluster
-      ? await StreamingLayerSource.open(flags.model, model.layers, {
-          budgetBytes: plan.layerBudgetBytes,
-          prefetchDepth: plan.prefetchDepth,
-          keepPageCache: flags.keepPageCache,
-        })
-      : undefined;
-  await using runner = cluster?.runner ?? model.createLocalRunner(streaming);
-  const session = new Session(model, runner);
-  profiler?.attach(session, runner);
-  const loadSeconds = (performance.now() - loadStart) / 1000;
+  progress.stop();
+  const { info } = model;
+  io.progress(`model: ${info.name}, ${info.architecture}, ${info.layers} layers, ${info.embeddingSize} embd, ${info.vocabularySize} vocab, ${info.quantization}; ctx ${info.contextSize}; runner ${info.runner}`);
+  const result = await writeCompletion(model, prompt, flags, io, progress.report, profiler);
+  progress.stop();
+  if (!result) return undefined;
+  const stats = await model.stats();
+  const summary = generateStats(result, stats);
+  printSummary(summary, stats, io);
+  if (flags.statsJson) io.writeErr(JSON.stringify(summary) + "\n");
+  if (profiler) await finishProfile(profiler, model, result, summary);
+  return summary;
+}
 
-  const { hparams } = model;
-  const { choice: kernels, threads } = await setUpKernels(flags.threads, (line) => io.progress(line));
-  const seed = flags.seed ?? randomSeed();
-  io.progress(
-    `model: ${hparams.architecture}, ${hparams.nLayer} layers, ${hparams.nEmbd} embd, ${hparams.nVocab} vocab, ` +
-      `${ggmlTypeName(model.head.output.type)} head; kv ${model.kvType}; ctx ${model.contextSize}; runner ${runner.describe()}`,
-  );
-
-  const sampler = new Sampler(
-    {
-      temperature: flags.temperature,
-      topK: flags.topK,
-      topP: flags.topP,
-      minP: flags.minP,
-      repeatPenalty: flags.repeatPenalty,
-      repeatLastN: flags.repeatLastN,
-      frequencyPenalty: flags.frequencyPenalty,
-      presencePenalty: flags.presencePenalty,
-    },
-    createRng(seed),
-  );
-
-  const pieces = generate(session, promptTokens, { maxTokens: flags.maxTokens, sampler: profiler ? profiler.timeSampler(sampler) : sampler, ignoreEos: flags.ignoreEos, signal: io.signal });
-  let result = await pieces.next();
-  while (!result.done) {
-    io.writeOut(result.value.text);
-    result = await pieces.next();
-  }
-  io.writeOut("\n");
-  const timings = result.value;
-
-  const clusterStats = await cluster?.stats();
-  const stats: GenerateStats = {
-    ...timings,
-    promptTokensPerSecond: rate(timings.promptTokens, timings.promptSeconds),
-    generatedTokensPerSecond: rate(timings.generatedTokens, timings.generateSeconds),
-    loadSeconds,
-    peakRssBytes: process.resourceUsage().maxRSS * 1024,
-    seed,
-    threads,
-    kernels: kernels.description,
-    runner: runner.describe(),
-    budgetBytes: plan.budgetBytes,
-    ...cacheStats(streaming, session.history.length * model.hparams.nLayer),
-    computeSeconds: runner.computeSeconds,
-    ...clusterStats,
+/** Streams the completion to stdout; undefined when interrupted (the text so far is written). */
+async function writeCompletion(model: LoadedModel, prompt: string, flags: GenerateFlags, io: CliIo, onProgress: ReturnType<typeof progressReporter>["report"], profiler?: RunProfiler): Promise<CompletionResult | undefined> {
+  const options = {
+    maxTokens: flags.maxTokens,
+    temperature: flags.temp ?? flags.temperature,
+    topK: flags.topK,
+    topP: flags.topP,
+    minP: flags.minP,
+    repeatPenalty: flags.repeatPenalty,
+    repeatLastN: flags.repeatLastN,
+    frequencyPenalty: flags.frequencyPenalty,
+    presencePenalty: flags.presencePenalty,
+    seed: flags.seed,
+    ignoreEos: flags.ignoreEos,
+    signal: io.signal,
+    onProgress,
   };
+  const stream = model.streamObserved(prompt, options, profiler);
+  try {
+    for await (const piece of stream) io.writeOut(piece);
+    return await stream.result;
+  } catch (error) {
+    if (!(error instanceof AbortError)) throw error;
+    return undefined;
+  } finally {
+    io.writeOut("\n");
+  }
+}
+
+function generateStats(result: CompletionResult, stats: ModelStats): GenerateStats {
+  const { cluster, ...rest } = stats;
+  return {
+    ...rest,
+    promptTokens: result.usage.promptTokens,
+    generatedTokens: result.usage.completionTokens,
+    promptSeconds: result.timings.promptSeconds,
+    generateSeconds: result.timings.generateSeconds,
+    promptTokensPerSecond: result.timings.promptTokensPerSecond,
+    generatedTokensPerSecond: result.timings.generatedTokensPerSecond,
+    stopReason: result.stopReason,
+    seed: result.seed,
+    ...(cluster ?? {}),
+  };
+}
+
+function printSummary(summary: GenerateStats, stats: ModelStats, io: CliIo): void {
   io.progress(
-    `prompt ${stats.promptTokens} tokens (${stats.promptTokensPerSecond.toFixed(1)} tok/s), ` +
-      `generated ${stats.generatedTokens} tokens (${stats.generatedTokensPerSecond.toFixed(1)} tok/s, stop: ${stats.stopReason}), ` +
-      `load ${loadSeconds.toFixed(2)} s, peak RSS ${(stats.peakRssBytes / 2 ** 20).toFixed(0)} MiB, seed ${seed}, kernels ${stats.kernels}`,
+    `prompt ${summary.promptTokens} tokens (${summary.promptTokensPerSecond.toFixed(1)} tok/s), ` +
+      `generated ${summary.generatedTokens} tokens (${summary.generatedTokensPerSecond.toFixed(1)} tok/s, stop: ${summary.stopReason}), ` +
+      `load ${stats.loadSeconds.toFixed(2)} s, peak RSS ${(stats.peakRssBytes / 2 ** 20).toFixed(0)} MiB, seed ${summary.seed}, kernels ${stats.kernels}`,
   );
-  if (streaming) {
+  if (stats.cacheMisses > 0) {
     io.progress(
       `cache: ${stats.cacheHits} hits, ${stats.cacheMisses} misses, ${formatBytes(stats.bytesRead)} read, ` +
         `${stats.ioWaitSeconds.toFixed(2)} s waiting for disk, ${stats.computeSeconds.toFixed(2)} s computing`,
     );
   }
-  if (clusterStats) {
+  const c = stats.cluster;
+  if (c) {
     io.progress(
-      `cluster: ${clusterStats.workers} workers, ${clusterStats.hops} hops per pass, ${formatBytes(clusterStats.wireBytesSent)} on the wire ` +
-        `(${clusterStats.wireBytesPerToken.toFixed(0)} B/token), ${clusterStats.networkSeconds.toFixed(2)} s network, ${clusterStats.workerComputeSeconds.toFixed(2)} s worker compute`,
+      `cluster: ${c.workers} workers, ${c.hops} hops per pass, ${formatBytes(c.wireBytesSent)} on the wire ` +
+        `(${c.wireBytesPerToken.toFixed(0)} B/token), ${c.networkSeconds.toFixed(2)} s network, ${c.workerComputeSeconds.toFixed(2)} s worker compute`,
     );
   }
-  if (flags.statsJson) io.writeErr(JSON.stringify(stats) + "\n");
-  if (profiler) {
-    const ownLayers = cluster ? [] : model.layers.map((_, il) => il);
-    const layersResident = cluster ? 0 : streaming ? StreamingLayerSource.layersThatFit(model.layers, plan.layerBudgetBytes) : hparams.nLayer;
-    await profiler.finish(
-      model,
-      runner,
-      promptTokens.length,
-      { budgetBytes: plan.budgetBytes, layers: ownLayers, layersResident, kernels: kernels.description },
-      {
-        cacheHits: stats.cacheHits,
-        cacheMisses: stats.cacheMisses,
-        bytesRead: stats.bytesRead,
-        wireBytesSent: clusterStats?.wireBytesSent ?? 0,
-        wallSeconds: stats.promptSeconds + stats.generateSeconds,
-      },
-    );
-  }
-  return stats;
 }
 
-function rate(n: number, seconds: number): number {
-  return seconds > 0 ? n / seconds : 0;
-}
-
-function describePlan(plan: MemoryPlan): string {
-  const budget = `memory budget ${formatBytes(plan.budgetBytes)} (${plan.budgetSource})`;
-  if (plan.mode === "resident") return `${budget}: all ${formatBytes(plan.modelLayerBytes)} of layers stay resident`;
-  return (
-    `${budget}: ${formatBytes(plan.modelLayerBytes)} of layers cached in ${formatBytes(Math.min(plan.layerBudgetBytes, plan.modelLayerBytes))}` +
-    ` (head, KV cache and buffers ${formatBytes(plan.fixedBytes)}), prefetch ${plan.prefetchDepth}`
+async function finishProfile(profiler: RunProfiler, model: LoadedModel, result: CompletionResult, summary: GenerateStats): Promise<void> {
+  const { core } = model;
+  const clustered = core.cluster !== undefined;
+  const layersResident = clustered ? 0 : core.streaming ? StreamingLayerSource.layersThatFit(core.model.layers, core.plan.layerBudgetBytes) : core.model.hparams.nLayer;
+  await profiler.finish(
+    core.model,
+    core.runner,
+    result.usage.promptTokens,
+    { budgetBytes: core.plan.budgetBytes, layers: clustered ? [] : core.model.layers.map((_, il) => il), layersResident, kernels: core.kernels },
+    {
+      cacheHits: summary.cacheHits,
+      cacheMisses: summary.cacheMisses,
+      bytesRead: summary.bytesRead,
+      wireBytesSent: typeof summary.wireBytesSent === "number" ? summary.wireBytesSent : 0,
+      wallSeconds: summary.promptSeconds + summary.generateSeconds,
+    },
   );
 }
 
-/** Cache counters; with every layer resident, each layer run is a hit and nothing is read. */
-function cacheStats(streaming: StreamingLayerSource | undefined, layerRuns: number) {
-  if (!streaming) return { cacheHits: layerRuns, cacheMisses: 0, bytesRead: 0, ioWaitSeconds: 0, readBusySeconds: 0 };
-  const { cacheHits, cacheMisses, bytesRead, ioWaitSeconds, readBusySeconds } = streaming.snapshot();
-  return { cacheHits, cacheMisses, bytesRead, ioWaitSeconds, readBusySeconds };
+function splitWorkers(list: string | undefined): string[] | undefined {
+  if (list === undefined) return undefined;
+  const addresses = list.split(",").map((a) => a.trim()).filter((a) => a.length > 0);
+  if (addresses.length === 0) throw new OptionError("BAD_WORKERS", `--workers "${list}" names no worker address (expected e.g. tcp://10.0.0.2:5555,tcp://10.0.0.3:5555)`);
+  return addresses;
 }

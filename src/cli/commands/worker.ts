@@ -4,7 +4,7 @@ import { parseByteSizeOption, parseIntInRange } from "../options.js";
 import { computeModelIdentity, describeIdentity } from "../../worker/modelIdentity.js";
 import { WorkerNode } from "../../worker/workerNode.js";
 import type { CliIo } from "../io.js";
-import { setUpKernels } from "../kernelSetup.js";
+import { setUpKernels } from "../../api/kernelSetup.js";
 
 export interface WorkerFlags {
   model: string;

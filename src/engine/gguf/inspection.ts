@@ -98,6 +98,32 @@ const FILE_TYPE_NAMES: readonly (string | undefined)[] = [
   undefined, undefined, undefined, "MOSTLY_TQ1_0", "MOSTLY_TQ2_0", "MOSTLY_MXFP4_MOE",
 ];
 
+/**
+ * The short quantization name of a `general.file_type` id, as download names spell it:
+ * 7 → "Q8_0", 15 → "Q4_K_M", 0 → "F32"; unknown ids → "file_type#N".
+ */
+export function fileTypeShortName(id: number): string {
+  const name = FILE_TYPE_NAMES[id];
+  return name ? name.replace(/^(MOSTLY|ALL)_/, "") : `file_type#${id}`;
+}
+
+/**
+ * A file's quantization as download names spell it: `general.file_type` (MOSTLY_Q4_K_M →
+ * "Q4_K_M", ALL_F32 → "F32"); without it, the tensor type holding the most bytes of the weight
+ * matrices, as llama.cpp guesses it. undefined for a file with neither.
+ */
+export function quantizationName(file: GgufFile): string | undefined {
+  const fileTypeId = optionalNumber(file, "general.file_type");
+  if (fileTypeId !== undefined) return fileTypeShortName(fileTypeId);
+  const nBytesByType = new Map<string, number>();
+  for (const tensor of file.tensors) {
+    if (tensor.dims.length < 2) continue;
+    const type = ggmlTypeName(tensor.type);
+    nBytesByType.set(type, (nBytesByType.get(type) ?? 0) + tensor.nBytes);
+  }
+  return [...nBytesByType.entries()].sort((a, b) => b[1] - a[1])[0]?.[0];
+}
+
 const LAYER_TENSOR_NAME = /^blk\.(\d+)\./;
 
 /** Inspection reports what it can: a key of an unexpected type is treated as absent (it still shows in its section). */

@@ -74,6 +74,8 @@ export class LocalLayerRunner implements LayerRunner {
   private disposed = false;
   /** time spent computing blocks (not waiting for weights) */
   computeSeconds = 0;
+  /** layers run (one per layer per call, whatever the batch) */
+  layerRuns = 0;
   /** when set, every layer run is timed per operation and kept until takeLayerTimings() */
   private timer?: OpTimer;
   private timings: (Omit<LayerTiming, "startAtMs" | "endAtMs"> & { startMs: number; endMs: number })[] = [];
@@ -118,6 +120,7 @@ export class LocalLayerRunner implements LayerRunner {
       } finally {
         const end = performance.now();
         this.computeSeconds += (end - start) / 1000;
+        this.layerRuns++;
         this.source.release(il);
         if (timer) {
           // the whole acquire counts as IO: waiting for the read, and starting reads (buffers, read-ahead)

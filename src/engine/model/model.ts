@@ -25,8 +25,10 @@ export interface ModelOpenOptions {
   readonly access?: FileAccess;
   /** KV cache element type (llama.cpp's default is f16) */
   readonly kvType?: KvType;
-  /** most positions per sequence; default: the model's training context */
+  /** most positions per sequence; default: the model's training context, capped at `defaultContextCap` */
   readonly contextSize?: number;
+  /** cap on the default context size (llama.cpp uses 4096); default: none */
+  readonly defaultContextCap?: number;
 }
 
 /**
@@ -56,7 +58,7 @@ export class Model implements Disposable {
     options: ModelOpenOptions,
   ) {
     this.kvType = options.kvType ?? "f16";
-    this.contextSize = options.contextSize ?? hparams.nCtxTrain;
+    this.contextSize = options.contextSize ?? Math.min(hparams.nCtxTrain, options.defaultContextCap ?? Infinity);
     if (!Number.isInteger(this.contextSize) || this.contextSize <= 0) {
       throw new OptionError("BAD_CONTEXT_SIZE", `context size ${this.contextSize} must be a positive integer`);
     }
@@ -98,10 +100,11 @@ export class Model implements Disposable {
    * output head is touched once (llama.cpp maps with MAP_POPULATE). Streaming under a memory
    * budget is a separate LayerSource and stays lazy.
    */
-  residentLayers(): ResidentLayerSource {
+  residentLayers(onProgress?: (layersDone: number, layersTotal: number) => void): ResidentLayerSource {
     const source = new ResidentLayerSource(this.layers, this.tensorBytes, this.access);
     let checksum = 0;
     for (let il = 0; il < this.layers.length; il++) {
+      onProgress?.(il, this.layers.length);
       const weights = source.acquire(il);
       if (this.access === "mmap") {
         for (const w of [weights.wq, weights.wk, weights.wv, weights.wo, weights.ffnGate, weights.ffnUp, weights.ffnDown]) checksum ^= touchPages(w.bytes);
@@ -109,6 +112,7 @@ export class Model implements Disposable {
       source.release();
     }
     if (this.access === "mmap") checksum ^= touchPages(this.head.output.bytes);
+    onProgress?.(this.layers.length, this.layers.length);
     this.pagesTouched = checksum; // keeps the reads from being optimized away
     return source;
   }

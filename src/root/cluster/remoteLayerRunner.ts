@@ -61,6 +61,24 @@ export interface ClusterStats {
   cacheHits: number;
   cacheMisses: number;
   bytesRead: number;
+  /** each worker's own counters */
+  perWorker: WorkerShare[];
+}
+
+/** One worker's part of ClusterStats. */
+export interface WorkerShare {
+  address: string;
+  /** e.g. "0-3" or "0, 2, 4" */
+  layers: string;
+  /** batches (activation messages) it ran, and its time inside its layers */
+  batches: number;
+  computeSeconds: number;
+  /** computeSeconds per batch, in milliseconds: what one hop through this worker costs beyond the network */
+  meanHopMs: number;
+  cacheHits: number;
+  cacheMisses: number;
+  bytesRead: number;
+  wireBytesSent: number;
 }
 
 const NO_LAYERS = { position: 0, sequenceId: 0, layerFrom: 0, layerTo: 0, nTokens: 0, flags: 0 } as const;
@@ -232,6 +250,17 @@ export class RemoteLayerRunner implements LayerRunner {
       cacheHits: all.reduce((s, x) => s + (x.cacheHits ?? 0), 0),
       cacheMisses: all.reduce((s, x) => s + (x.cacheMisses ?? 0), 0),
       bytesRead: all.reduce((s, x) => s + (x.bytesRead ?? 0), 0),
+      perWorker: all.map((x, w) => ({
+        address: addresses[w],
+        layers: describeAssignment(this.stages, addresses)[w].replace(/^.*: layers /, ""),
+        batches: x.batches,
+        computeSeconds: x.computeSeconds,
+        meanHopMs: x.batches > 0 ? (1000 * x.computeSeconds) / x.batches : 0,
+        cacheHits: x.cacheHits ?? 0,
+        cacheMisses: x.cacheMisses ?? 0,
+        bytesRead: x.bytesRead ?? 0,
+        wireBytesSent: x.wireBytesSent,
+      })),
     };
   }
 

@@ -1,0 +1,182 @@
+/**
+ * A model ready to generate: what `loadModel()` returns. The same object runs a model in this
+ * process (resident or streamed under a memory budget) or across workers; callers cannot tell.
+ * Calls on one model run one at a time, in the order made (a queue), so two at once never
+ * touch each other's state.
+ */
+import { AbortError, LayerstreamError } from "../engine/errors.js";
+import { Session } from "../engine/session.js";
+import { generate, type TokenSampler } from "../engine/generate.js";
+import { Sampler } from "../engine/sampling/sampler.js";
+import { createRng } from "../engine/sampling/rng.js";
+import { randomSeed } from "../engine/sampling/randomSeed.js";
+import type { LayerRunner } from "../engine/model/layerRunner.js";
+import { CompletionStream, type CompletionResult } from "./completionStream.js";
+import { checkCompletionOptions, DEFAULT_MAX_TOKENS, stopList, type CompletionOptions } from "./options.js";
+import type { ModelCore } from "./modelCore.js";
+import type { ModelInfo } from "./modelInfo.js";
+import { collectStats, type ModelStats, type UsageTotals } from "./modelStats.js";
+import { FifoLock } from "./fifoLock.js";
+import { SequenceIds } from "./sequenceIds.js";
+
+/** Hooks into one completion's session and sampler (profiling). @internal */
+export interface CompletionObserver {
+  attach(session: Session, runner: LayerRunner): void;
+  wrapSampler(sampler: TokenSampler): TokenSampler;
+}
+
+export interface TokenizeOptions {
+  /** add the model's BOS token in front (default false) */
+  readonly addBos?: boolean;
+  /** turn special-token texts such as `<|im_start|>` into their ids (default false: plain text) */
+  readonly parseSpecial?: boolean;
+}
+
+export class LoadedModel implements AsyncDisposable {
+  private readonly lock = new FifoLock();
+  private readonly sequenceIds = new SequenceIds();
+  private readonly totals: UsageTotals = { completions: 0, promptTokens: 0, generatedTokens: 0, promptSeconds: 0, generateSeconds: 0 };
+  private disposing?: Promise<void>;
+
+  /** @internal use loadModel() */
+  constructor(
+    /** @internal */ readonly core: ModelCore,
+    /** what the model is: architecture, size, quantization, context, chat template */
+    readonly info: ModelInfo,
+  ) {}
+
+  /** true once dispose() has been called */
+  get disposed(): boolean {
+    return this.disposing !== undefined;
+  }
+
+  /**
+   * Generates a continuation of `prompt` and resolves with its whole text.
+   * @throws AbortError when `options.signal` fires (within one token); the model stays usable
+   * @throws OptionError for an unknown or bad option, LayerstreamError subclasses for other bad input
+   */
+  async complete(prompt: string | readonly number[], options: CompletionOptions = {}): Promise<string> {
+    const stream = this.stream(prompt, options);
+    return (await stream.result).text;
+  }
+
+  /**
+   * Generates a continuation of `prompt` piece by piece: `for await (const piece of model.stream(…))`.
+   * Pieces are whole UTF-8 characters; `.result` gives the text, stop reason, token counts and timings.
+   */
+  stream(prompt: string | readonly number[], options: CompletionOptions = {}): CompletionStream {
+    return this.streamObserved(prompt, options);
+  }
+
+  /** stream() with hooks into the session and sampler. @internal */
+  streamObserved(prompt: string | readonly number[], options: CompletionOptions, observer?: CompletionObserver): CompletionStream {
+    return new CompletionStream(async (emit, stop) => {
+      this.checkUsable();
+      checkCompletionOptions(options);
+      if (options.signal?.aborted) throw new AbortError("the completion was aborted before it started");
+      return this.lock.run(() => this.runCompletion(prompt, options, emit, stop, observer));
+    });
+  }
+
+  /** Text → token ids with this model's tokenizer. */
+  tokenize(text: string, options: TokenizeOptions = {}): number[] {
+    this.checkUsable();
+    return this.core.model.tokenizer.encode(text, { addSpecial: options.addBos ?? false, parseSpecial: options.parseSpecial ?? false });
+  }
+
+  /** Token ids → text (special tokens such as BOS print as nothing). */
+  detokenize(ids: readonly number[]): string {
+    this.checkUsable();
+    return this.core.model.tokenizer.decode(ids);
+  }
+
+  /** Counters since load: tokens and rates, the layer cache, the kernels, and each worker's share. */
+  async stats(): Promise<ModelStats> {
+    this.checkUsable();
+    return this.lock.run(() => collectStats(this.core, this.totals));
+  }
+
+  /** Stops the workers this model started, closes connections and the file. Safe to call twice. */
+  dispose(): Promise<void> {
+    this.disposing ??= this.lock.run(async () => {
+      await this.core[Symbol.asyncDispose]();
+    });
+    return this.disposing;
+  }
+
+  [Symbol.asyncDispose](): Promise<void> {
+    return this.dispose();
+  }
+
+  private checkUsable(): void {
+    if (this.disposed) throw new LayerstreamError("DISPOSED", "this model has been disposed");
+  }
+
+  private async runCompletion(
+    prompt: string | readonly number[],
+    options: CompletionOptions,
+    emit: (piece: string) => void,
+    stop: AbortSignal,
+    observer?: CompletionObserver,
+  ): Promise<CompletionResult> {
+    this.checkUsable();
+    const { model, runner } = this.core;
+    const promptTokens = typeof prompt === "string" ? model.tokenizer.encode(prompt, { addSpecial: options.addBos ?? true, parseSpecial: false }) : [...prompt];
+    if (promptTokens.length === 0) promptTokens.push(model.tokenizer.bosId ?? 0);
+    const seed = options.seed ?? randomSeed();
+    const sampler: TokenSampler = new Sampler(options, createRng(seed));
+    const session = new Session(model, runner, this.sequenceIds.take());
+    observer?.attach(session, runner);
+    const signal = options.signal ? AbortSignal.any([options.signal, stop]) : stop;
+    let text = "";
+    try {
+      const pieces = generate(session, promptTokens, {
+        maxTokens: options.maxTokens ?? DEFAULT_MAX_TOKENS,
+        sampler: observer ? observer.wrapSampler(sampler) : sampler,
+        ignoreEos: options.ignoreEos,
+        stop: stopList(options.stop),
+        signal,
+        onPromptProgress: options.onProgress && ((done, total) => options.onProgress!({ phase: "prompt", done, total, unit: "tokens" })),
+      });
+      let next = await pieces.next();
+      for (; !next.done; next = await pieces.next()) {
+        text += next.value.text;
+        emit(next.value.text);
+      }
+      const timings = next.value;
+      if (options.signal?.aborted) throw new AbortError("the completion was aborted");
+      this.count(timings);
+      return {
+        text,
+        stopReason: timings.stopReason,
+        usage: { promptTokens: timings.promptTokens, completionTokens: timings.generatedTokens },
+        timings: {
+          promptSeconds: timings.promptSeconds,
+          generateSeconds: timings.generateSeconds,
+          promptTokensPerSecond: rate(timings.promptTokens, timings.promptSeconds),
+          generatedTokensPerSecond: rate(timings.generatedTokens, timings.generateSeconds),
+        },
+        seed,
+      };
+    } catch (error) {
+      if (error instanceof AbortError || options.signal?.aborted) throw error instanceof AbortError ? error : new AbortError("the completion was aborted");
+      throw error;
+    } finally {
+      await session.rewind(0);
+      this.sequenceIds.release(session.sequenceId);
+    }
+  }
+
+  private count(timings: { promptTokens: number; generatedTokens: number; promptSeconds: number; generateSeconds: number }): void {
+    const t = this.totals;
+    t.completions++;
+    t.promptTokens += timings.promptTokens;
+    t.generatedTokens += timings.generatedTokens;
+    t.promptSeconds += timings.promptSeconds;
+    t.generateSeconds += timings.generateSeconds;
+  }
+}
+
+function rate(n: number, seconds: number): number {
+  return seconds > 0 ? n / seconds : 0;
+}

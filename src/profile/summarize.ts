@@ -1,0 +1,354 @@
+/**
+ * Pure aggregation of a ProfileRun: where the wall time went, per layer, per operation, per
+ * node, and the three biggest causes as plain sentences. The table, the HTML report and the
+ * tests all read this one summary. Milliseconds throughout; shares are fractions of the
+ * summed wall time of every pass.
+ */
+import { BLOCK_OPS, type BlockOp, type HopTiming } from "../protocol/profileRecords.js";
+import type { NodeFacts, ProfileRun, RootOpsMs } from "./profileRun.js";
+import { formatBytes } from "../engine/streaming/byteSize.js";
+
+export const OP_LABELS: Readonly<Record<BlockOp, string>> = {
+  attnProjections: "attention projections",
+  attention: "attention",
+  ffn: "feed-forward (FFN)",
+  normsRope: "norms and RoPE",
+};
+
+export interface LayerSummary {
+  readonly layer: number;
+  /** the node that ran it (−1: the root's own runner) */
+  readonly node: number;
+  readonly nodeName: string;
+  readonly runs: number;
+  readonly hits: number;
+  readonly misses: number;
+  readonly bytesRead: number;
+  readonly ioWaitMs: number;
+  readonly opMs: Readonly<Record<BlockOp, number>>;
+  readonly computeMs: number;
+  /** ioWaitMs + computeMs */
+  readonly totalMs: number;
+  readonly share: number;
+}
+
+export interface NodeSummary {
+  readonly node: number;
+  /** "root", "worker 1" */
+  readonly name: string;
+  readonly facts?: NodeFacts;
+  readonly layers: readonly number[];
+  readonly hops: number;
+  readonly layerRuns: number;
+  readonly hits: number;
+  readonly misses: number;
+  readonly bytesRead: number;
+  readonly ioWaitMs: number;
+  readonly opMs: Readonly<Record<BlockOp, number>>;
+  readonly computeMs: number;
+  readonly queueMs: number;
+  /** decoding incoming + encoding outgoing activations */
+  readonly codecMs: number;
+  readonly bytesSent: number;
+  /** sum of the node's hop totals (receipt to hand-off) */
+  readonly busyMs: number;
+  readonly share: number;
+}
+
+export type PartKey = "ioWait" | BlockOp | "queue" | "codec" | "network" | "embedding" | "outputHead" | "sampling" | "other";
+
+/** One slice of the wall time; the parts add up to the wall time ("other": what no timer saw). */
+export interface PartSummary {
+  readonly key: PartKey;
+  readonly label: string;
+  readonly ms: number;
+  readonly share: number;
+}
+
+export type BottleneckKind = "disk" | "compute" | "network" | "outputHead" | "embedding" | "sampling" | "queue" | "codec" | "imbalance";
+
+export interface Bottleneck {
+  readonly kind: BottleneckKind;
+  /** the node it concerns, when it concerns one */
+  readonly node?: number;
+  readonly ms: number;
+  readonly share: number;
+  readonly sentence: string;
+}
+
+export interface ProfileSummary {
+  readonly wallMs: number;
+  readonly nPasses: number;
+  readonly nPromptPasses: number;
+  readonly nPromptTokens: number;
+  readonly nDecodePasses: number;
+  /** wall time of the decode passes (one token each) */
+  readonly decodeWallMs: number;
+  readonly layers: readonly LayerSummary[];
+  readonly nodes: readonly NodeSummary[];
+  readonly parts: readonly PartSummary[];
+  readonly root: RootOpsMs;
+  readonly networkMs: number;
+  readonly wireBytes: number;
+  /** network transfers over all passes (hops + 1 per pass in a cluster, 0 locally) */
+  readonly transfers: number;
+  /** every candidate cause, biggest first; the report shows the first three */
+  readonly bottlenecks: readonly Bottleneck[];
+}
+
+/** Bottlenecks smaller than this share of the wall time are not named. */
+const MIN_BOTTLENECK_SHARE = 0.01;
+/** one node's time per layer this many times another's counts as an imbalance */
+const IMBALANCE_RATIO = 1.5;
+
+export function nodeName(node: number, facts?: NodeFacts): string {
+  if (facts?.label) return facts.label.replace(/\s*\(.*\)$/, "");
+  return node < 0 ? "root" : `worker ${node + 1}`;
+}
+
+/** 0.623 → "62%"; below 1% → "<1%" */
+export function percent(share: number): string {
+  if (share > 0 && share < 0.005) return "<1%";
+  return `${Math.round(share * 100)}%`;
+}
+
+/** 1234.5 → "1.23 s", 12.34 → "12.3 ms", 0.1234 → "0.12 ms" */
+export function formatMs(ms: number): string {
+  if (Math.abs(ms) >= 1000) return `${(ms / 1000).toFixed(2)} s`;
+  if (Math.abs(ms) >= 10) return `${ms.toFixed(1)} ms`;
+  return `${ms.toFixed(2)} ms`;
+}
+
+function zeroOps(): Record<BlockOp, number> {
+  return { attnProjections: 0, attention: 0, ffn: 0, normsRope: 0 };
+}
+
+function sumOps(opMs: Readonly<Record<BlockOp, number>>): number {
+  return BLOCK_OPS.reduce((sum, op) => sum + opMs[op], 0);
+}
+
+interface MutableNode {
+  node: number;
+  layers: Set<number>;
+  hops: number;
+  layerRuns: number;
+  hits: number;
+  misses: number;
+  bytesRead: number;
+  ioWaitMs: number;
+  opMs: Record<BlockOp, number>;
+  queueMs: number;
+  codecMs: number;
+  bytesSent: number;
+  busyMs: number;
+}
+
+export function summarize(run: ProfileRun): ProfileSummary {
+  const wallMs = run.passes.reduce((sum, pass) => sum + pass.wallMs, 0);
+  const share = (ms: number) => (wallMs > 0 ? ms / wallMs : 0);
+  const factsByNode = new Map(run.nodes.map((facts) => [facts.node, facts]));
+
+  const layers = new Map<number, { node: number; runs: number; hits: number; misses: number; bytesRead: number; ioWaitMs: number; opMs: Record<BlockOp, number> }>();
+  const nodes = new Map<number, MutableNode>();
+  const root: Record<keyof RootOpsMs, number> = { embedding: 0, outputHead: 0, sampling: 0 };
+  let networkMs = 0;
+  let wireBytes = 0;
+  let transfers = 0;
+
+  for (const pass of run.passes) {
+    root.embedding += pass.root.embedding;
+    root.outputHead += pass.root.outputHead;
+    root.sampling += pass.root.sampling;
+    networkMs += pass.networkMs;
+    wireBytes += pass.wireBytes;
+    transfers += networkTransfers(pass.hops);
+    for (const hop of pass.hops) addHop(nodes, layers, hop);
+  }
+
+  const layerSummaries: LayerSummary[] = [...layers.entries()]
+    .sort(([a], [b]) => a - b)
+    .map(([layer, l]) => {
+      const computeMs = sumOps(l.opMs);
+      const totalMs = l.ioWaitMs + computeMs;
+      return { layer, ...l, nodeName: nodeName(l.node, factsByNode.get(l.node)), computeMs, totalMs, share: share(totalMs) };
+    });
+
+  const nodeIds = new Set([...nodes.keys(), ...run.nodes.map((facts) => facts.node)]);
+  const nodeSummaries: NodeSummary[] = [...nodeIds]
+    .sort((a, b) => a - b)
+    .map((node) => {
+      const n = nodes.get(node) ?? emptyNode(node);
+      const facts = factsByNode.get(node);
+      return {
+        node,
+        name: nodeName(node, facts),
+        facts,
+        layers: facts?.layers.length ? facts.layers : [...n.layers].sort((a, b) => a - b),
+        hops: n.hops,
+        layerRuns: n.layerRuns,
+        hits: n.hits,
+        misses: n.misses,
+        bytesRead: n.bytesRead,
+        ioWaitMs: n.ioWaitMs,
+        opMs: n.opMs,
+        computeMs: sumOps(n.opMs),
+        queueMs: n.queueMs,
+        codecMs: n.codecMs,
+        bytesSent: n.bytesSent,
+        busyMs: n.busyMs,
+        share: share(n.busyMs),
+      };
+    });
+
+  const total = (pick: (n: NodeSummary) => number) => nodeSummaries.reduce((sum, n) => sum + pick(n), 0);
+  const opTotals = zeroOps();
+  for (const n of nodeSummaries) for (const op of BLOCK_OPS) opTotals[op] += n.opMs[op];
+  const measured: Array<[PartKey, string, number]> = [
+    ["ioWait", "disk wait", total((n) => n.ioWaitMs)],
+    ...BLOCK_OPS.map((op): [PartKey, string, number] => [op, OP_LABELS[op], opTotals[op]]),
+    ["queue", "queueing", total((n) => n.queueMs)],
+    ["codec", "activation encode/decode", total((n) => n.codecMs)],
+    ["network", "network", networkMs],
+    ["embedding", "embedding (root)", root.embedding],
+    ["outputHead", "output head (root)", root.outputHead],
+    ["sampling", "sampling (root)", root.sampling],
+  ];
+  const otherMs = wallMs - measured.reduce((sum, [, , ms]) => sum + ms, 0);
+  const parts: PartSummary[] = [...measured, ["other", "other (not timed)", otherMs] as [PartKey, string, number]].map(([key, label, ms]) => ({
+    key,
+    label,
+    ms,
+    share: share(ms),
+  }));
+
+  const nPromptPasses = run.passes.filter((p) => p.phase === "prompt").length;
+  const summary = {
+    wallMs,
+    nPasses: run.passes.length,
+    nPromptPasses,
+    nPromptTokens: run.passes.filter((p) => p.phase === "prompt").reduce((sum, p) => sum + p.nTokens, 0),
+    nDecodePasses: run.passes.length - nPromptPasses,
+    decodeWallMs: run.passes.filter((p) => p.phase === "decode").reduce((sum, p) => sum + p.wallMs, 0),
+    layers: layerSummaries,
+    nodes: nodeSummaries,
+    parts,
+    root,
+    networkMs,
+    wireBytes,
+    transfers,
+  };
+  return { ...summary, bottlenecks: findBottlenecks(summary, share) };
+}
+
+/** Messages on the network in one pass: root → first node, node → node, last node → root. */
+function networkTransfers(hops: readonly HopTiming[]): number {
+  return hops.some((hop) => hop.node >= 0) ? hops.length + 1 : 0;
+}
+
+function emptyNode(node: number): MutableNode {
+  return { node, layers: new Set(), hops: 0, layerRuns: 0, hits: 0, misses: 0, bytesRead: 0, ioWaitMs: 0, opMs: zeroOps(), queueMs: 0, codecMs: 0, bytesSent: 0, busyMs: 0 };
+}
+
+function addHop(nodes: Map<number, MutableNode>, layers: Map<number, { node: number; runs: number; hits: number; misses: number; bytesRead: number; ioWaitMs: number; opMs: Record<BlockOp, number> }>, hop: HopTiming): void {
+  let n = nodes.get(hop.node);
+  if (!n) nodes.set(hop.node, (n = emptyNode(hop.node)));
+  n.hops++;
+  n.queueMs += hop.queueMs;
+  n.codecMs += hop.decodeMs + hop.encodeMs;
+  n.bytesSent += hop.bytesSent;
+  n.busyMs += hop.totalMs;
+  for (const timing of hop.layers) {
+    let l = layers.get(timing.layer);
+    if (!l) layers.set(timing.layer, (l = { node: hop.node, runs: 0, hits: 0, misses: 0, bytesRead: 0, ioWaitMs: 0, opMs: zeroOps() }));
+    for (const target of [l, n]) {
+      target.hits += timing.cacheHit ? 1 : 0;
+      target.misses += timing.cacheHit ? 0 : 1;
+      target.bytesRead += timing.bytesRead;
+      target.ioWaitMs += timing.ioWaitMs;
+      for (const op of BLOCK_OPS) target.opMs[op] += timing.opMs[op];
+    }
+    l.runs++;
+    n.layerRuns++;
+    n.layers.add(timing.layer);
+  }
+}
+
+type SummaryWithoutBottlenecks = Omit<ProfileSummary, "bottlenecks">;
+
+/** Every candidate cause with its cost in ms and a sentence; biggest first. */
+function findBottlenecks(s: SummaryWithoutBottlenecks, share: (ms: number) => number): Bottleneck[] {
+  const found: Bottleneck[] = [];
+  const add = (kind: BottleneckKind, ms: number, text: (pct: string) => string, node?: number) => {
+    if (share(ms) >= MIN_BOTTLENECK_SHARE) found.push({ kind, node, ms, share: share(ms), sentence: text(percent(share(ms))) });
+  };
+  const distributed = s.nodes.some((n) => n.node >= 0 && n.layerRuns > 0);
+
+  for (const n of s.nodes) {
+    const where = nodeWhere(n, distributed);
+    add("disk", n.ioWaitMs, (pct) => `${pct} of time is disk reads ${where}: ${diskReason(n)}`, n.node);
+    const ranked = BLOCK_OPS.filter((op) => n.opMs[op] > 0).sort((a, b) => n.opMs[b] - n.opMs[a]);
+    const mostly = ranked
+      .slice(0, 2)
+      .map((op) => `${OP_LABELS[op]} ${percent(share(n.opMs[op]))}`)
+      .join(", ");
+    add("compute", n.computeMs, (pct) => `${pct} of time is compute ${where} (${layerCount(n.layers.length)}), mostly ${mostly}`, n.node);
+    add("queue", n.queueMs, (pct) => `${pct} of time is queueing ${where}: batches waited ${formatMs(n.queueMs / Math.max(1, n.hops))} on average before their first layer`, n.node);
+  }
+  if (s.transfers > 0) {
+    add(
+      "network",
+      s.networkMs,
+      (pct) =>
+        `${pct} of time is the network: ${s.transfers} transfers, ${formatMs(s.networkMs / s.transfers)} and ${formatBytes(Math.round(s.wireBytes / s.transfers))} each on average`,
+    );
+  }
+  const codecMs = s.nodes.reduce((sum, n) => sum + n.codecMs, 0);
+  add("codec", codecMs, (pct) => `${pct} of time is encoding and decoding activations for the wire (--wire)`);
+  add("outputHead", s.root.outputHead, (pct) => `${pct} of time is the output head on the root (final norm and vocabulary projection, once per pass)`);
+  add("embedding", s.root.embedding, (pct) => `${pct} of time is the token embedding on the root`);
+  add("sampling", s.root.sampling, (pct) => `${pct} of time is sampling on the root`);
+  const imbalance = findImbalance(s.nodes.filter((n) => n.node >= 0 && n.layerRuns > 0));
+  if (imbalance) add("imbalance", imbalance.ms, (pct) => `${pct} of time is imbalance: ${imbalance.text}`, imbalance.node);
+
+  return found.sort((a, b) => b.ms - a.ms);
+}
+
+function nodeWhere(n: NodeSummary, distributed: boolean): string {
+  return n.node < 0 && !distributed ? "on this machine" : `on ${n.name}`;
+}
+
+function layerCount(nLayers: number): string {
+  return nLayers === 1 ? "1 layer" : `${nLayers} layers`;
+}
+
+function diskReason(n: NodeSummary): string {
+  const loads = `${n.misses} of ${n.layerRuns} layer runs read from disk, ${formatBytes(n.bytesRead)}`;
+  const nLayers = n.layers.length;
+  const resident = n.facts?.layersResident;
+  if (resident === undefined) return loads;
+  if (resident >= nLayers) return `its budget holds all ${nLayers} layers, so these are first loads (${loads})`;
+  return `its budget holds ${resident} of ${nLayers} layers (${loads})`;
+}
+
+/**
+ * Two workers whose time per layer run differs by IMBALANCE_RATIO or more. Its cost is what
+ * the slow node would save running its layers at the fast node's pace.
+ */
+function findImbalance(workers: readonly NodeSummary[]): { ms: number; node: number; text: string } | undefined {
+  if (workers.length < 2) return undefined;
+  const perLayer = (n: NodeSummary) => n.busyMs / n.layerRuns;
+  const sorted = [...workers].sort((a, b) => perLayer(b) - perLayer(a));
+  const slow = sorted[0];
+  const fast = sorted[sorted.length - 1];
+  if (perLayer(fast) <= 0 || perLayer(slow) / perLayer(fast) < IMBALANCE_RATIO) return undefined;
+  const ratio = perLayer(slow) / perLayer(fast);
+  const cause =
+    slow.ioWaitMs > slow.computeMs
+      ? `mostly disk waits there; more --max-memory on ${slow.name} or fewer layers on it would even it out`
+      : `mostly compute there (a slower CPU or fewer threads); fewer layers on ${slow.name} would even it out`;
+  return {
+    ms: slow.layerRuns * (perLayer(slow) - perLayer(fast)),
+    node: slow.node,
+    text: `${slow.name} takes ${ratio.toFixed(1)}× as long per layer as ${fast.name} (${formatMs(perLayer(slow))} vs ${formatMs(perLayer(fast))}), ${cause}`,
+  };
+}
