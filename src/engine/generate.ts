@@ -1,6 +1,7 @@
 import type { Session } from "./session.js";
 import { StreamingDecoder } from "./tokenizer/index.js";
 import { StopMatcher } from "./stopStrings.js";
+import { AbortError } from "./errors.js";
 
 /** Anything that turns logits into a token (the Sampler, or a test double). */
 export interface TokenSampler {
@@ -42,8 +43,8 @@ export interface GenerationTimings {
 /**
  * Evaluates the prompt as one batch, then samples and evaluates one token at a time,
  * yielding text as soon as it forms complete characters and cannot be the start of a stop
- * string. Returns the timings. An abort during the prompt throws AbortError (from Session);
- * an abort while generating ends it with stopReason "aborted", the text so far yielded.
+ * string. Returns the timings. An abort (between forward passes) ends it with stopReason
+ * "aborted", the text so far yielded.
  */
 export async function* generate(
   session: Session,
@@ -57,7 +58,13 @@ export async function* generate(
   const contextSize = session.model.contextSize;
 
   const promptStart = nowMs();
-  let logits = await session.evaluate(promptTokens, { signal: options.signal, onProgress: options.onPromptProgress });
+  let logits: Float32Array;
+  try {
+    logits = await session.evaluate(promptTokens, { signal: options.signal, onProgress: options.onPromptProgress });
+  } catch (error) {
+    if (!(error instanceof AbortError)) throw error;
+    return { promptTokens: promptTokens.length, promptSeconds: (nowMs() - promptStart) / 1000, generatedTokens: 0, generateSeconds: 0, stopReason: "aborted" };
+  }
   const promptSeconds = (nowMs() - promptStart) / 1000;
 
   const generateStart = nowMs();

@@ -39,6 +39,20 @@ export interface SyntheticModelSpec {
   readonly weightScale?: number;
 }
 
+/** llama.cpp's `general.file_type` (llama_ftype) of a file whose matrices are mostly this type. */
+const FILE_TYPE_OF: Partial<Record<GgmlType, number>> = {
+  [GgmlType.F32]: 0,
+  [GgmlType.F16]: 1,
+  [GgmlType.Q4_0]: 2,
+  [GgmlType.Q4_1]: 3,
+  [GgmlType.Q8_0]: 7,
+  [GgmlType.Q5_0]: 8,
+  [GgmlType.Q5_1]: 9,
+  [GgmlType.Q4_K]: 15,
+  [GgmlType.Q6_K]: 18,
+  [GgmlType.BF16]: 32,
+};
+
 /** Approximately normal values (sum of 4 uniforms), f32 [n]. */
 function randomValues(random: () => number, n: number, std: number): Float32Array {
   const out = new Float32Array(n);
@@ -106,7 +120,7 @@ export function buildSyntheticModel(spec: SyntheticModelSpec): GgufWriter {
   writer
     .setString("general.architecture", arch)
     .setString("general.name", `synthetic-${arch}-${spec.nEmbd}x${spec.nLayer}`)
-    .setUint32("general.file_type", spec.weightType === GgmlType.F32 ? 0 : 1)
+    .setUint32("general.file_type", FILE_TYPE_OF[spec.weightType] ?? 1)
     .setUint32(key("context_length"), spec.nCtxTrain ?? 2048)
     .setUint32(key("embedding_length"), spec.nEmbd)
     .setUint32(key("block_count"), spec.nLayer)
