@@ -1,7 +1,7 @@
 /**
  * `npm run profile` end to end on a real run: a synthetic model, two real worker processes
  * (--spawn-workers 2) over ZeroMQ, the script as a user runs it; then the HTML report in
- * headless Chromium. The browser part is skipped, with a message, without /usr/bin/chromium.
+ * headless Chromium (which must be installed: .ci/run installs it).
  */
 import fs from "node:fs";
 import os from "node:os";
@@ -14,6 +14,7 @@ import { chromiumAvailable, launchChromium, CHROMIUM_PATH } from "../../scripts/
 import { runCommand, type CliResult } from "../helpers/cli.js";
 import { writeSyntheticModel } from "../helpers/syntheticModel.js";
 import { readReportDom } from "./reportDom.js";
+import { requirePrerequisite } from "../helpers/prerequisite.js";
 
 const SCRIPT = path.resolve(process.cwd(), "scripts/profile/index.ts");
 const N_LAYER = 6;
@@ -24,7 +25,7 @@ function runProfile(args: readonly string[]): Promise<CliResult> {
 }
 
 const haveChromium = chromiumAvailable();
-if (!haveChromium) console.warn(`skipping the profile report browser test on a real run: ${CHROMIUM_PATH} not found (apt-get install -y chromium)`);
+const CHROMIUM_HOW = ".ci/run installs it: apt-get install -y chromium";
 
 describe("npm run profile on a real 2-worker run", () => {
   const dir = fs.mkdtempSync(path.join(os.tmpdir(), "layerstream-profile-"));
@@ -55,7 +56,8 @@ describe("npm run profile on a real 2-worker run", () => {
     expect(result.stderr).toContain("profile: report written to");
   });
 
-  it.skipIf(!haveChromium)("renders lanes for the root and both workers, their bars and a bar per layer in Chromium", async () => {
+  it("renders lanes for the root and both workers, their bars and a bar per layer in Chromium", async () => {
+    requirePrerequisite(haveChromium, `Chromium at ${CHROMIUM_PATH}`, CHROMIUM_HOW);
     await using browser = await launchChromium();
     const page = await browser.newPage();
     await page.goto(`file://${reportPath}`);

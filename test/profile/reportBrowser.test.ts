@@ -13,14 +13,16 @@ import { renderTable } from "../../src/profile/table.js";
 import { renderHtml } from "../../src/profile/html.js";
 import { fixtureRun } from "./fixture.js";
 import { readReportDom } from "./reportDom.js";
+import { requirePrerequisite } from "../helpers/prerequisite.js";
 
 const haveChromium = chromiumAvailable();
-if (!haveChromium) console.warn(`skipping the profile report browser tests: ${CHROMIUM_PATH} not found (apt-get install -y chromium)`);
+const CHROMIUM_HOW = ".ci/run installs it: apt-get install -y chromium";
 
 const dir = fs.mkdtempSync(path.join(os.tmpdir(), "layerstream-profile-report-"));
 afterAll(() => fs.rmSync(dir, { recursive: true, force: true }));
 
-describe.skipIf(!haveChromium)("profile report in headless Chromium (fixture)", () => {
+describe("profile report in headless Chromium (fixture)", () => {
+  requirePrerequisite(haveChromium, `Chromium at ${CHROMIUM_PATH}`, CHROMIUM_HOW);
   it("shows a lane per node, every bar, a bar per layer and the bottlenecks; zoom widens the timeline", async () => {
     const run = fixtureRun();
     const summary = summarize(run);

@@ -8,6 +8,7 @@ import { Model } from "../../../src/engine/model/model.js";
 import { StreamingLayerSource } from "../../../src/engine/streaming/streamingLayerSource.js";
 import { canDropFromPageCache } from "../../../src/engine/streaming/pageCache.js";
 import { writeSyntheticModel } from "../../helpers/syntheticModel.js";
+import { requirePrerequisite } from "../../helpers/prerequisite.js";
 
 /** util-linux's fincore: bytes of a file in the page cache (whole pages). */
 function residentBytes(file: string): number {
@@ -38,7 +39,9 @@ beforeAll(async () => {
 });
 afterAll(() => fs.rmSync(dir, { recursive: true, force: true }));
 
-describe.skipIf(!canDropFromPageCache() || !haveFincore())("streaming and the OS page cache", () => {
+describe("streaming and the OS page cache", () => {
+  requirePrerequisite(haveFincore(), "fincore (util-linux)", "apt-get install util-linux");
+  requirePrerequisite(canDropFromPageCache(), "posix_fadvise through the native addon", "npm install builds it; see native/simd/README.md");
   it("drops a block's file range from the page cache once it is copied in", async () => {
     using model = Model.open(modelPath, { access: "read" });
     fs.readFileSync(modelPath); // every page of the file in the page cache
