@@ -14,7 +14,7 @@ export type { LoadedModel, TokenizeOptions } from "./api/loadedModel.js";
 export { CompletionStream, type CompletionResult, type CompletionTimings, type CompletionUsage } from "./api/completionStream.js";
 export type { ModelInfo, ModelSource } from "./api/modelInfo.js";
 export type { ModelStats } from "./api/modelStats.js";
-export type { ClusterStats, WorkerShare } from "./root/cluster/remoteLayerRunner.js";
+export type { ClusterStats, WorkerShare } from "./root/cluster/clusterStats.js";
 export {
   ASSIGN_MODES,
   WIRE_ENCODINGS,

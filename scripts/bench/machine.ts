@@ -1,5 +1,5 @@
-/** Machine facts for benchmark reports: the profile's node facts (src/worker/machineFacts.ts) plus the Node version. */
-import { machineFacts as nodeMachineFacts, type MachineFacts as NodeMachineFacts } from "../../src/worker/machineFacts.js";
+/** Machine facts for benchmark reports: the profile's node facts (src/telemetry/machineFacts.ts) plus the Node version. */
+import { machineFacts as nodeMachineFacts, type MachineFacts as NodeMachineFacts } from "../../src/telemetry/machineFacts.js";
 
 export interface MachineFacts extends NodeMachineFacts {
   node: string;

@@ -14,6 +14,8 @@ import { writeSection } from "./report.js";
 import { Model } from "../../src/engine/model/model.js";
 import { Session } from "../../src/engine/session.js";
 import { timeGreedyDecode } from "./greedyDecode.js";
+import { RunProfiler } from "../../src/profile/runProfiler.js";
+import { NULL_RECORDER } from "../../src/telemetry/recorder.js";
 import { setUpKernels } from "../../src/api/kernelSetup.js";
 
 const { values } = parseArgs({ options: { model: { type: "string" }, tokens: { type: "string", default: "64" }, reps: { type: "string", default: "5" } } });
@@ -47,11 +49,9 @@ async function inProcessCost(): Promise<{ offMs: number; onMs: number }> {
   const ms: Record<"off" | "on", number[]> = { off: [], on: [] };
   for (let rep = 0; rep < 40; rep++) {
     for (const mode of rep % 2 ? (["on", "off"] as const) : (["off", "on"] as const)) {
-      runner.setProfiling(mode === "on");
-      const session = new Session(model, runner, 0);
-      if (mode === "on") session.onPass = () => void runner.takeLayerTimings(0);
+      const session = new Session(model, runner, 0, { recorder: mode === "on" ? new RunProfiler([]) : NULL_RECORDER });
       ms[mode].push((await timeGreedyDecode(session, [1, 450, 2217], 16)).msPerToken);
-      await runner.truncateSequence(0, 0);
+      await runner.truncate(0, 0);
     }
   }
   return { offMs: median(ms.off), onMs: median(ms.on) };

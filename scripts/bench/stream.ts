@@ -14,7 +14,8 @@ import fs from "node:fs";
 import { parseArgs } from "node:util";
 import { GgmlType } from "../../src/engine/ggml/types.js";
 import { Model } from "../../src/engine/model/model.js";
-import { fixedBytes } from "../../src/root/memoryPlan.js";
+import { fixedBytes } from "../../src/host/memoryPlan.js";
+import { headBytes } from "../../src/engine/model/weights.js";
 import { StreamingLayerSource } from "../../src/engine/streaming/streamingLayerSource.js";
 import { formatBytes, parseByteSize } from "../../src/engine/streaming/byteSize.js";
 import { describeMachine, machineFacts } from "./machine.js";
@@ -47,9 +48,9 @@ let allLayerBytes: number;
 let overheadBytes: number;
 {
   using model = Model.open(modelPath, { access: "read" });
-  minimumBudget = fixedBytes(model, 64 + nTokens, 8) + StreamingLayerSource.minimumBudget(model.layers);
+  overheadBytes = fixedBytes({ hparams: model.hparams, kvType: model.kvType, layers: model.layers, headBytes: headBytes(model.file), kvPositions: 64 + nTokens, batchTokens: 8 });
+  minimumBudget = overheadBytes + StreamingLayerSource.minimumBudget(model.layers);
   allLayerBytes = model.layers.reduce((n, l) => n + l.nBytes, 0);
-  overheadBytes = fixedBytes(model, 64 + nTokens, 8);
 }
 
 interface Config {
@@ -149,7 +150,7 @@ async function fullBudgetInProcess(budgetBytes: number): Promise<{ residentMs: n
       const session = new Session(model, runner, 0);
       const { msPerToken } = await timeGreedyDecode(session, model.tokenizer.encode(PROMPT, { addSpecial: true, parseSpecial: false }), 8);
       if (rep > 0) ms[name].push(msPerToken);
-      await runner.truncateSequence(0, 0);
+      await runner.truncate(0, 0);
     }
   }
   const mid = (xs: number[]) => [...xs].sort((a, b) => a - b)[xs.length >> 1];

@@ -10,7 +10,7 @@ import { generate, type TokenSampler } from "../engine/generate.js";
 import { Sampler } from "../engine/sampling/sampler.js";
 import { createRng } from "../engine/sampling/rng.js";
 import { randomSeed } from "../engine/sampling/randomSeed.js";
-import type { LayerRunner } from "../engine/model/layerRunner.js";
+import type { Recorder } from "../telemetry/recorder.js";
 import { CompletionStream, type CompletionResult } from "./completionStream.js";
 import { checkCompletionOptions, DEFAULT_MAX_TOKENS, stopList, type CompletionOptions } from "./options.js";
 import type { ModelCore } from "./modelCore.js";
@@ -19,9 +19,8 @@ import { collectStats, type ModelStats, type UsageTotals } from "./modelStats.js
 import { FifoLock } from "./fifoLock.js";
 import { SequenceIds } from "./sequenceIds.js";
 
-/** Hooks into one completion's session and sampler (profiling). @internal */
-export interface CompletionObserver {
-  attach(session: Session, runner: LayerRunner): void;
+/** A completion's telemetry: the recorder its session and runner report to, and a wrapper around its sampler (profiling). @internal */
+export interface CompletionObserver extends Recorder {
   wrapSampler(sampler: TokenSampler): TokenSampler;
 }
 
@@ -125,8 +124,7 @@ export class LoadedModel implements AsyncDisposable {
     if (promptTokens.length === 0) promptTokens.push(model.tokenizer.bosId ?? 0);
     const seed = options.seed ?? randomSeed();
     const sampler: TokenSampler = new Sampler(options, createRng(seed));
-    const session = new Session(model, runner, this.sequenceIds.take());
-    observer?.attach(session, runner);
+    const session = new Session(model, runner, this.sequenceIds.take(), { recorder: observer });
     const signal = options.signal ? AbortSignal.any([options.signal, stop]) : stop;
     let text = "";
     try {

@@ -1,25 +1,23 @@
 /**
  * What a loaded model is made of, wired once: the engine's Model (file, tokenizer, head), the
- * kernels, the memory plan, the layer runner (this process, resident or streamed, or a cluster
- * of workers) and the counters behind `stats()`. `openModelCore` is the one place that puts
- * these together; the CLI and the server reach it only through `loadModel()`.
+ * kernels, the layer host (the memory plan, and the layers this process runs, resident or
+ * streamed), and the runner — the host's, or a cluster of workers. `openModelCore` is the one
+ * place that puts these together; the CLI and the server reach it only through `loadModel()`.
  */
 import { Model } from "../engine/model/model.js";
 import type { LayerRunner } from "../engine/model/layerRunner.js";
-import { OptionError } from "../engine/errors.js";
-import { StreamingLayerSource } from "../engine/streaming/streamingLayerSource.js";
-import { formatBytes } from "../engine/streaming/byteSize.js";
-import { DEFAULT_BATCH_SIZE } from "../engine/session.js";
-import { setUpKernels } from "./kernelSetup.js";
-import { planMemory, type MemoryPlan } from "../root/memoryPlan.js";
+import { openLayerHost, type LayerHost } from "../host/layerHost.js";
+import { describePlan } from "../host/memoryPlan.js";
 import { Cluster } from "../root/cluster/openCluster.js";
+import { setUpKernels } from "./kernelSetup.js";
 import { DEFAULT_MAX_CONTEXT, maxMemoryBytes, type LoadModelOptions } from "./options.js";
+import { OptionError } from "../engine/errors.js";
 
 export interface ModelCore extends AsyncDisposable {
   readonly model: Model;
+  /** the root's own part: its memory plan, and the layers it runs (none when workers run them) */
+  readonly host: LayerHost;
   readonly runner: LayerRunner;
-  readonly plan: MemoryPlan;
-  readonly streaming: StreamingLayerSource | undefined;
   readonly cluster: Cluster | undefined;
   readonly kernels: string;
   readonly threads: number;
@@ -34,27 +32,26 @@ export async function openModelCore(path: string, options: LoadModelOptions): Pr
   const loadStart = performance.now();
   const log = options.log ?? (() => {});
   const budget = maxMemoryBytes(options.maxMemory);
-  const { choice: kernels, threads } = await setUpKernels(options.threads, (line) => log(line));
-  const model = Model.open(path, {
-    kvType: options.kvType,
-    contextSize: options.contextSize,
-    defaultContextCap: DEFAULT_MAX_CONTEXT,
-    access: budget !== undefined ? "read" : undefined,
-  });
+  const { choice: kernels, threads } = await setUpKernels(options.threads, log);
+  const model = Model.open(path, { kvType: options.kvType, contextSize: options.contextSize, defaultContextCap: DEFAULT_MAX_CONTEXT, access: budget !== undefined ? "read" : undefined });
   const owned: AsyncDisposable[] = [];
   try {
-    const plan = await planMemory(model, { maxMemoryBytes: budget, prefetchDepth: options.prefetch, nPositions: model.contextSize, nBatch: Math.min(model.contextSize, DEFAULT_BATCH_SIZE) });
-    log(describePlan(plan));
     const cluster = await Cluster.open(model, clusterFlags(options), log);
     if (cluster) owned.push(cluster);
-    const streaming = await openStreaming(model, plan, cluster, options);
-    const runner: LayerRunner = cluster?.runner ?? model.createLocalRunner(streaming ?? model.residentLayers((done, total) => options.onProgress?.({ phase: "load", done, total, unit: "layers" })));
-    if (!cluster) owned.push(runner);
+    const host = await openLayerHost(model, {
+      layers: cluster ? [] : model.layers.map((_, il) => il),
+      holdsHead: true,
+      maxMemoryBytes: budget,
+      prefetch: options.prefetch,
+      keepPageCache: options.keepPageCache,
+      onProgress: (done, total) => options.onProgress?.({ phase: "load", done, total, unit: "layers" }),
+    });
+    owned.push(host);
+    log(describePlan(host.plan));
     return {
       model,
-      runner,
-      plan,
-      streaming,
+      host,
+      runner: cluster?.runner ?? host.runner,
       cluster,
       kernels: kernels.description,
       threads,
@@ -71,15 +68,6 @@ export async function openModelCore(path: string, options: LoadModelOptions): Pr
   }
 }
 
-async function openStreaming(model: Model, plan: MemoryPlan, cluster: Cluster | undefined, options: LoadModelOptions): Promise<StreamingLayerSource | undefined> {
-  if (plan.mode !== "streaming" || cluster) return undefined;
-  return StreamingLayerSource.open(model.path, model.layers, {
-    budgetBytes: plan.layerBudgetBytes,
-    prefetchDepth: plan.prefetchDepth,
-    keepPageCache: options.keepPageCache ?? false,
-  });
-}
-
 function clusterFlags(options: LoadModelOptions) {
   const { workers, assign = "round-robin", wire = "q8_0" } = options;
   if (typeof workers === "number") return { spawnWorkers: workers, assign, wire };
@@ -92,13 +80,4 @@ function clusterFlags(options: LoadModelOptions) {
 async function disposeAll(owned: AsyncDisposable[]): Promise<void> {
   for (const resource of owned.reverse()) await resource[Symbol.asyncDispose]();
   owned.length = 0;
-}
-
-export function describePlan(plan: MemoryPlan): string {
-  const budget = `memory budget ${formatBytes(plan.budgetBytes)} (${plan.budgetSource})`;
-  if (plan.mode === "resident") return `${budget}: all ${formatBytes(plan.modelLayerBytes)} of layers stay resident`;
-  return (
-    `${budget}: ${formatBytes(plan.modelLayerBytes)} of layers cached in ${formatBytes(Math.min(plan.layerBudgetBytes, plan.modelLayerBytes))}` +
-    ` (head, KV cache and buffers ${formatBytes(plan.fixedBytes)}), prefetch ${plan.prefetchDepth}`
-  );
 }

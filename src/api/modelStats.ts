@@ -1,6 +1,5 @@
 /** `model.stats()`: what a loaded model has done since it was loaded. */
-import type { ClusterStats } from "../root/cluster/remoteLayerRunner.js";
-import { LocalLayerRunner } from "../engine/model/localLayerRunner.js";
+import type { ClusterStats } from "../root/cluster/clusterStats.js";
 import type { ModelCore } from "./modelCore.js";
 
 /** Completions' counts, kept by the model. */
@@ -43,6 +42,7 @@ export interface ModelStats extends UsageTotals {
 
 export async function collectStats(core: ModelCore, totals: UsageTotals): Promise<ModelStats> {
   const cluster = await core.cluster?.stats();
+  const runner = cluster ?? (await core.runner.stats());
   return {
     ...totals,
     promptTokensPerSecond: rate(totals.promptTokens, totals.promptSeconds),
@@ -52,21 +52,15 @@ export async function collectStats(core: ModelCore, totals: UsageTotals): Promis
     kernels: core.kernels,
     threads: core.threads,
     runner: core.runner.describe(),
-    budgetBytes: core.plan.budgetBytes,
-    ...cacheCounters(core, cluster),
-    computeSeconds: cluster ? cluster.workerComputeSeconds : core.runner instanceof LocalLayerRunner ? core.runner.computeSeconds : 0,
+    budgetBytes: core.host.plan.budgetBytes,
+    cacheHits: runner.cacheHits,
+    cacheMisses: runner.cacheMisses,
+    bytesRead: runner.bytesRead,
+    ioWaitSeconds: runner.ioWaitSeconds,
+    readBusySeconds: runner.readBusySeconds,
+    computeSeconds: runner.computeSeconds,
     ...(cluster ? { cluster } : {}),
   };
-}
-
-function cacheCounters(core: ModelCore, cluster: ClusterStats | undefined) {
-  if (cluster) return { cacheHits: cluster.cacheHits, cacheMisses: cluster.cacheMisses, bytesRead: cluster.bytesRead, ioWaitSeconds: 0, readBusySeconds: 0 };
-  if (core.streaming) {
-    const { cacheHits, cacheMisses, bytesRead, ioWaitSeconds, readBusySeconds } = core.streaming.snapshot();
-    return { cacheHits, cacheMisses, bytesRead, ioWaitSeconds, readBusySeconds };
-  }
-  const layerRuns = core.runner instanceof LocalLayerRunner ? core.runner.layerRuns : 0;
-  return { cacheHits: layerRuns, cacheMisses: 0, bytesRead: 0, ioWaitSeconds: 0, readBusySeconds: 0 };
 }
 
 function rate(n: number, seconds: number): number {

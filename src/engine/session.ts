@@ -1,18 +1,7 @@
 import type { Model } from "./model/model.js";
 import type { LayerRunner } from "./model/layerRunner.js";
 import { AbortError, OptionError } from "./errors.js";
-
-/** performance.now() stamps of one forward pass, for profiling. */
-export interface PassStamps {
-  readonly nTokens: number;
-  readonly startMs: number;
-  /** embeddings done, layers start */
-  readonly embeddedMs: number;
-  /** the runner returned */
-  readonly layersDoneMs: number;
-  /** logits done (the last chunk of an evaluate), else = layersDoneMs */
-  readonly endMs: number;
-}
+import { NULL_RECORDER, type Recorder } from "../telemetry/recorder.js";
 
 /** What `evaluate` may be given besides the tokens. */
 export interface EvaluateOptions {
@@ -20,6 +9,13 @@ export interface EvaluateOptions {
   readonly signal?: AbortSignal;
   /** called after every forward pass with the tokens evaluated so far and in all */
   readonly onProgress?: (tokensDone: number, tokensTotal: number) => void;
+}
+
+export interface SessionOptions {
+  /** tokens per forward pass during prefill (default DEFAULT_BATCH_SIZE) */
+  readonly batchSize?: number;
+  /** forward passes are timed into it when it is enabled (profiling) */
+  readonly recorder?: Recorder;
 }
 
 /** Tokens per forward pass during prefill (llama.cpp's default micro-batch). */
@@ -32,17 +28,19 @@ export const DEFAULT_BATCH_SIZE = 512;
 export class Session {
   /** tokens evaluated so far, in order */
   readonly history: number[] = [];
+  readonly batchSize: number;
+  private readonly recorder: Recorder;
   private readonly logitsOut: Float32Array;
-  /** called after every forward pass when set (profiling) */
-  onPass?: (stamps: PassStamps) => void;
 
   constructor(
     readonly model: Model,
     readonly runner: LayerRunner,
     readonly sequenceId = 0,
-    readonly batchSize = DEFAULT_BATCH_SIZE,
+    options: SessionOptions = {},
   ) {
-    if (!Number.isInteger(batchSize) || batchSize <= 0) throw new OptionError("BAD_BATCH_SIZE", `batch size ${batchSize} must be a positive integer`);
+    this.batchSize = options.batchSize ?? DEFAULT_BATCH_SIZE;
+    if (!Number.isInteger(this.batchSize) || this.batchSize <= 0) throw new OptionError("BAD_BATCH_SIZE", `batch size ${this.batchSize} must be a positive integer`);
+    this.recorder = options.recorder ?? NULL_RECORDER;
     this.logitsOut = new Float32Array(model.hparams.nVocab);
   }
 
@@ -56,39 +54,38 @@ export class Session {
    */
   async evaluate(tokens: readonly number[], options: EvaluateOptions = {}): Promise<Float32Array> {
     if (tokens.length === 0) throw new OptionError("EMPTY_INPUT", "nothing to evaluate: the token list is empty");
-    const { nEmbd, nLayer } = this.model.hparams;
     if (this.position + tokens.length > this.model.contextSize) {
       throw new OptionError("CONTEXT_FULL", `context is full: ${this.position + tokens.length} positions needed, context size is ${this.model.contextSize}`);
     }
-    let last: Float32Array | undefined;
     for (let start = 0; start < tokens.length; start += this.batchSize) {
       if (start > 0) await new Promise((resolve) => setImmediate(resolve)); // lets a signal handler run between passes
       if (options.signal?.aborted) throw new AbortError();
-      const observe = this.onPass;
-      const startMs = observe ? performance.now() : 0;
       const chunk = tokens.slice(start, start + this.batchSize);
-      const hidden = new Float32Array(chunk.length * nEmbd);
-      this.model.embed(chunk, hidden);
-      const embeddedMs = observe ? performance.now() : 0;
-      const out = await this.runner.run({ sequenceId: this.sequenceId, position: this.position, nTokens: chunk.length, hidden }, 0, nLayer);
-      this.history.push(...chunk);
-      last = out.subarray((chunk.length - 1) * nEmbd, chunk.length * nEmbd);
+      await this.pass(chunk, start + chunk.length >= tokens.length);
       options.onProgress?.(start + chunk.length, tokens.length);
-      if (observe) {
-        const layersDoneMs = performance.now();
-        const final = start + this.batchSize >= tokens.length;
-        if (final) this.model.logits(last, this.logitsOut);
-        observe({ nTokens: chunk.length, startMs, embeddedMs, layersDoneMs, endMs: final ? performance.now() : layersDoneMs });
-        if (final) return this.logitsOut;
-      }
     }
-    this.model.logits(last!, this.logitsOut);
     return this.logitsOut;
+  }
+
+  /** One forward pass: embed, run every layer, and (for the last chunk) the output head. */
+  private async pass(chunk: readonly number[], final: boolean): Promise<void> {
+    const timed = this.recorder.enabled;
+    const startMs = timed ? performance.now() : 0;
+    const { nEmbd, nLayer } = this.model.hparams;
+    const hidden = new Float32Array(chunk.length * nEmbd);
+    this.model.embed(chunk, hidden);
+    const embeddedMs = timed ? performance.now() : 0;
+    const position = this.position;
+    const [last] = await this.runner.run([{ sequenceId: this.sequenceId, position, nTokens: chunk.length, hidden }], { from: 0, to: nLayer }, { rows: "last", recorder: this.recorder });
+    this.history.push(...chunk);
+    const layersDoneMs = timed ? performance.now() : 0;
+    if (final) this.model.logits(last, this.logitsOut);
+    if (timed) this.recorder.pass({ sequenceId: this.sequenceId, position, nTokens: chunk.length, startMs, embeddedMs, layersDoneMs, endMs: final ? performance.now() : layersDoneMs });
   }
 
   /** Forgets everything from `position` on. */
   async rewind(position: number): Promise<void> {
     this.history.length = Math.min(this.history.length, position);
-    await this.runner.truncateSequence(this.sequenceId, position);
+    await this.runner.truncate(this.sequenceId, position);
   }
 }

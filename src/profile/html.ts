@@ -5,7 +5,7 @@
  * a stacked bar per layer, the nodes' machine facts, and the text table.
  */
 import { formatBytes } from "../engine/streaming/byteSize.js";
-import { BLOCK_OPS } from "../protocol/profileRecords.js";
+import { BLOCK_OPS } from "../telemetry/records.js";
 import type { ProfileRun } from "./profileRun.js";
 import { OP_LABELS, formatMs, percent, type PartKey, type ProfileSummary } from "./summarize.js";
 import { KIND_COLORS, layoutTimeline, renderTimelineSvg } from "./timeline.js";

@@ -2,15 +2,11 @@
  * The document a profiled generation produces (`npm run profile -- --json` prints it; the
  * table and the HTML report are drawn from it). Milliseconds throughout.
  */
-import type { HopTiming, WorkerFacts } from "../protocol/profileRecords.js";
+import type { HopTiming } from "../telemetry/records.js";
+import type { LabelledNodeFacts } from "../telemetry/recorder.js";
 
 /** One node of the run: its machine and share of the model, labelled. */
-export interface NodeFacts extends WorkerFacts {
-  /** −1: the root; otherwise the worker's index in the pipeline */
-  readonly node: number;
-  /** "root", or "worker 1 (tcp://10.0.0.2:5555)" */
-  readonly label: string;
-}
+export type ProfileNode = LabelledNodeFacts;
 
 /** Root-side work for one forward pass. */
 export interface RootOpsMs {
@@ -46,7 +42,7 @@ export interface ProfileRun {
   /** the generate flags, as given */
   readonly argv: readonly string[];
   readonly model: { readonly path: string; readonly fileBytes: number; readonly nLayer: number; readonly layerBytes: readonly number[] };
-  readonly nodes: readonly NodeFacts[];
+  readonly nodes: readonly ProfileNode[];
   readonly passes: readonly PassProfile[];
   /** totals the engine and cluster reported independently (for cross-checks) */
   readonly reported: {

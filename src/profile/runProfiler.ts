@@ -1,39 +1,31 @@
 /**
- * Collects a profiled generation (`npm run profile`, scripts/profile): root-side stamps of every
- * forward pass (embedding, layers, output head, sampling), the layer timings of the local runner
- * or the workers' hop records (taken over STATS at the end), and every node's machine facts;
- * `finish` assembles the ProfileRun document.
+ * Collects a profiled generation (`layerstream profile`). It is the run's Recorder: the Session
+ * reports every forward pass, the local runner every call's layer timings, the remote runner
+ * which request each pass was; after the run, `finish` has the runner hand over what the
+ * workers timed (their hop records and machine facts) and assembles the ProfileRun document.
+ * It never asks which kind of runner it is watching.
  */
 import { statSync } from "node:fs";
-import type { Session, PassStamps } from "../engine/session.js";
 import type { TokenSampler } from "../engine/generate.js";
-import { LocalLayerRunner } from "../engine/model/localLayerRunner.js";
 import type { LayerRunner } from "../engine/model/layerRunner.js";
 import type { Model } from "../engine/model/model.js";
-import type { HopTiming, WorkerFacts } from "../protocol/profileRecords.js";
-import { RemoteLayerRunner } from "../root/cluster/remoteLayerRunner.js";
-import { machineFacts } from "../worker/machineFacts.js";
-import type { NodeFacts, PassProfile, ProfileRun } from "./profileRun.js";
+import type { HopTiming, NodeFacts, PassStamps } from "../telemetry/records.js";
+import type { LabelledNodeFacts, Recorder } from "../telemetry/recorder.js";
+import { machineFacts } from "../telemetry/machineFacts.js";
+import type { PassProfile, ProfileRun } from "./profileRun.js";
 
 interface PassRecord {
   readonly stamps: PassStamps;
-  readonly position: number;
   samplingMs: number;
-  /** local runs: the one hop */
+  /** the local runner's call for this pass, when this process ran the layers */
   readonly localHop?: HopTiming;
-  /** cluster runs: which request, and what the root sent for it */
+  /** which request carried the pass into the pipeline, and what the root sent for it */
   readonly requestId?: number;
   readonly rootBytesSent: number;
 }
 
-/** What the root knows about its own part, for the report's facts. */
-export interface RootSetup {
-  readonly budgetBytes: number;
-  /** layers the root runs itself (none with workers) and how many its budget holds */
-  readonly layers: readonly number[];
-  readonly layersResident: number;
-  readonly kernels: string;
-}
+/** What the root holds itself, for the report's facts (the layers it runs: none with workers). */
+export type RootSetup = Omit<NodeFacts, keyof Awaited<ReturnType<typeof machineFacts>>>;
 
 export interface RunTotals {
   readonly cacheHits: number;
@@ -43,46 +35,37 @@ export interface RunTotals {
   readonly wallSeconds: number;
 }
 
-export class RunProfiler {
+export class RunProfiler implements Recorder {
+  readonly enabled = true;
   private readonly passes: PassRecord[] = [];
+  private current: { localHop?: HopTiming; requestId?: number; rootBytesSent: number } = { rootBytesSent: 0 };
+  private readonly remoteHops: HopTiming[] = [];
+  private readonly workers: LabelledNodeFacts[] = [];
+  private readonly originMs = performance.now();
   /** the document, once finish() has run */
   result?: ProfileRun;
-  private originMs = 0;
 
   constructor(private readonly argv: readonly string[]) {}
 
-  /** Starts collecting on this session and runner (before the prompt is evaluated). */
-  attach(session: Session, runner: LayerRunner): void {
-    this.originMs = performance.now();
-    if (runner instanceof LocalLayerRunner) runner.setProfiling(true);
-    else if (runner instanceof RemoteLayerRunner) runner.profiling = true;
-    let position = session.position;
-    session.onPass = (stamps) => {
-      const record: PassRecord =
-        runner instanceof LocalLayerRunner
-          ? {
-              stamps,
-              position,
-              samplingMs: 0,
-              rootBytesSent: 0,
-              localHop: {
-                node: -1,
-                requestId: this.passes.length,
-                sequenceId: session.sequenceId,
-                position,
-                nTokens: stamps.nTokens,
-                queueMs: 0,
-                decodeMs: 0,
-                encodeMs: 0,
-                bytesSent: 0,
-                layers: runner.takeLayerTimings(stamps.embeddedMs),
-                totalMs: stamps.layersDoneMs - stamps.embeddedMs,
-              },
-            }
-          : { stamps, position, samplingMs: 0, requestId: (runner as RemoteLayerRunner).lastRun.requestId, rootBytesSent: (runner as RemoteLayerRunner).lastRun.bytesSent };
-      this.passes.push(record);
-      position += stamps.nTokens;
-    };
+  hop(hop: HopTiming): void {
+    if (hop.node === -1) this.current.localHop = hop;
+    else this.remoteHops.push(hop);
+  }
+
+  sent(requestId: number, nBytes: number): void {
+    this.current.requestId = requestId;
+    this.current.rootBytesSent += nBytes;
+  }
+
+  pass(stamps: PassStamps): void {
+    const { localHop, requestId, rootBytesSent } = this.current;
+    const hop = localHop && { ...localHop, requestId: this.passes.length, sequenceId: stamps.sequenceId, position: stamps.position };
+    this.passes.push({ stamps, samplingMs: 0, localHop: hop, requestId, rootBytesSent });
+    this.current = { rootBytesSent: 0 };
+  }
+
+  node(facts: LabelledNodeFacts): void {
+    this.workers.push(facts);
   }
 
   /** The sampler, timed: each draw's time goes to the pass that produced the logits. */
@@ -98,40 +81,18 @@ export class RunProfiler {
     };
   }
 
-  /** Assembles the document; with workers, takes their hop records and facts first. */
+  /** Assembles the document; first takes what the runner's other nodes recorded. */
   async finish(model: Model, runner: LayerRunner, promptTokens: number, root: RootSetup, totals: RunTotals): Promise<ProfileRun> {
-    let hops: HopTiming[] = [];
-    let workers: { address: string; facts: WorkerFacts }[] = [];
-    if (runner instanceof RemoteLayerRunner) ({ hops, workers } = await runner.takeProfile());
+    await runner.collectTelemetry(this);
     const byRequest = new Map<number, HopTiming[]>();
-    for (const hop of hops) byRequest.set(hop.requestId, [...(byRequest.get(hop.requestId) ?? []), hop]);
-
+    for (const hop of this.remoteHops) byRequest.set(hop.requestId, [...(byRequest.get(hop.requestId) ?? []), hop]);
     let evaluated = 0;
-    const passes: PassProfile[] = this.passes.map((record, index) => {
-      const { stamps } = record;
-      const passHops = record.localHop ? [record.localHop] : [...(byRequest.get(record.requestId!) ?? [])].sort((a, b) => (a.layers[0]?.layer ?? 0) - (b.layers[0]?.layer ?? 0));
-      const layersMs = stamps.layersDoneMs - stamps.embeddedMs;
-      const hopMs = passHops.reduce((n, h) => n + h.totalMs, 0);
+    const passes = this.passes.map((record, index) => {
       const phase = evaluated < promptTokens ? "prompt" : "decode";
-      evaluated += stamps.nTokens;
-      return {
-        index,
-        phase,
-        nTokens: stamps.nTokens,
-        startAtMs: stamps.startMs - this.originMs,
-        wallMs: stamps.endMs - stamps.startMs + record.samplingMs,
-        root: { embedding: stamps.embeddedMs - stamps.startMs, outputHead: stamps.endMs - stamps.layersDoneMs, sampling: record.samplingMs },
-        hops: passHops,
-        networkMs: record.localHop ? 0 : Math.max(0, layersMs - hopMs),
-        wireBytes: record.rootBytesSent + passHops.reduce((n, h) => n + h.bytesSent, 0),
-      };
+      evaluated += record.stamps.nTokens;
+      return passProfile(record, index, phase, byRequest, this.originMs);
     });
-
-    const rootFacts = await machineFacts();
-    const nodes: NodeFacts[] = [
-      { node: -1, label: "root", ...rootFacts, ...root },
-      ...workers.map(({ address, facts }, w) => ({ node: w, label: `worker ${w + 1} (${address})`, ...facts })),
-    ];
+    const nodes = [{ node: -1, label: "root", ...(await machineFacts()), ...root }, ...this.workers];
     this.result = {
       version: 1,
       argv: [...this.argv],
@@ -142,4 +103,23 @@ export class RunProfiler {
     };
     return this.result;
   }
+}
+
+function passProfile(record: PassRecord, index: number, phase: PassProfile["phase"], byRequest: ReadonlyMap<number, HopTiming[]>, originMs: number): PassProfile {
+  const { stamps } = record;
+  const remote = record.requestId === undefined ? [] : [...(byRequest.get(record.requestId) ?? [])].sort((a, b) => (a.layers[0]?.layer ?? 0) - (b.layers[0]?.layer ?? 0));
+  const hops = record.localHop ? [record.localHop] : remote;
+  const layersMs = stamps.layersDoneMs - stamps.embeddedMs;
+  const hopMs = hops.reduce((n, h) => n + h.totalMs, 0);
+  return {
+    index,
+    phase,
+    nTokens: stamps.nTokens,
+    startAtMs: stamps.startMs - originMs,
+    wallMs: stamps.endMs - stamps.startMs + record.samplingMs,
+    root: { embedding: stamps.embeddedMs - stamps.startMs, outputHead: stamps.endMs - stamps.layersDoneMs, sampling: record.samplingMs },
+    hops,
+    networkMs: record.localHop ? 0 : Math.max(0, layersMs - hopMs),
+    wireBytes: record.rootBytesSent + hops.reduce((n, h) => n + h.bytesSent, 0),
+  };
 }

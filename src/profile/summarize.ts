@@ -4,8 +4,8 @@
  * tests all read this one summary. Milliseconds throughout; shares are fractions of the
  * summed wall time of every pass.
  */
-import { BLOCK_OPS, type BlockOp, type HopTiming } from "../protocol/profileRecords.js";
-import type { NodeFacts, ProfileRun, RootOpsMs } from "./profileRun.js";
+import { BLOCK_OPS, type BlockOp, type HopTiming } from "../telemetry/records.js";
+import type { ProfileNode, ProfileRun, RootOpsMs } from "./profileRun.js";
 import { formatBytes } from "../engine/streaming/byteSize.js";
 
 export const OP_LABELS: Readonly<Record<BlockOp, string>> = {
@@ -36,7 +36,7 @@ export interface NodeSummary {
   readonly node: number;
   /** "root", "worker 1" */
   readonly name: string;
-  readonly facts?: NodeFacts;
+  readonly facts?: ProfileNode;
   readonly layers: readonly number[];
   readonly hops: number;
   readonly layerRuns: number;
@@ -101,7 +101,7 @@ const MIN_BOTTLENECK_SHARE = 0.01;
 /** one node's time per layer this many times another's counts as an imbalance */
 const IMBALANCE_RATIO = 1.5;
 
-export function nodeName(node: number, facts?: NodeFacts): string {
+export function nodeName(node: number, facts?: ProfileNode): string {
   if (facts?.label) return facts.label.replace(/\s*\(.*\)$/, "");
   return node < 0 ? "root" : `worker ${node + 1}`;
 }

@@ -2,7 +2,7 @@
  * The profile as plain-text tables (what `npm run profile` prints): bottlenecks first, then
  * per layer, per operation, per node, root operations and the network.
  */
-import { BLOCK_OPS } from "../protocol/profileRecords.js";
+import { BLOCK_OPS } from "../telemetry/records.js";
 import { formatBytes } from "../engine/streaming/byteSize.js";
 import { OP_LABELS, formatMs, percent, type ProfileSummary } from "./summarize.js";
 

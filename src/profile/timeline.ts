@@ -9,7 +9,7 @@
  * head and sampling follow the last transfer. The axis starts at the first pass.
  */
 import { formatBytes } from "../engine/streaming/byteSize.js";
-import { BLOCK_OPS } from "../protocol/profileRecords.js";
+import { BLOCK_OPS } from "../telemetry/records.js";
 import type { ProfileRun } from "./profileRun.js";
 import { OP_LABELS, formatMs, nodeName } from "./summarize.js";
 

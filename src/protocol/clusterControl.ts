@@ -11,8 +11,8 @@ import { ProtocolError } from "./errors.js";
 import { PayloadEncoding } from "./header.js";
 import { isActivationEncoding, type ActivationEncoding } from "./activations.js";
 import { decodeModelIdentity, type ModelIdentity } from "./control.js";
-import { decodeHopTimings, decodeStatsRequest, decodeWorkerFacts } from "./profileCodec.js";
-import type { HopTiming, WorkerFacts } from "./profileRecords.js";
+import { decodeHopTimings, decodeStatsRequest, decodeNodeFacts } from "./profileCodec.js";
+import type { HopTiming, NodeFacts } from "../telemetry/records.js";
 
 /** HELLO: the root's identity, so the worker can log a refusal too. */
 export type HelloPayload = ModelIdentity;
@@ -57,14 +57,17 @@ export interface WorkerStats {
   readonly messagesSent: number;
   /** frames rejected since the worker started */
   readonly badFrames: number;
-  /** the worker's layer cache since ASSIGN (as --stats-json's cacheHits, cacheMisses, bytesRead) */
-  readonly cacheHits?: number;
-  readonly cacheMisses?: number;
-  readonly bytesRead?: number;
+  /** the worker's layer runner since ASSIGN: layers run, and its cache (as --stats-json's cacheHits, cacheMisses, bytesRead) */
+  readonly layerRuns: number;
+  readonly cacheHits: number;
+  readonly cacheMisses: number;
+  readonly bytesRead: number;
+  readonly ioWaitSeconds: number;
+  readonly readBusySeconds: number;
   /** with a `takeProfile` request: the hop records kept since the last such request */
   readonly profile?: readonly HopTiming[];
   /** with a `takeProfile` request: the worker's machine */
-  readonly facts?: WorkerFacts;
+  readonly facts?: NodeFacts;
 }
 
 /** STATS request payload: none, or this (msgpack). */
@@ -109,19 +112,19 @@ export function decodeAssign(payload: Uint8Array): AssignPayload {
   return { workerIndex: workerIndex as number, addresses: addresses as string[], stages: checked, encoding, kvType, contextSize: contextSize as number };
 }
 
+const STATS_FIELDS = ["computeSeconds", "batches", "wireBytesSent", "messagesSent", "badFrames", "layerRuns", "cacheHits", "cacheMisses", "bytesRead", "ioWaitSeconds", "readBusySeconds"] as const;
+
 export function decodeWorkerStats(payload: Uint8Array): WorkerStats {
   const value = unpackMap(payload, "stats");
-  for (const key of ["computeSeconds", "batches", "wireBytesSent", "messagesSent", "badFrames"] as const) {
-    if (typeof value[key] !== "number") throw bad(`stats field ${key} should be a number, got ${typeof value[key]}`);
-  }
-  for (const key of ["cacheHits", "cacheMisses", "bytesRead"] as const) {
-    if (value[key] !== undefined && typeof value[key] !== "number") throw bad(`stats field ${key} should be a number, got ${typeof value[key]}`);
+  for (const key of STATS_FIELDS) {
+    const field = value[key];
+    if (typeof field !== "number" || !Number.isFinite(field) || field < 0) throw bad(`stats field ${key} should be a number ≥ 0, got ${String(field)}`);
   }
   const stats = value as unknown as WorkerStats;
   return {
     ...stats,
     profile: value.profile === undefined ? undefined : decodeHopTimings(value.profile),
-    facts: value.facts === undefined ? undefined : decodeWorkerFacts(value.facts),
+    facts: value.facts === undefined ? undefined : decodeNodeFacts(value.facts),
   };
 }
 

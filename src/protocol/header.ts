@@ -21,7 +21,7 @@ import { ProtocolError } from "./errors.js";
 
 export const HEADER_BYTES = 24;
 export const MAGIC = [0x4c, 0x53] as const; // "LS"
-export const PROTOCOL_VERSION = 1;
+export const PROTOCOL_VERSION = 2;
 
 export const OFFSET = {
   magic: 0,
@@ -67,6 +67,9 @@ export enum PayloadEncoding {
   Q8_0 = 3,
   MSGPACK = 4,
 }
+
+/** Header flag on ACTIVATIONS: time this batch on every hop (workers keep a HopTiming until STATS takes it). */
+export const FLAG_PROFILE = 0x01;
 
 export interface Header {
   readonly type: MessageType;
@@ -158,4 +161,11 @@ export function decodeHeader(frame: Uint8Array, payloadFrameBytes: number): Head
 
 function hex(byte: number): string {
   return byte.toString(16).padStart(2, "0");
+}
+
+const NO_LAYERS = { position: 0, sequenceId: 0, layerFrom: 0, layerTo: 0, nTokens: 0, flags: 0 } as const;
+
+/** The header of a control message (HELLO, ASSIGN, TRUNCATE, STATS, ERROR, …): no layers, no tokens. */
+export function controlHeader(type: MessageType, requestId: number, encoding = PayloadEncoding.MSGPACK): Omit<Header, "payloadBytes"> {
+  return { ...NO_LAYERS, type, requestId, encoding };
 }

@@ -1,10 +1,10 @@
 /**
  * Validation of the profile parts of STATS payloads (msgpack): the request's `takeProfile`,
- * and the reply's `profile` (HopTiming[]) and `facts` (WorkerFacts). Everything a peer sends is
+ * and the reply's `profile` (HopTiming[]) and `facts` (NodeFacts). Everything a peer sends is
  * checked; anything off throws ProtocolError("BAD_PAYLOAD").
  */
 import { ProtocolError } from "./errors.js";
-import { BLOCK_OPS, type HopTiming, type LayerTiming, type WorkerFacts } from "./profileRecords.js";
+import { BLOCK_OPS, type HopTiming, type LayerTiming, type NodeFacts } from "../telemetry/records.js";
 
 /** Most hop records one STATS reply may carry. */
 export const MAX_PROFILE_HOPS = 1 << 20;
@@ -73,7 +73,7 @@ export function decodeHopTimings(value: unknown): HopTiming[] {
   });
 }
 
-export function decodeWorkerFacts(value: unknown): WorkerFacts {
+export function decodeNodeFacts(value: unknown): NodeFacts {
   const what = "stats field facts";
   const o = object(value, what);
   if (!Array.isArray(o.layers) || !o.layers.every((l) => Number.isInteger(l) && (l as number) >= 0)) throw bad(`${what}.layers should be a list of layer indices`);

@@ -7,6 +7,7 @@ import { decodeMessage, encodeMessage } from "../../src/protocol/message.js";
 import { encodeHeader, HEADER_BYTES, MessageType, PayloadEncoding } from "../../src/protocol/header.js";
 import { decodeErrorPayload, encodeControl } from "../../src/protocol/control.js";
 import { decodeWorkerStats } from "../../src/protocol/clusterControl.js";
+import { encodeBatch } from "../../src/protocol/batch.js";
 import { startWorker, statsOf, type WorkerProcess } from "./workerProcess.js";
 
 const STORIES = modelFile("stories260K.gguf");
@@ -28,6 +29,18 @@ function seededBytes(n: number, seed: number): Uint8Array {
 }
 
 const base = { requestId: 77, position: 0, sequenceId: 0, layerFrom: 0, layerTo: 1, nTokens: 1, flags: 0 };
+const N_EMBD = 64;
+
+/** A well-formed one-row f32 batch payload (descriptor + activations) for a pass ending at `endLayer`. */
+function oneRow({ endLayer = 1 } = {}): Uint8Array {
+  return encodeBatch({ endLayer, rows: "last", sequences: [{ sequenceId: 0, position: 0, nTokens: 1 }] }, new Float32Array(N_EMBD), PayloadEncoding.F32);
+}
+
+/** Two rows, each claiming to be sequence 3. */
+function twoRowsOfOneSequence(): Uint8Array {
+  const sequences = [{ sequenceId: 3, position: 0, nTokens: 1 }, { sequenceId: 3, position: 1, nTokens: 1 }];
+  return encodeBatch({ endLayer: 1, rows: "last", sequences }, new Float32Array(2 * N_EMBD), PayloadEncoding.F32);
+}
 
 describe("cluster-robustness", () => {
   let workers: WorkerProcess[];
@@ -73,7 +86,10 @@ describe("cluster-robustness", () => {
     ["a length larger than the frame", [header({ type: MessageType.ACTIVATIONS, encoding: PayloadEncoding.F32, payloadBytes: 1 << 30 }), new Uint8Array(256)], "PAYLOAD_SIZE_MISMATCH"],
     ["activations of the wrong size", encodeMessage({ ...base, type: MessageType.ACTIVATIONS, encoding: PayloadEncoding.F32 }, new Uint8Array(100)), "BAD_PAYLOAD"],
     ["q8_0 activations of the wrong size", encodeMessage({ ...base, type: MessageType.ACTIVATIONS, encoding: PayloadEncoding.Q8_0, nTokens: 2 }, new Uint8Array(68)), "BAD_PAYLOAD"],
-    ["activations for layers it does not run", encodeMessage({ ...base, type: MessageType.ACTIVATIONS, encoding: PayloadEncoding.F32, layerFrom: 1, layerTo: 2 }, new Uint8Array(256)), "BAD_LAYER_RANGE"],
+    ["activations for layers it does not run", encodeMessage({ ...base, type: MessageType.ACTIVATIONS, encoding: PayloadEncoding.F32, layerFrom: 1, layerTo: 2 }, oneRow()), "BAD_LAYER_RANGE"],
+    ["a batch for a pass ending beyond the model", encodeMessage({ ...base, type: MessageType.ACTIVATIONS, encoding: PayloadEncoding.F32 }, oneRow({ endLayer: 9 })), "BAD_LAYER_RANGE"],
+    ["a batch whose rows are not the header's tokens", encodeMessage({ ...base, type: MessageType.ACTIVATIONS, encoding: PayloadEncoding.F32, nTokens: 2 }, oneRow()), "BAD_PAYLOAD"],
+    ["a batch naming a sequence twice", encodeMessage({ ...base, type: MessageType.ACTIVATIONS, encoding: PayloadEncoding.F32, nTokens: 2 }, twoRowsOfOneSequence()), "BAD_PAYLOAD"],
     ["an ASSIGN that is not msgpack", encodeMessage({ ...base, type: MessageType.ASSIGN, encoding: PayloadEncoding.MSGPACK }, seededBytes(40, 3)), "BAD_PAYLOAD"],
     ["an ASSIGN with a broken pipeline", encodeMessage({ ...base, type: MessageType.ASSIGN, encoding: PayloadEncoding.MSGPACK }, encodeControl({ workerIndex: 0, addresses: ["tcp://x:1"], stages: [{ worker: 0, layerFrom: 2, layerTo: 1 }], encoding: 1, kvType: "f16", contextSize: 8 })), "BAD_PAYLOAD"],
     ["a STATS request that is not msgpack", encodeMessage({ ...base, type: MessageType.STATS, encoding: PayloadEncoding.MSGPACK }, seededBytes(9, 4)), "BAD_PAYLOAD"],

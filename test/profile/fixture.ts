@@ -13,8 +13,8 @@
  * so disk on worker 2 is 40/88 = 45%, compute on worker 1 20/88 = 23%, on worker 2 16/88 = 18%,
  * and worker 2 takes 28.75 ms per layer vs 10.75 ms (imbalance: 2 × 18 / 88 = 41%).
  */
-import type { HopTiming, LayerTiming } from "../../src/protocol/profileRecords.js";
-import type { NodeFacts, PassProfile, ProfileRun } from "../../src/profile/profileRun.js";
+import type { HopTiming, LayerTiming } from "../../src/telemetry/records.js";
+import type { ProfileNode, PassProfile, ProfileRun } from "../../src/profile/profileRun.js";
 
 export const LAYER_BYTES = 1_000_000;
 const MiB = 2 ** 20;
@@ -48,7 +48,7 @@ function hop(node: number, layers: readonly number[], ioWaitMs: number, ffnMs: n
   };
 }
 
-function facts(node: number, label: string, layers: number[], layersResident: number): NodeFacts {
+function facts(node: number, label: string, layers: number[], layersResident: number): ProfileNode {
   return {
     node,
     label,

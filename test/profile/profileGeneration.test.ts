@@ -15,12 +15,14 @@ import { Command } from "commander";
 import { profileGeneration as profileWithFlags } from "../../src/cli/commands/profile.js";
 import { addGenerateOptions, type GenerateFlags } from "../../src/cli/commands/generate.js";
 import type { ProfileRun } from "../../src/profile/profileRun.js";
-import { BLOCK_OPS } from "../../src/protocol/profileRecords.js";
+import { BLOCK_OPS } from "../../src/telemetry/records.js";
 import { writeSyntheticModel } from "../helpers/syntheticModel.js";
 import { runCli } from "../helpers/cli.js";
 import { startWorker, type WorkerProcess } from "../cluster/workerProcess.js";
 
 const N_LAYER = 6;
+const KV_AND_BUFFERS_BYTES = 2560 << 10;
+const WORKER_BUDGET = () => 2 * layerBytes + KV_AND_BUFFERS_BYTES;
 let dir: string;
 let modelPath: string;
 let layerBytes: number;
@@ -33,7 +35,8 @@ beforeAll(async () => {
   using model = Model.open(modelPath, { access: "read" });
   layerBytes = model.layers[0].nBytes;
   // each worker runs 3 of the 6 layers with room for 2: it streams
-  for (let i = 0; i < 2; i++) workers.push(await startWorker(modelPath, ["--max-memory", String(2 * layerBytes)]));
+  // --max-memory is all a worker holds for its part: 2 layers, plus room for its KV cache and buffers (well under a layer here)
+  for (let i = 0; i < 2; i++) workers.push(await startWorker(modelPath, ["--max-memory", String(WORKER_BUDGET())]));
 }, 60_000);
 
 afterAll(async () => {
@@ -109,7 +112,7 @@ describe("profileGeneration", () => {
       expect(node.cpu.length).toBeGreaterThan(0);
       expect(node.memoryBytes).toBeGreaterThan(0);
     }
-    expect(run.nodes[1]).toMatchObject({ layers: [0, 2, 4], layersResident: 2, budgetBytes: 2 * layerBytes });
+    expect(run.nodes[1]).toMatchObject({ layers: [0, 2, 4], layersResident: 2, budgetBytes: WORKER_BUDGET() });
   }, 60_000);
 
   it("profiles a local streaming run the same way", async () => {

@@ -8,7 +8,7 @@ import os from "node:os";
 import path from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { GgmlType } from "../../src/engine/ggml/types.js";
-import { BLOCK_OPS } from "../../src/protocol/profileRecords.js";
+import { BLOCK_OPS } from "../../src/telemetry/records.js";
 import type { ProfileRun } from "../../src/profile/profileRun.js";
 import { chromiumAvailable, launchChromium, CHROMIUM_PATH } from "../../scripts/profile/browser.js";
 import { runCommand, type CliResult } from "../helpers/cli.js";

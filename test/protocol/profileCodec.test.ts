@@ -2,7 +2,7 @@ import { describe, expect, it } from "vitest";
 import { pack } from "msgpackr";
 import { decodeStatsRequestPayload, decodeWorkerStats } from "../../src/protocol/clusterControl.js";
 import { ProtocolError } from "../../src/protocol/errors.js";
-import type { HopTiming, WorkerFacts } from "../../src/protocol/profileRecords.js";
+import type { HopTiming, NodeFacts } from "../../src/telemetry/records.js";
 
 const hop: HopTiming = {
   node: 1,
@@ -17,7 +17,7 @@ const hop: HopTiming = {
   totalMs: 2.5,
   layers: [{ layer: 3, cacheHit: false, bytesRead: 4096, ioWaitMs: 1.5, opMs: { attnProjections: 0.2, attention: 0.1, ffn: 0.4, normsRope: 0.05 }, startAtMs: 0.05, endAtMs: 2.4 }],
 };
-const facts: WorkerFacts = {
+const facts: NodeFacts = {
   hostname: "w1",
   cpu: "Intel Xeon",
   physicalCores: 2,
@@ -31,7 +31,7 @@ const facts: WorkerFacts = {
   layersResident: 1,
   kernels: "native avx512, 2 threads",
 };
-const counters = { computeSeconds: 1, batches: 2, wireBytesSent: 3, messagesSent: 4, badFrames: 0, cacheHits: 5, cacheMisses: 6, bytesRead: 7 };
+const counters = { computeSeconds: 1, batches: 2, wireBytesSent: 3, messagesSent: 4, badFrames: 0, layerRuns: 8, cacheHits: 5, cacheMisses: 6, bytesRead: 7, ioWaitSeconds: 0.5, readBusySeconds: 0.25 };
 
 function expectBadPayload(f: () => unknown, message: RegExp): void {
   try {

@@ -11,7 +11,6 @@ import type { ModelStats } from "../../api/modelStats.js";
 import { AbortError, OptionError } from "../../engine/errors.js";
 import { DEFAULT_SAMPLER_OPTIONS } from "../../engine/sampling/options.js";
 import { formatBytes } from "../../engine/streaming/byteSize.js";
-import { StreamingLayerSource } from "../../engine/streaming/streamingLayerSource.js";
 import type { RunProfiler } from "../../profile/runProfiler.js";
 import { parseByteSizeOption, parseChoice, parseFloatInRange, parseIntInRange } from "../options.js";
 import type { CliIo } from "../io.js";
@@ -201,13 +200,12 @@ function printSummary(summary: GenerateStats, stats: ModelStats, io: CliIo): voi
 
 async function finishProfile(profiler: RunProfiler, model: LoadedModel, result: CompletionResult, summary: GenerateStats): Promise<void> {
   const { core } = model;
-  const clustered = core.cluster !== undefined;
-  const layersResident = clustered ? 0 : core.streaming ? StreamingLayerSource.layersThatFit(core.model.layers, core.plan.layerBudgetBytes) : core.model.hparams.nLayer;
+  const { plan, layers } = core.host;
   await profiler.finish(
     core.model,
     core.runner,
     result.usage.promptTokens,
-    { budgetBytes: core.plan.budgetBytes, layers: clustered ? [] : core.model.layers.map((_, il) => il), layersResident, kernels: core.kernels },
+    { budgetBytes: plan.budgetBytes, layers: [...layers], layersResident: layers.length === 0 ? 0 : plan.layersResident, kernels: core.kernels },
     {
       cacheHits: summary.cacheHits,
       cacheMisses: summary.cacheMisses,

@@ -9,9 +9,10 @@ import { matmul } from "../quant/kernels.js";
 import { loadTokenizer, type Tokenizer } from "../tokenizer/index.js";
 import { OptionError } from "../errors.js";
 import { readHparams, type ModelHparams } from "./hparams.js";
-import { bindHead, layerTensors, type HeadWeights, type LayerTensors, type TensorBytes } from "./weights.js";
+import { bindHead, bindVector, headTensors, layerTensors, type HeadTensors, type HeadWeights, type LayerTensors, type TensorBytes } from "./weights.js";
 import { rmsNorm } from "./ops.js";
-import { LocalLayerRunner, ResidentLayerSource, type LayerSource } from "./localLayerRunner.js";
+import { LocalLayerRunner } from "./localLayerRunner.js";
+import { ResidentLayerSource, type LayerSource } from "./layerSource.js";
 import type { KvType } from "./kvCache.js";
 
 /**
@@ -43,6 +44,9 @@ export class Model implements Disposable {
   private disposed = false;
   /** xor of one byte per page touched by residentLayers (only there to keep the reads) */
   private pagesTouched = 0;
+  private boundHead?: HeadWeights;
+  /** f32 [nRot/2] RoPE frequency divisors (`rope_freqs.weight`), if the model has them */
+  readonly ropeFreqs?: Float32Array;
 
   private constructor(
     readonly path: string,
@@ -52,7 +56,8 @@ export class Model implements Disposable {
     readonly tensorBytes: TensorBytes,
     readonly hparams: ModelHparams,
     readonly tokenizer: Tokenizer,
-    readonly head: HeadWeights,
+    /** the embeddings, final norm and output head, checked at open and read on first use */
+    readonly headInfo: HeadTensors,
     /** every block's tensors, checked at open */
     readonly layers: readonly LayerTensors[],
     options: ModelOpenOptions,
@@ -63,6 +68,16 @@ export class Model implements Disposable {
       throw new OptionError("BAD_CONTEXT_SIZE", `context size ${this.contextSize} must be a positive integer`);
     }
     this.normed = new Float32Array(hparams.nEmbd);
+    this.ropeFreqs = headInfo.ropeFreqs && bindVector(headInfo.ropeFreqs, tensorBytes);
+  }
+
+  /**
+   * The embeddings, final norm and output head: views of the mapping, or read from the file on
+   * first use (a worker, which runs only blocks, never reads them).
+   */
+  get head(): HeadWeights {
+    this.boundHead ??= bindHead(this.headInfo, this.tensorBytes);
+    return this.boundHead;
   }
 
   /** Maps the file and checks everything the forward pass will need. */
@@ -74,7 +89,7 @@ export class Model implements Disposable {
         access === "mmap" ? (info) => tensorData(file, info) : (info) => readTensorSync(file as ReturnType<typeof openGgufHeader>, info);
       const hparams = readHparams(file);
       const tokenizer = loadTokenizer(file);
-      const head = bindHead(file, hparams, tensorBytes);
+      const head = headTensors(file, hparams);
       // Check every block's tensors now, so a broken file fails at start, not mid-generation.
       const layers = Array.from({ length: hparams.nLayer }, (_, il) => layerTensors(file, hparams, il));
       return new Model(path, file, access, tensorBytes, hparams, tokenizer, head, layers, options);
@@ -84,37 +99,38 @@ export class Model implements Disposable {
     }
   }
 
-  /** A runner that executes every block in this process from `source` (default: all resident). */
+  /** A runner that executes every block in this process from `source` (default: all resident); tests and tools — programs use openLayerHost. */
   createLocalRunner(source: LayerSource = this.residentLayers()): LocalLayerRunner {
     return new LocalLayerRunner(this.hparams, source, {
       kvType: this.kvType,
       contextSize: this.contextSize,
-      ropeFreqs: this.head.ropeFreqs,
+      ropeFreqs: this.ropeFreqs,
     });
   }
 
   /**
-   * Every block resident and loaded now, at load time, as llama.cpp loads a model, so that the
-   * first prompt neither waits for the disk nor takes the page faults: with `read` access each
-   * block's tensors are read into owned buffers; with `mmap` every page of the blocks and the
-   * output head is touched once (llama.cpp maps with MAP_POPULATE). Streaming under a memory
-   * budget is a separate LayerSource and stays lazy.
+   * Blocks `layers` (default: all) resident and loaded now, as llama.cpp loads a model, so that
+   * the first prompt neither waits for the disk nor takes page faults: with `read` access each
+   * block's tensors are read into owned buffers; with `mmap` every page is touched once (llama.cpp
+   * maps with MAP_POPULATE). Streaming under a memory budget is a separate LayerSource.
    */
-  residentLayers(onProgress?: (layersDone: number, layersTotal: number) => void): ResidentLayerSource {
+  residentLayers(layers: readonly number[] = this.layers.map((_, il) => il), onProgress?: (layersDone: number, layersTotal: number) => void): ResidentLayerSource {
     const source = new ResidentLayerSource(this.layers, this.tensorBytes, this.access);
-    let checksum = 0;
-    for (let il = 0; il < this.layers.length; il++) {
-      onProgress?.(il, this.layers.length);
-      const weights = source.acquire(il);
+    layers.forEach((il, done) => {
+      onProgress?.(done, layers.length);
+      const weights = source.bind(il);
       if (this.access === "mmap") {
-        for (const w of [weights.wq, weights.wk, weights.wv, weights.wo, weights.ffnGate, weights.ffnUp, weights.ffnDown]) checksum ^= touchPages(w.bytes);
+        for (const w of [weights.wq, weights.wk, weights.wv, weights.wo, weights.ffnGate, weights.ffnUp, weights.ffnDown]) this.pagesTouched ^= touchPages(w.bytes);
       }
-      source.release();
-    }
-    if (this.access === "mmap") checksum ^= touchPages(this.head.output.bytes);
-    onProgress?.(this.layers.length, this.layers.length);
-    this.pagesTouched = checksum; // keeps the reads from being optimized away
+    });
+    onProgress?.(layers.length, layers.length);
     return source;
+  }
+
+  /** Brings the output head into memory now (its pages touched, or read), so the first token does not wait for it. */
+  touchHead(): void {
+    const { output } = this.head;
+    if (this.access === "mmap") this.pagesTouched ^= touchPages(output.bytes);
   }
 
   /**

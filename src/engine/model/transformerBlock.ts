@@ -6,7 +6,7 @@ import type { KvCache } from "./kvCache.js";
 import { attention, AttentionScratch } from "./attention.js";
 import { addBiasRows, addInPlace, rmsNorm, siluMulRows } from "./ops.js";
 import { applyRopeRows, RopeTable } from "./rope.js";
-import { Op, type OpTimer } from "./opTimer.js";
+import { Op, type OpTimer } from "../../telemetry/opTimer.js";
 
 /**
  * Scratch buffers for one block's forward pass (llama2.c's RunState): allocated once,

@@ -129,19 +129,39 @@ export function bindLayer(tensors: LayerTensors, bytesOf: TensorBytes): LayerWei
   };
 }
 
-/** Checks and binds the embeddings, final norm and output head. */
-export function bindHead(file: GgufFile, hparams: ModelHparams, bytesOf: TensorBytes): HeadWeights {
+/** The head's tensors, checked for presence and shape, with no data read. */
+export interface HeadTensors {
+  readonly tokenEmbd: GgufTensorInfo;
+  readonly outputNorm: GgufTensorInfo;
+  /** undefined when the model ties the output to the embeddings */
+  readonly output?: GgufTensorInfo;
+  readonly ropeFreqs?: GgufTensorInfo;
+}
+
+/** Checks the embeddings, final norm, output head and RoPE frequencies without reading them. */
+export function headTensors(file: GgufFile, hparams: ModelHparams): HeadTensors {
   const { nEmbd, nVocab } = hparams;
-  const embdInfo = checkMatrix(file, "token_embd.weight", nEmbd, nVocab);
-  const tokenEmbd = toMatrix(embdInfo, bytesOf(embdInfo));
-  const outputInfo = file.tensorsByName.has("output.weight") ? checkMatrix(file, "output.weight", nEmbd, nVocab) : undefined;
-  const normInfo = checkVector(file, "output_norm.weight", nEmbd);
-  const ropeInfo = file.tensorsByName.has("rope_freqs.weight") ? checkVector(file, "rope_freqs.weight", hparams.rope.nRot / 2) : undefined;
+  return {
+    tokenEmbd: checkMatrix(file, "token_embd.weight", nEmbd, nVocab),
+    outputNorm: checkVector(file, "output_norm.weight", nEmbd),
+    output: file.tensorsByName.has("output.weight") ? checkMatrix(file, "output.weight", nEmbd, nVocab) : undefined,
+    ropeFreqs: file.tensorsByName.has("rope_freqs.weight") ? checkVector(file, "rope_freqs.weight", hparams.rope.nRot / 2) : undefined,
+  };
+}
+
+/** A checked f32 vector tensor's values. */
+export function bindVector(info: GgufTensorInfo, bytesOf: TensorBytes): Float32Array {
+  return toVector(info, bytesOf(info));
+}
+
+/** Binds checked head tensors to their bytes. */
+export function bindHead(tensors: HeadTensors, bytesOf: TensorBytes): HeadWeights {
+  const tokenEmbd = toMatrix(tensors.tokenEmbd, bytesOf(tensors.tokenEmbd));
   return {
     tokenEmbd,
-    outputNorm: toVector(normInfo, bytesOf(normInfo)),
-    output: outputInfo ? toMatrix(outputInfo, bytesOf(outputInfo)) : tokenEmbd,
-    ropeFreqs: ropeInfo ? toVector(ropeInfo, bytesOf(ropeInfo)) : undefined,
+    outputNorm: toVector(tensors.outputNorm, bytesOf(tensors.outputNorm)),
+    output: tensors.output ? toMatrix(tensors.output, bytesOf(tensors.output)) : tokenEmbd,
+    ropeFreqs: tensors.ropeFreqs ? toVector(tensors.ropeFreqs, bytesOf(tensors.ropeFreqs)) : undefined,
   };
 }
 

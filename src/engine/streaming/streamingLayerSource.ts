@@ -16,7 +16,7 @@ import fs from "node:fs/promises";
 import { LRUCache } from "lru-cache";
 import { OptionError } from "../errors.js";
 import type { GgufTensorInfo } from "../gguf/types.js";
-import type { AcquireFacts, LayerSource } from "../model/localLayerRunner.js";
+import type { AcquireFacts, LayerSource, SourceStats } from "../model/layerSource.js";
 import { bindLayer, type LayerTensors, type LayerWeights } from "../model/weights.js";
 import { formatBytes } from "./byteSize.js";
 import { dropFromPageCache } from "./pageCache.js";
@@ -73,7 +73,7 @@ export class StreamingLayerSource implements LayerSource, AsyncDisposable {
   /** schedule slot of the block most recently acquired */
   private cursor = -1;
   private readonly nowMs: () => number;
-  private readonly stats: StreamingStats = { cacheHits: 0, cacheMisses: 0, bytesRead: 0, ioWaitSeconds: 0, readBusySeconds: 0, residentBytes: 0, peakResidentBytes: 0 };
+  private readonly counters: StreamingStats = { cacheHits: 0, cacheMisses: 0, bytesRead: 0, ioWaitSeconds: 0, readBusySeconds: 0, residentBytes: 0, peakResidentBytes: 0 };
   private disposed = false;
   /** buffers of evicted blocks, reused by the next read of the same size (no allocation churn, no GC lag) */
   private spare: Uint8Array[] = [];
@@ -130,7 +130,7 @@ export class StreamingLayerSource implements LayerSource, AsyncDisposable {
     let block = this.cache.peek(il);
     const cacheHit = block !== undefined && !block.unused;
     if (block) {
-      if (!block.unused) this.stats.cacheHits++;
+      if (!block.unused) this.counters.cacheHits++;
     } else {
       if (!this.makeRoom(this.layers[il].nBytes, 0)) {
         // only blocks still being read stand in the way: let them land, then evict
@@ -149,7 +149,7 @@ export class StreamingLayerSource implements LayerSource, AsyncDisposable {
       const waitStart = this.nowMs();
       await block.ready;
       ioWaitMs = this.nowMs() - waitStart;
-      this.stats.ioWaitSeconds += ioWaitMs / 1000;
+      this.counters.ioWaitSeconds += ioWaitMs / 1000;
     }
     this.lastAcquire = { cacheHit, bytesRead: cacheHit ? 0 : block.buffer.byteLength, ioWaitMs };
     return block.weights!;
@@ -165,7 +165,12 @@ export class StreamingLayerSource implements LayerSource, AsyncDisposable {
   }
 
   snapshot(): StreamingStats {
-    return { ...this.stats, residentBytes: this.cache.calculatedSize };
+    return { ...this.counters, residentBytes: this.cache.calculatedSize };
+  }
+
+  stats(): SourceStats {
+    const { cacheHits, cacheMisses, bytesRead, ioWaitSeconds, readBusySeconds } = this.counters;
+    return { cacheHits, cacheMisses, bytesRead, ioWaitSeconds, readBusySeconds };
   }
 
   /** Blocks resident or being read now. */
@@ -219,8 +224,8 @@ export class StreamingLayerSource implements LayerSource, AsyncDisposable {
     const buffer = reuse >= 0 ? this.spare[reuse] : new Uint8Array(tensors.nBytes);
     this.spare = []; // spares not reused now are left to the garbage collector
     const block: CachedBlock = { il, buffer, pins: 0, unused: true, ready: undefined as never };
-    this.stats.cacheMisses++;
-    this.stats.bytesRead += buffer.byteLength; // counted when issued, like the miss
+    this.counters.cacheMisses++;
+    this.counters.bytesRead += buffer.byteLength; // counted when issued, like the miss
     (block as { ready: Promise<LayerWeights> }).ready = this.read(tensors, buffer).then((bytesOf) => {
       block.weights = bindLayer(tensors, bytesOf);
       return block.weights;
@@ -228,7 +233,7 @@ export class StreamingLayerSource implements LayerSource, AsyncDisposable {
     // a read-ahead that fails is reported by the acquire that awaits it
     block.ready.catch(() => this.cache.delete(il));
     this.cache.set(il, block);
-    this.stats.peakResidentBytes = Math.max(this.stats.peakResidentBytes, this.cache.calculatedSize);
+    this.counters.peakResidentBytes = Math.max(this.counters.peakResidentBytes, this.cache.calculatedSize);
     return block;
   }
 
@@ -238,7 +243,7 @@ export class StreamingLayerSource implements LayerSource, AsyncDisposable {
     try {
       return await this.readTensors(tensors, buffer);
     } finally {
-      if (--this.readsInFlight === 0) this.stats.readBusySeconds += (this.nowMs() - this.busySinceMs) / 1000;
+      if (--this.readsInFlight === 0) this.counters.readBusySeconds += (this.nowMs() - this.busySinceMs) / 1000;
     }
   }
 

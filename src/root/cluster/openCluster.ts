@@ -7,10 +7,11 @@ import type { Model } from "../../engine/model/model.js";
 import { OptionError } from "../../engine/errors.js";
 import { PayloadEncoding } from "../../protocol/header.js";
 import type { ActivationEncoding } from "../../protocol/activations.js";
-import { computeModelIdentity } from "../../worker/modelIdentity.js";
+import { computeModelIdentity } from "../../host/modelIdentity.js";
 import type { AssignMode } from "./assignment.js";
 import { LocalWorkers } from "./localWorkers.js";
-import { RemoteLayerRunner, type ClusterStats } from "./remoteLayerRunner.js";
+import { RemoteLayerRunner } from "./remoteLayerRunner.js";
+import type { ClusterStats } from "./clusterStats.js";
 
 export const WIRE_ENCODINGS = ["q8_0", "f16", "f32"] as const;
 export type WireName = (typeof WIRE_ENCODINGS)[number];
@@ -63,7 +64,7 @@ export class Cluster implements AsyncDisposable {
   }
 
   stats(): Promise<ClusterStats> {
-    return this.runner.stats();
+    return this.runner.clusterStats();
   }
 
   async [Symbol.asyncDispose](): Promise<void> {

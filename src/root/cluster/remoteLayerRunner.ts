@@ -1,24 +1,24 @@
 /**
- * LayerRunner over the cluster: the root keeps embeddings, final norm, head, tokenizer and
- * sampler; every block runs on workers. run(batch, 0, nLayer) sends the batch to the first
- * stage's worker; activations then go worker to worker in layer order and only the last
- * stage's output (the last row, the only complete one) comes back as RESULT.
- *
- * Ready for takeover (not implemented): every worker maps the same file and receives the
- * whole pipeline in ASSIGN, and the Session keeps the token history, so a survivor can be
- * re-assigned a dead worker's stages and rebuild their KV cache by replaying the history.
+ * LayerRunner over the cluster. The root keeps embeddings, final norm, head, tokenizer and
+ * sampler; blocks run on workers. A call sends its batch (every sequence in one message) to the
+ * worker whose stage holds the range's first layer; activations then go worker to worker in
+ * layer order, and the worker that reaches the range's end sends the rows asked for back to the
+ * root as RESULT. Any range works, and any number of sequences per call (protocol version 2,
+ * docs/protocol.md); several calls may be in flight at once (their requests are matched by id).
  */
-import type { LayerBatch, LayerRunner } from "../../engine/model/layerRunner.js";
+import { outputRows, type LayerRange, type LayerRunner, type RunOptions, type RunnerStats, type SequenceBatch } from "../../engine/model/layerRunner.js";
 import type { ModelIdentity } from "../../protocol/control.js";
 import { encodeControl, decodeModelIdentity } from "../../protocol/control.js";
-import { decodeActivations, encodeActivations, type ActivationEncoding, Q8_0_BLOCK_VALUES } from "../../protocol/activations.js";
-import { decodeWorkerStats, type AssignPayload, type PipelineStage, type WorkerStats } from "../../protocol/clusterControl.js";
-import { MessageType, PayloadEncoding, type Header } from "../../protocol/header.js";
-import { FLAG_PROFILE, type HopTiming, type WorkerFacts } from "../../protocol/profileRecords.js";
+import { Q8_0_BLOCK_VALUES, type ActivationEncoding } from "../../protocol/activations.js";
+import { decodeBatch, encodeBatch, type DecodedBatch } from "../../protocol/batch.js";
+import type { AssignPayload, PipelineStage } from "../../protocol/clusterControl.js";
+import { controlHeader, FLAG_PROFILE, MessageType, PayloadEncoding, type Header } from "../../protocol/header.js";
+import { NULL_RECORDER, type Recorder } from "../../telemetry/recorder.js";
 import { OptionError } from "../../engine/errors.js";
-import { describeIdentity, sameModel } from "../../worker/modelIdentity.js";
+import { describeIdentity, sameModel } from "../../host/modelIdentity.js";
 import { assignLayers, describeAssignment, type AssignMode } from "./assignment.js";
 import { ClusterError, WorkerLinks } from "./workerLinks.js";
+import { collectClusterStats, collectWorkerTelemetry, type ClusterStats } from "./clusterStats.js";
 
 export interface RemoteRunnerOptions {
   readonly addresses: readonly string[];
@@ -32,73 +32,19 @@ export interface RemoteRunnerOptions {
   readonly log: (line: string) => void;
   /** HELLO, ASSIGN, TRUNCATE, STATS (default 10 s) */
   readonly controlTimeoutMs?: number;
-  /** one forward pass through the whole pipeline (default 120 s) */
+  /** one call through the pipeline (default 120 s) */
   readonly runTimeoutMs?: number;
 }
-
-/**
- * Summary for --stats-json. `networkSeconds` is the time the root waited for results beyond
- * what the workers report as compute: round-trip time of every forward pass minus the
- * workers' time inside their layer runners (so it holds wire transfer, queueing and the
- * encoding/decoding of activations on every hop).
- */
-export interface ClusterStats {
-  workers: number;
-  /** network transfers per forward pass: root → first stage, stage → stage, last stage → root */
-  hops: number;
-  assign: AssignMode;
-  wire: string;
-  /** activation and result messages (24-byte headers + payloads) sent by the root and every worker */
-  wireBytesSent: number;
-  /** wireBytesSent / tokens evaluated (prompt and generated) */
-  wireBytesPerToken: number;
-  roundTripSeconds: number;
-  workerComputeSeconds: number;
-  networkSeconds: number;
-  /** frames the workers rejected since they started */
-  workerBadFrames: number;
-  /** the workers' layer caches, summed */
-  cacheHits: number;
-  cacheMisses: number;
-  bytesRead: number;
-  /** each worker's own counters */
-  perWorker: WorkerShare[];
-}
-
-/** One worker's part of ClusterStats. */
-export interface WorkerShare {
-  address: string;
-  /** e.g. "0-3" or "0, 2, 4" */
-  layers: string;
-  /** batches (activation messages) it ran, and its time inside its layers */
-  batches: number;
-  computeSeconds: number;
-  /** computeSeconds per batch, in milliseconds: what one hop through this worker costs beyond the network */
-  meanHopMs: number;
-  cacheHits: number;
-  cacheMisses: number;
-  bytesRead: number;
-  wireBytesSent: number;
-}
-
-const NO_LAYERS = { position: 0, sequenceId: 0, layerFrom: 0, layerTo: 0, nTokens: 0, flags: 0 } as const;
 
 export class RemoteLayerRunner implements LayerRunner {
   private rootBytesSent = 0;
   private tokens = 0;
   private roundTripSeconds = 0;
-  /** workers' compute time, filled in by stats() */
-  computeSeconds = 0;
-  /** when set, activations carry FLAG_PROFILE and every worker times its hops (see takeProfile) */
-  profiling = false;
-  /** the latest forward pass: its request id and the bytes the root sent for it (profiling) */
-  lastRun: { requestId: number; bytesSent: number } = { requestId: 0, bytesSent: 0 };
   private disposed = false;
 
   private constructor(
     private readonly links: WorkerLinks,
     readonly stages: readonly PipelineStage[],
-    private readonly nLayer: number,
     private readonly options: RemoteRunnerOptions,
   ) {}
 
@@ -111,7 +57,7 @@ export class RemoteLayerRunner implements LayerRunner {
     if (new Set(addresses).size !== addresses.length) throw new OptionError("BAD_WORKERS", `a worker address appears twice in ${addresses.join(",")}`);
     const stages = assignLayers(identity.nLayer, addresses.length, options.assign);
     const links = new WorkerLinks(addresses, options.log);
-    const runner = new RemoteLayerRunner(links, stages, identity.nLayer, options);
+    const runner = new RemoteLayerRunner(links, stages, options);
     try {
       await runner.hello();
       options.log(`assignment (${options.assign}, wire ${PayloadEncoding[encoding].toLowerCase()}, ${stages.length} stages):`);
@@ -132,14 +78,10 @@ export class RemoteLayerRunner implements LayerRunner {
     const { identity, addresses } = this.options;
     await Promise.all(
       addresses.map(async (address, w) => {
-        const requestId = this.links.newRequestId();
-        const { reply } = await this.links.request(w, control(MessageType.HELLO, requestId), encodeControl(identity), MessageType.HELLO_REPLY, this.controlTimeoutMs, `HELLO to worker ${address}`);
+        const { reply } = await this.links.request(w, controlHeader(MessageType.HELLO, this.links.newRequestId()), encodeControl(identity), MessageType.HELLO_REPLY, this.controlTimeoutMs, `HELLO to worker ${address}`);
         const theirs = decodeModelIdentity(reply.payload);
         if (!sameModel(theirs, identity)) {
-          throw new ClusterError(
-            "MODEL_MISMATCH",
-            `worker ${address} has a different model file: worker: ${describeIdentity(theirs)}; root: ${describeIdentity(identity)}`,
-          );
+          throw new ClusterError("MODEL_MISMATCH", `worker ${address} has a different model file: worker: ${describeIdentity(theirs)}; root: ${describeIdentity(identity)}`);
         }
       }),
     );
@@ -150,58 +92,80 @@ export class RemoteLayerRunner implements LayerRunner {
     await Promise.all(
       addresses.map((address, w) => {
         const plan: AssignPayload = { workerIndex: w, addresses, stages: this.stages, encoding, kvType, contextSize };
-        return this.links.request(w, control(MessageType.ASSIGN, this.links.newRequestId()), encodeControl(plan), MessageType.ASSIGN, this.controlTimeoutMs, `ASSIGN to worker ${address}`);
+        return this.links.request(w, controlHeader(MessageType.ASSIGN, this.links.newRequestId()), encodeControl(plan), MessageType.ASSIGN, this.controlTimeoutMs, `ASSIGN to worker ${address}`);
       }),
     );
   }
 
-  async run(batch: LayerBatch, layerFrom: number, layerTo: number): Promise<Float32Array> {
+  async run(batches: readonly SequenceBatch[], range: LayerRange, options: RunOptions = {}): Promise<Float32Array[]> {
     if (this.disposed) throw new ClusterError("CLOSED", "RemoteLayerRunner used after dispose");
-    if (layerFrom !== 0 || layerTo !== this.nLayer) {
-      throw new OptionError("BAD_LAYER_RANGE", `the cluster runs whole forward passes [0, ${this.nLayer}), not [${layerFrom}, ${layerTo})`);
+    if (batches.length === 0 || range.from === range.to) return batches.map((b) => outputRows(b, this.options.nEmbd, options.rows ?? "last"));
+    const stage = this.stages.find((s) => s.layerFrom <= range.from && range.from < s.layerTo);
+    if (!stage || range.to > this.stages.at(-1)!.layerTo || range.to < range.from) {
+      throw new OptionError("BAD_LAYER_RANGE", `layer range [${range.from}, ${range.to}) is outside the cluster's [0, ${this.stages.at(-1)!.layerTo})`);
     }
+    const rows = options.rows ?? "last";
+    const recorder = options.recorder ?? NULL_RECORDER;
+    const { header, payload, nRows } = this.request(batches, range, stage, rows, recorder);
+    const start = performance.now();
+    const what = `forward pass of ${nRows} tokens in ${batches.length} sequence${batches.length === 1 ? "" : "s"} through layers [${range.from}, ${range.to})`;
+    const { reply, bytesSent } = await this.links.request(stage.worker, header, payload, MessageType.RESULT, this.options.runTimeoutMs ?? 120_000, what);
+    this.roundTripSeconds += (performance.now() - start) / 1000;
+    this.rootBytesSent += bytesSent;
+    this.tokens += nRows;
+    if (recorder.enabled) recorder.sent(header.requestId, bytesSent);
+    return this.splitResult(reply.header, reply.payload, batches, rows, range);
+  }
+
+  private request(batches: readonly SequenceBatch[], range: LayerRange, stage: PipelineStage, rows: "last" | "all", recorder: Recorder) {
     const { nEmbd, encoding } = this.options;
-    const { nTokens, position, sequenceId } = batch;
-    const first = this.stages[0];
+    const nRows = batches.reduce((n, b) => n + b.nTokens, 0);
+    const values = new Float32Array(nRows * nEmbd);
+    let at = 0;
+    for (const b of batches) {
+      values.set(b.hidden.subarray(0, b.nTokens * nEmbd), at);
+      at += b.nTokens * nEmbd;
+    }
+    const sequences = batches.map(({ sequenceId, position, nTokens }) => ({ sequenceId, position, nTokens }));
     const header: Omit<Header, "payloadBytes"> = {
       type: MessageType.ACTIVATIONS,
       requestId: this.links.newRequestId(),
-      position,
-      sequenceId,
-      layerFrom: first.layerFrom,
-      layerTo: first.layerTo,
-      nTokens,
+      position: batches[0].position,
+      sequenceId: batches[0].sequenceId,
+      layerFrom: range.from,
+      layerTo: Math.min(stage.layerTo, range.to),
+      nTokens: nRows,
       encoding,
-      flags: this.profiling ? FLAG_PROFILE : 0,
+      flags: recorder.enabled ? FLAG_PROFILE : 0,
     };
-    const start = performance.now();
-    const { reply, bytesSent } = await this.links.request(
-      first.worker,
-      header,
-      encodeActivations(batch.hidden.subarray(0, nTokens * nEmbd), encoding),
-      MessageType.RESULT,
-      this.options.runTimeoutMs ?? 120_000,
-      `forward pass of ${nTokens} tokens at position ${position}`,
-    );
-    this.roundTripSeconds += (performance.now() - start) / 1000;
-    this.rootBytesSent += bytesSent;
-    this.lastRun = { requestId: header.requestId, bytesSent };
-    this.tokens += nTokens;
-    const lastRow = decodeActivations(reply.payload, reply.header.encoding, nEmbd);
-    batch.hidden.set(lastRow, (nTokens - 1) * nEmbd);
-    return batch.hidden;
+    return { header, payload: encodeBatch({ endLayer: range.to, rows, sequences }, values, encoding), nRows };
   }
 
-  async runMany(batches: readonly LayerBatch[], layerFrom: number, layerTo: number): Promise<Float32Array[]> {
-    const out: Float32Array[] = [];
-    for (const batch of batches) out.push(await this.run(batch, layerFrom, layerTo));
-    return out;
+  /** The RESULT, checked against what was sent, split per sequence. */
+  private splitResult(header: Header, payload: Uint8Array, batches: readonly SequenceBatch[], rows: "last" | "all", range: LayerRange): Float32Array[] {
+    const { nEmbd } = this.options;
+    const worker = this.options.addresses[this.stages.find((s) => s.layerTo >= range.to && s.layerFrom < range.to)?.worker ?? 0];
+    let result: DecodedBatch;
+    try {
+      result = decodeBatch(payload, header, nEmbd);
+    } catch (error) {
+      throw new ClusterError("BAD_REPLY", `worker ${worker} sent a malformed RESULT: ${(error as Error).message}`);
+    }
+    const expected = batches.map((b) => ({ sequenceId: b.sequenceId, nTokens: rows === "all" ? b.nTokens : 1 }));
+    const matches = result.sequences.length === expected.length && result.sequences.every((s, i) => s.sequenceId === expected[i].sequenceId && s.nTokens === expected[i].nTokens);
+    if (!matches) throw new ClusterError("BAD_REPLY", `worker ${worker} sent a RESULT for other sequences or rows than were asked for`);
+    let at = 0;
+    return result.sequences.map((s) => {
+      const out = result.values.subarray(at, at + s.nTokens * nEmbd);
+      at += s.nTokens * nEmbd;
+      return out;
+    });
   }
 
-  async truncateSequence(sequenceId: number, position: number): Promise<void> {
+  async truncate(sequenceId: number, position: number): Promise<void> {
     await Promise.all(
       this.options.addresses.map((address, w) =>
-        this.links.request(w, { ...control(MessageType.TRUNCATE, this.links.newRequestId(), PayloadEncoding.NONE), sequenceId, position }, undefined, MessageType.TRUNCATE, this.controlTimeoutMs, `TRUNCATE to worker ${address}`),
+        this.links.request(w, { ...controlHeader(MessageType.TRUNCATE, this.links.newRequestId(), PayloadEncoding.NONE), sequenceId, position }, undefined, MessageType.TRUNCATE, this.controlTimeoutMs, `TRUNCATE to worker ${address}`),
       ),
     );
   }
@@ -211,57 +175,19 @@ export class RemoteLayerRunner implements LayerRunner {
     return `cluster of ${addresses.length} worker${addresses.length === 1 ? "" : "s"} (${assign}, ${this.stages.length} stages, wire ${PayloadEncoding[encoding].toLowerCase()})`;
   }
 
-  /** Takes every worker's hop records (kept since the last call) and machine facts. */
-  async takeProfile(): Promise<{ hops: HopTiming[]; workers: { address: string; facts: WorkerFacts }[] }> {
-    const replies = await Promise.all(
-      this.options.addresses.map(async (address, w) => {
-        const { reply } = await this.links.request(w, control(MessageType.STATS, this.links.newRequestId()), encodeControl({ takeProfile: true }), MessageType.STATS, this.controlTimeoutMs, `STATS from worker ${address}`);
-        const stats = decodeWorkerStats(reply.payload);
-        if (!stats.facts || !stats.profile) throw new ClusterError("BAD_REPLY", `worker ${address} sent no profile (an older layerstream?)`);
-        return { address, facts: stats.facts, hops: stats.profile };
-      }),
-    );
-    return { hops: replies.flatMap((r) => r.hops), workers: replies.map(({ address, facts }) => ({ address, facts })) };
+  /** Every worker's counters since ASSIGN, summed, with the root's wire and round-trip figures. */
+  async clusterStats(): Promise<ClusterStats> {
+    const { addresses, assign, encoding } = this.options;
+    return collectClusterStats(this.links, this.stages, this.controlTimeoutMs, { assign, wire: PayloadEncoding[encoding].toLowerCase(), addresses, rootBytesSent: this.rootBytesSent, tokens: this.tokens, roundTripSeconds: this.roundTripSeconds });
   }
 
-  /** Asks every worker for its counters (since ASSIGN) and sums them with the root's. */
-  async stats(): Promise<ClusterStats> {
-    const { addresses, assign, encoding } = this.options;
-    const all: WorkerStats[] = await Promise.all(
-      addresses.map(async (address, w) => {
-        const { reply } = await this.links.request(w, control(MessageType.STATS, this.links.newRequestId(), PayloadEncoding.NONE), undefined, MessageType.STATS, this.controlTimeoutMs, `STATS from worker ${address}`);
-        return decodeWorkerStats(reply.payload);
-      }),
-    );
-    const workerComputeSeconds = all.reduce((s, x) => s + x.computeSeconds, 0);
-    const wireBytesSent = this.rootBytesSent + all.reduce((s, x) => s + x.wireBytesSent, 0);
-    this.computeSeconds = workerComputeSeconds;
-    return {
-      workers: addresses.length,
-      hops: this.stages.length + 1,
-      assign,
-      wire: PayloadEncoding[encoding].toLowerCase(),
-      wireBytesSent,
-      wireBytesPerToken: this.tokens > 0 ? wireBytesSent / this.tokens : 0,
-      roundTripSeconds: this.roundTripSeconds,
-      workerComputeSeconds,
-      networkSeconds: Math.max(0, this.roundTripSeconds - workerComputeSeconds),
-      workerBadFrames: all.reduce((s, x) => s + x.badFrames, 0),
-      cacheHits: all.reduce((s, x) => s + (x.cacheHits ?? 0), 0),
-      cacheMisses: all.reduce((s, x) => s + (x.cacheMisses ?? 0), 0),
-      bytesRead: all.reduce((s, x) => s + (x.bytesRead ?? 0), 0),
-      perWorker: all.map((x, w) => ({
-        address: addresses[w],
-        layers: describeAssignment(this.stages, addresses)[w].replace(/^.*: layers /, ""),
-        batches: x.batches,
-        computeSeconds: x.computeSeconds,
-        meanHopMs: x.batches > 0 ? (1000 * x.computeSeconds) / x.batches : 0,
-        cacheHits: x.cacheHits ?? 0,
-        cacheMisses: x.cacheMisses ?? 0,
-        bytesRead: x.bytesRead ?? 0,
-        wireBytesSent: x.wireBytesSent,
-      })),
-    };
+  async stats(): Promise<RunnerStats> {
+    return this.clusterStats();
+  }
+
+  /** Takes every worker's hop records (kept since the last call) and machine facts into `recorder`. */
+  async collectTelemetry(recorder: Recorder): Promise<void> {
+    await collectWorkerTelemetry(this.links, this.controlTimeoutMs, recorder);
   }
 
   async [Symbol.asyncDispose](): Promise<void> {
@@ -269,8 +195,4 @@ export class RemoteLayerRunner implements LayerRunner {
     this.disposed = true;
     await this.links[Symbol.asyncDispose]();
   }
-}
-
-function control(type: MessageType, requestId: number, encoding = PayloadEncoding.MSGPACK): Omit<Header, "payloadBytes"> {
-  return { ...NO_LAYERS, type, requestId, encoding };
 }

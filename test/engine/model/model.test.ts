@@ -5,7 +5,7 @@ import os from "node:os";
 import path from "node:path";
 import { GgmlType } from "../../../src/engine/ggml/types.js";
 import { Model } from "../../../src/engine/model/model.js";
-import { ResidentLayerSource } from "../../../src/engine/model/localLayerRunner.js";
+import { ResidentLayerSource } from "../../../src/engine/model/layerSource.js";
 import { Session } from "../../../src/engine/session.js";
 import { generate } from "../../../src/engine/generate.js";
 import { writeSyntheticModel, buildSyntheticModel, type SyntheticModelSpec } from "../../helpers/syntheticModel.js";
@@ -33,11 +33,15 @@ describe("LocalLayerRunner", () => {
     model.embed(TOKENS, hidden);
     await using whole = model.createLocalRunner();
     await using split = model.createLocalRunner();
-    const batch = (h: Float32Array) => ({ sequenceId: 0, position: 0, nTokens: TOKENS.length, hidden: h });
-    const a = await whole.run(batch(Float32Array.from(hidden)), 0, nLayer);
-    const mid = await split.run(batch(Float32Array.from(hidden)), 0, 1);
-    const b = await split.run(batch(mid), 1, nLayer);
+    const batch = (h: Float32Array) => [{ sequenceId: 0, position: 0, nTokens: TOKENS.length, hidden: h }];
+    const [a] = await whole.run(batch(Float32Array.from(hidden)), { from: 0, to: nLayer }, { rows: "all" });
+    const [mid] = await split.run(batch(Float32Array.from(hidden)), { from: 0, to: 1 }, { rows: "all" });
+    const [b] = await split.run(batch(Float32Array.from(mid)), { from: 1, to: nLayer }, { rows: "all" });
     expect(Array.from(b)).toEqual(Array.from(a));
+    // "last" returns the last row only, the same values as the last of "all"
+    const [last] = await split.run(batch(Float32Array.from(hidden)), { from: 0, to: 2 }, { rows: "last" });
+    const [allRows] = await whole.run(batch(Float32Array.from(hidden)), { from: 0, to: 2 }, { rows: "all" });
+    expect(Array.from(last)).toEqual(Array.from(allRows.subarray((TOKENS.length - 1) * nEmbd)));
   });
 
   it("keeps sequences apart", async () => {
@@ -55,7 +59,7 @@ describe("LocalLayerRunner", () => {
     using model = Model.open(modelPath);
     await using runner = model.createLocalRunner();
     const hidden = new Float32Array(model.hparams.nEmbd);
-    await expect(runner.run({ sequenceId: 0, position: 0, nTokens: 1, hidden }, 0, 99)).rejects.toThrow(/outside/);
+    await expect(runner.run([{ sequenceId: 0, position: 0, nTokens: 1, hidden }], { from: 0, to: 99 })).rejects.toThrow(/outside/);
   });
 });
 
@@ -64,7 +68,7 @@ describe("Session", () => {
     using model = Model.open(modelPath);
     await using runner = model.createLocalRunner();
     const batched = Float32Array.from(await new Session(model, runner, 0).evaluate(TOKENS));
-    const oneByOne = new Session(model, runner, 1, 1);
+    const oneByOne = new Session(model, runner, 1, { batchSize: 1 });
     let logits: Float32Array = new Float32Array();
     for (const t of TOKENS) logits = await oneByOne.evaluate([t]);
     expect(maxAbsDiff(batched, logits)).toBeLessThan(1e-3);
@@ -73,8 +77,8 @@ describe("Session", () => {
   it("splits prompts longer than the batch size into chunks with the same result", async () => {
     using model = Model.open(modelPath);
     await using runner = model.createLocalRunner();
-    const whole = Float32Array.from(await new Session(model, runner, 0, 512).evaluate(TOKENS));
-    const chunked = await new Session(model, runner, 1, 4).evaluate(TOKENS);
+    const whole = Float32Array.from(await new Session(model, runner, 0, { batchSize: 512 }).evaluate(TOKENS));
+    const chunked = await new Session(model, runner, 1, { batchSize: 4 }).evaluate(TOKENS);
     expect(maxAbsDiff(whole, chunked)).toBeLessThan(1e-3);
   });
 

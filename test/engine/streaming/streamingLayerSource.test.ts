@@ -107,7 +107,7 @@ describe("parseByteSize", () => {
 });
 
 describe("several sequences through one load", () => {
-  it("runMany applies each streamed layer to every sequence: same results, one read per layer", async () => {
+  it("one call over several sequences applies each streamed layer to all of them: same results, one read per layer", async () => {
     using model = Model.open(modelPath, { access: "read" });
     const { nEmbd } = model.hparams;
     const prompts = [TOKENS, [1, 50, 51], [1, 60, 61, 62, 63]];
@@ -119,13 +119,14 @@ describe("several sequences through one load", () => {
     await using alone = model.createLocalRunner();
     const separate = [];
     for (const [i, tokens] of prompts.entries()) {
-      separate.push(Array.from(await alone.run({ sequenceId: i, position: 0, nTokens: tokens.length, hidden: embed(tokens) }, 0, N_LAYER)));
+      const [last] = await alone.run([{ sequenceId: i, position: 0, nTokens: tokens.length, hidden: embed(tokens) }], { from: 0, to: N_LAYER });
+      separate.push(Array.from(last));
     }
     const layerBytes = model.layers[0].nBytes;
     const source = await StreamingLayerSource.open(modelPath, model.layers, { budgetBytes: layerBytes, prefetchDepth: 0 });
     await using runner = model.createLocalRunner(source);
     const batches = prompts.map((tokens, i) => ({ sequenceId: i, position: 0, nTokens: tokens.length, hidden: embed(tokens) }));
-    const together = await runner.runMany(batches, 0, N_LAYER);
+    const together = await runner.run(batches, { from: 0, to: N_LAYER });
     expect(together.map((h) => Array.from(h))).toEqual(separate);
     expect(source.snapshot().bytesRead).toBe(N_LAYER * layerBytes);
   });

@@ -5,7 +5,7 @@
  */
 import os from "node:os";
 import si from "systeminformation";
-import type { MachineFacts } from "../protocol/profileRecords.js";
+import type { MachineFacts } from "./records.js";
 
 export type { MachineFacts };
 

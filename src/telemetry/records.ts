@@ -1,8 +1,9 @@
 /**
- * Timing records of profiled runs (`npm run profile`, `layerstream generate --profile`): what one
- * node did for one batch (a "hop": one ACTIVATIONS message, or the local engine's one pass).
- * Workers keep these while profiling is enabled and hand them to the root in STATS replies
- * (msgpack), so profiling works across machines; with profiling off nothing is recorded.
+ * Timing records of profiled runs (`layerstream profile`): what one node did for one batch (a
+ * "hop": one ACTIVATIONS message, or the local runner's one call), what the root did for one
+ * forward pass, and what each node is. Workers keep their hops while profiling is enabled and
+ * hand them to the root in STATS replies, so profiling works across machines; with profiling
+ * off nothing is recorded.
  *
  * Times are milliseconds. Offsets (`…AtMs`) are relative to the moment the node received the
  * batch, on the node's own clock, so no clock synchronisation between machines is needed.
@@ -49,8 +50,20 @@ export interface HopTiming {
   readonly totalMs: number;
 }
 
-/** Header flag on ACTIVATIONS: time this batch on every hop (workers keep a HopTiming). */
-export const FLAG_PROFILE = 0x01;
+/** performance.now() stamps of one forward pass at the root. */
+export interface PassStamps {
+  readonly sequenceId: number;
+  /** position of the pass's first token */
+  readonly position: number;
+  readonly nTokens: number;
+  readonly startMs: number;
+  /** embeddings done, layers start */
+  readonly embeddedMs: number;
+  /** the runner returned */
+  readonly layersDoneMs: number;
+  /** logits done (the last chunk of an evaluate), else = layersDoneMs */
+  readonly endMs: number;
+}
 
 /** A node's machine (systeminformation), as profile reports show it. */
 export interface MachineFacts {
@@ -65,8 +78,8 @@ export interface MachineFacts {
   readonly os: string;
 }
 
-/** What a worker reports about itself: its machine and its share of the model. */
-export interface WorkerFacts extends MachineFacts {
+/** What a node reports about itself: its machine and its share of the model. */
+export interface NodeFacts extends MachineFacts {
   /** the layer cache's byte budget on this node */
   readonly budgetBytes: number;
   /** layers assigned to this node and how many of them its budget holds at once */

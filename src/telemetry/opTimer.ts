@@ -4,7 +4,7 @@
  * only when profiling: without a timer, forwardBlock makes no clock calls at all. Laps write
  * into a Float64Array by index (no allocation per layer; this runs ~7 times per layer).
  */
-import { BLOCK_OPS, type BlockOp } from "../../protocol/profileRecords.js";
+import { BLOCK_OPS, type BlockOp } from "./records.js";
 
 export type OpMs = Record<BlockOp, number>;
 
