@@ -1,11 +1,14 @@
 # layerstream_simd: built by `node-gyp rebuild` run in this directory (see install.mjs).
-# Each ISA's kernels are a static library with its own target flags, so the addon still runs on
-# CPUs without AVX-512 (or without AVX2): cpu.cc picks a path at run time.
+# Sources by folder (README.md, "Layout"): core/ and generic/ with baseline flags, arm/ (NEON on
+# aarch64, an empty table elsewhere), x86/ as one static library per ISA with its own target
+# flags, so the addon still runs on CPUs without AVX-512 (or without AVX2): generic/cpu.cc picks
+# a path at run time. Includes are relative to src/ ("generic/kernels.h").
 {
   "variables": {
     "ls_common_cflags": ["-O3", "-ffp-contract=off", "-fno-math-errno", "-fPIC", "-fvisibility=hidden"],
   },
   "target_defaults": {
+    "include_dirs": ["src"],
     "cflags_cc!": ["-fno-exceptions", "-O2", "-O0"],
     "cflags!": ["-O2", "-O0"],
     "cflags_cc": ["-std=c++17", "<@(ls_common_cflags)"],
@@ -20,16 +23,18 @@
     {
       "target_name": "layerstream_simd",
       "sources": [
-        "src/addon.cc",
-        "src/act.cc",
-        "src/attention.cc",
-        "src/cpu.cc",
-        "src/engine.cc",
-        "src/engine_ops.cc",
-        "src/file_advice.cc",
-        "src/kernels_scalar.cc",
-        "src/ops.cc",
-        "src/threadpool.cc",
+        "src/core/addon.cc",
+        "src/core/engine.cc",
+        "src/core/engine_ops.cc",
+        "src/core/file_advice.cc",
+        "src/core/threadpool.cc",
+        "src/generic/act.cc",
+        "src/generic/attention.cc",
+        "src/generic/cpu.cc",
+        "src/generic/ops.cc",
+        "src/generic/route.cc",
+        "src/generic/scalar_kernels.cc",
+        "src/arm/neon_kernels.cc",
       ],
       "dependencies": ["<!(node -p \"require('node-addon-api').targets\"):node_addon_api"],
       "defines": ["NAPI_VERSION=8"],
@@ -37,13 +42,9 @@
         ["OS=='linux'", { "libraries": ["-pthread"], "cflags_cc": ["-pthread"] }],
         ["target_arch=='x64'", {
           "dependencies": ["layerstream_simd_avx2", "layerstream_simd_avx512"],
-          "sources": ["src/kernels_neon.cc"],
         }],
-        ["target_arch=='arm64'", {
-          "sources": ["src/kernels_neon.cc", "src/kernels_x86_absent.cc"],
-        }],
-        ["target_arch!='x64' and target_arch!='arm64'", {
-          "sources": ["src/kernels_neon.cc", "src/kernels_x86_absent.cc"],
+        ["target_arch!='x64'", {
+          "sources": ["src/x86/absent.cc"],
         }],
       ],
     },
@@ -54,7 +55,7 @@
         {
           "target_name": "layerstream_simd_avx2",
           "type": "static_library",
-          "sources": ["src/kernels_avx2.cc", "src/attention_avx2.cc", "src/ops_avx2.cc"],
+          "sources": ["src/x86/avx2_kernels.cc", "src/x86/avx2_attention.cc", "src/x86/avx2_ops.cc"],
           "cflags_cc": ["-mavx2", "-mfma", "-mf16c"],
           "xcode_settings": { "OTHER_CPLUSPLUSFLAGS": ["-ffp-contract=off", "-mavx2", "-mfma", "-mf16c"] },
           "msvs_settings": { "VCCLCompilerTool": { "AdditionalOptions": ["/arch:AVX2"] } },
@@ -62,7 +63,15 @@
         {
           "target_name": "layerstream_simd_avx512",
           "type": "static_library",
-          "sources": ["src/kernels_avx512.cc", "src/attention_avx512.cc", "src/ops_avx512.cc"],
+          "sources": [
+            "src/x86/avx512_attention.cc",
+            "src/x86/avx512_block32.cc",
+            "src/x86/avx512_float.cc",
+            "src/x86/avx512_kernels.cc",
+            "src/x86/avx512_kquants.cc",
+            "src/x86/avx512_ops.cc",
+            "src/x86/avx512_panels.cc",
+          ],
           # -Wno-*uninitialized: GCC 12 warns about the _mm256_undefined_* inside its own AVX-512 headers
           "cflags_cc": ["-mavx2", "-mfma", "-mf16c", "-mavx512f", "-mavx512bw", "-mavx512vl", "-mavx512dq", "-mavx512vnni",
                         "-Wno-uninitialized", "-Wno-maybe-uninitialized"],

@@ -5,14 +5,14 @@
 // hashes.
 //
 // Build and run: native/simd/tools/isa_check.sh (also runs an aarch64 build under qemu if it can).
+// Includes resolve against native/simd/src (-I), as in binding.gyp.
 #include <cstdio>
 #include <cstdlib>
 #include <cstring>
 #include <vector>
 
-#include "../src/blocks.h"
-#include "../src/cpu.h"
-#include "../src/engine.h"
+#include "core/engine.h"
+#include "generic/kernels.h"
 
 namespace {
 

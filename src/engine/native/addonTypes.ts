@@ -34,6 +34,23 @@ export type NativeWeightType =
   | GgmlType.Q6_K;
 
 /**
+ * Which of llama.cpp's CPU code paths computes an output (their f32 arithmetic differs): ggml's
+ * vec_dot, llamafile's tinyBLAS ("tiled": F32/F16/BF16 batches), or the CPU_REPACK buffer's gemv /
+ * gemm (Q4_0 and Q4_K with a multiple of 8 rows).
+ */
+export type NativeArith = "vecDot" | "tiled" | "repackedGemv" | "repackedGemm";
+
+/**
+ * The paths of one matmul shape, as `MatmulRoute` in src/engine/quant/kernel.ts: tokens
+ * [0, nBatched) are computed with `batched`, the others with `single`.
+ */
+export interface NativeRoute {
+  readonly batched: NativeArith;
+  readonly single: NativeArith;
+  readonly nBatched: number;
+}
+
+/**
  * Errors thrown by the addon carry a `code`: INVALID_ARGUMENT (TypeError/RangeError: wrong
  * argument type or range), SHAPE_MISMATCH (RangeError: buffer too small, rows not whole blocks),
  * UNSUPPORTED_TYPE, ISA_UNAVAILABLE, OUT_OF_MEMORY.
@@ -87,6 +104,15 @@ export interface NativeAddon {
     nRows: number,
     nTokens: number,
   ): void;
+
+  /**
+   * The route `matmul` takes for a [nRows, nCols] weight of this type times nTokens activation
+   * rows (routeFor in native/simd/src/generic/route.cc). It must equal the TypeScript kernels'
+   * `WeightKernel.route` for every shape (test/engine/native/route.test.ts). Optional: builds
+   * older than this function lack it.
+   * @throws NativeAddonError UNSUPPORTED_TYPE (a type without native kernels), INVALID_ARGUMENT
+   */
+  route?(weightType: NativeWeightType, nCols: number, nRows: number, nTokens: number): NativeRoute;
 
   /**
    * `matmul` on a libuv worker thread, settling the promise on the JS thread (the buffers must not

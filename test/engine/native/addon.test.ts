@@ -12,7 +12,7 @@ import type { NativeWeightType } from "../../../src/engine/native/addonTypes.js"
 import { NATIVE_ADDON_PATH, probeNative } from "../../../src/engine/native/loadNative.js";
 import { physicalCoreCount } from "../../../src/engine/native/threads.js";
 import { matmul } from "../../../src/engine/quant/matmul.js";
-import { ADDON, SKIP_REASON, mismatches, quantizeRows, randomBlocks, randomValues } from "./helpers.js";
+import { describeNative, mismatches, quantizeRows, randomBlocks, randomValues } from "./helpers.js";
 
 /** Runs `code` (ESM, may import the loader) in a fresh node with `env` added; returns stdout. */
 function runNode(code: string, env: Record<string, string>): string {
@@ -65,8 +65,7 @@ describe("native-loader", () => {
   });
 });
 
-describe.skipIf(!ADDON)(`native-addon ${SKIP_REASON}`, () => {
-  const addon = ADDON!;
+describeNative("native-addon", (addon) => {
 
   it("capabilities names the ISA path, the pool size and the compiler", () => {
     const caps = addon.capabilities();

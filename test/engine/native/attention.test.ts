@@ -4,11 +4,11 @@
  * every ISA path this CPU has (AVX-512 intrinsics; the portable lanes compiled for AVX2 and for
  * the scalar / NEON paths) with 1 and 2 threads.
  */
-import { afterAll, describe, expect, it } from "vitest";
+import { afterAll, expect, it } from "vitest";
 import { AttentionScratch, attention, attentionTypeScript } from "../../../src/engine/model/attention.js";
 import { KvCache } from "../../../src/engine/model/kvCache.js";
 import type { NativeIsa } from "../../../src/engine/native/addonTypes.js";
-import { ADDON, SKIP_REASON, mismatches, randomValues } from "./helpers.js";
+import { describeNative, mismatches, randomValues } from "./helpers.js";
 
 /** native vs the TypeScript reference: f32 outputs differing in any bit */
 const MAX_MISMATCHES_VS_TYPESCRIPT = 0;
@@ -56,8 +56,7 @@ function makeCase(shape: Shape, position: number, nTokens: number, maxPositions:
   return { cache, q, nOut: nTokens * shape.nHead * shape.headDim };
 }
 
-describe.skipIf(!ADDON)(`native-attention ${SKIP_REASON}`, () => {
-  const addon = ADDON!;
+describeNative("native-attention", (addon) => {
   const initial = addon.capabilities();
   afterAll(() => {
     addon.setIsa(initial.isa);

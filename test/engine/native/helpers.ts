@@ -1,18 +1,45 @@
-/** Shared by the native addon tests: the addon (or why it is missing), seeded data, references. */
+/** Shared by the native addon tests: the addon (or a failure saying why it is missing), seeded data, references. */
+import { describe, it } from "vitest";
 import { GgmlType, rowBytes } from "../../../src/engine/ggml/types.js";
 import { probeNative } from "../../../src/engine/native/loadNative.js";
-import type { NativeAddon } from "../../../src/engine/native/addonTypes.js";
+import type { NativeAddon, NativeWeightType } from "../../../src/engine/native/addonTypes.js";
 import { weightKernel } from "../../../src/engine/quant/table.js";
 
 const probe = probeNative({ ...process.env, LAYERSTREAM_NATIVE: undefined });
 
-/** The addon, or undefined when it is not built here (the native tests are then skipped). */
-export const ADDON: NativeAddon | undefined = probe.addon;
+/**
+ * `describe(name, body)` for tests that need the addon. When it is missing or does not load, the
+ * suite is one test that fails with the loader's one-line reason instead (a test that needs
+ * something absent fails, it is never skipped; build the addon: node native/simd/install.mjs), and
+ * the other suites of the file still run.
+ */
+export function describeNative(name: string, body: (addon: NativeAddon) => void): void {
+  const addon = probe.addon;
+  if (addon) {
+    describe(name, () => body(addon));
+    return;
+  }
+  const reason = probe.failure?.message ?? "no reason given";
+  describe(name, () => {
+    it("needs the native addon", () => {
+      throw new Error(`native addon unavailable: ${reason}`);
+    });
+  });
+}
 
-/** One line for the skip notice. */
-export const SKIP_REASON = probe.failure ? `native addon tests skipped: ${probe.failure.message}` : "";
-
-if (!ADDON) console.warn(SKIP_REASON);
+/** Every weight type the addon has kernels for. */
+export const NATIVE_WEIGHT_TYPES: readonly NativeWeightType[] = [
+  GgmlType.F32,
+  GgmlType.F16,
+  GgmlType.BF16,
+  GgmlType.Q8_0,
+  GgmlType.Q4_0,
+  GgmlType.Q4_1,
+  GgmlType.Q5_0,
+  GgmlType.Q5_1,
+  GgmlType.Q4_K,
+  GgmlType.Q6_K,
+];
 
 import { seededRandom } from "../../helpers/random.js";
 export { seededRandom };

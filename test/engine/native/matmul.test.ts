@@ -4,12 +4,12 @@
  * must reproduce bit for bit, and (b) an f64 matmul of the dequantized weights and unquantized
  * activations, within the activation quantization error.
  */
-import { afterAll, describe, expect, it } from "vitest";
+import { afterAll, expect, it } from "vitest";
 import { GgmlType } from "../../../src/engine/ggml/types.js";
 import type { NativeIsa, NativeWeightType } from "../../../src/engine/native/addonTypes.js";
 import { matmul } from "../../../src/engine/quant/matmul.js";
 import { weightKernel } from "../../../src/engine/quant/table.js";
-import { ADDON, SKIP_REASON, mismatches, quantizeRows, randomValues, referenceMatmul } from "./helpers.js";
+import { describeNative, mismatches, NATIVE_WEIGHT_TYPES, quantizeRows, randomValues, referenceMatmul } from "./helpers.js";
 
 /** native vs the TypeScript reference: f32 results differing in any bit */
 const MAX_MISMATCHES_VS_TYPESCRIPT = 0;
@@ -25,19 +25,6 @@ const MAX_ERROR_VS_F64 = {
   bf16: 4.5e-3,
   q8: 4.5e-3,
 } as const;
-
-const TYPES: readonly GgmlType[] = [
-  GgmlType.F32,
-  GgmlType.F16,
-  GgmlType.BF16,
-  GgmlType.Q8_0,
-  GgmlType.Q4_0,
-  GgmlType.Q4_1,
-  GgmlType.Q5_0,
-  GgmlType.Q5_1,
-  GgmlType.Q4_K,
-  GgmlType.Q6_K,
-];
 
 /**
  * 13 rows: not a multiple of the 2 threads, of the row tiles or of 8 (Q4_0/Q4_K not repacked);
@@ -107,8 +94,7 @@ const DATA_CASES: readonly DataCase[] = [
   },
 ];
 
-describe.skipIf(!ADDON)(`native-matmul ${SKIP_REASON}`, () => {
-  const addon = ADDON!;
+describeNative("native-matmul", (addon) => {
   const capabilities = addon.capabilities();
   const initialIsa = capabilities.isa;
   const initialThreads = capabilities.threads;
@@ -122,7 +108,7 @@ describe.skipIf(!ADDON)(`native-matmul ${SKIP_REASON}`, () => {
     expect(capabilities.availableIsas[0]).toBe(capabilities.isa);
   });
 
-  for (const type of TYPES) {
+  for (const type of NATIVE_WEIGHT_TYPES) {
     const name = GgmlType[type];
     for (const data of DATA_CASES) {
       it(`${name} ${data.name}: bit-identical to TypeScript on every ISA and thread count, near f64`, () => {

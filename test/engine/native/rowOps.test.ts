@@ -10,7 +10,7 @@ import { rmsNorm, rmsNormTypeScript, siluMulInPlace, siluMulInPlaceTypeScript, s
 import { RopeTable, applyRope, applyRopeRows, applyRopeTypeScript } from "../../../src/engine/model/rope.js";
 import type { RopeParams } from "../../../src/engine/model/hparams.js";
 import type { NativeIsa } from "../../../src/engine/native/addonTypes.js";
-import { ADDON, SKIP_REASON, mismatches, randomValues, seededRandom } from "./helpers.js";
+import { describeNative, mismatches, randomValues, seededRandom } from "./helpers.js";
 
 /** native vs the TypeScript reference: f32 outputs differing in any bit (NaN equals NaN) */
 const MAX_MISMATCHES_VS_TYPESCRIPT = 0;
@@ -50,8 +50,7 @@ describe("siluMulInPlaceTypeScript (the reference)", () => {
   });
 });
 
-describe.skipIf(!ADDON)(`native-row-ops ${SKIP_REASON}`, () => {
-  const addon = ADDON!;
+describeNative("native-row-ops", (addon) => {
   const initial = addon.capabilities();
   const isas = initial.availableIsas as readonly NativeIsa[];
   afterAll(() => {

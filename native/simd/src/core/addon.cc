@@ -1,0 +1,332 @@
+// N-API surface of layerstream_simd (typed in src/engine/native/addonTypes.ts): flat synchronous
+// functions over typed arrays and numbers, writing into caller-owned buffers.
+#include <napi.h>
+
+#include <initializer_list>
+#include <thread>
+
+#include "core/engine.h"
+#include "core/file_advice.h"
+#include "generic/kernels.h"
+
+namespace {
+
+Napi::Error makeError(Napi::Env env, const ls::Status& status) {
+  Napi::Error error = status.code == "INVALID_ARGUMENT" || status.code == "SHAPE_MISMATCH"
+                          ? Napi::RangeError::New(env, status.message)
+                          : Napi::Error::New(env, status.message);
+  error.Set("code", Napi::String::New(env, status.code));
+  return error;
+}
+
+void throwError(Napi::Env env, const ls::Status& status) { makeError(env, status).ThrowAsJavaScriptException(); }
+
+void throwTypeError(Napi::Env env, const std::string& message) {
+  Napi::TypeError error = Napi::TypeError::New(env, message);
+  error.Set("code", Napi::String::New(env, "INVALID_ARGUMENT"));
+  error.ThrowAsJavaScriptException();
+}
+
+bool isTypedArrayOf(const Napi::Value& value, napi_typedarray_type type) {
+  return value.IsTypedArray() && value.As<Napi::TypedArray>().TypedArrayType() == type;
+}
+
+/** A non-negative integer argument that fits in int64 exactly (a JS number ≤ 2^53). */
+bool integerArg(const Napi::CallbackInfo& info, size_t index, const char* name, int64_t* out) {
+  if (!info[index].IsNumber()) {
+    throwTypeError(info.Env(), std::string(name) + " must be a number");
+    return false;
+  }
+  const double value = info[index].As<Napi::Number>().DoubleValue();
+  if (!(value >= 0 && value <= 9007199254740991.0) || value != static_cast<double>(static_cast<int64_t>(value))) {
+    throwTypeError(info.Env(), std::string(name) + " must be a non-negative integer");
+    return false;
+  }
+  *out = static_cast<int64_t>(value);
+  return true;
+}
+
+struct IntegerArg {
+  size_t index;
+  const char* name;
+  int64_t* out;
+};
+
+/** integerArg for each; false after throwing for the first that is not one. */
+bool integerArgs(const Napi::CallbackInfo& info, std::initializer_list<IntegerArg> args) {
+  for (const IntegerArg& arg : args) {
+    if (!integerArg(info, arg.index, arg.name, arg.out)) return false;
+  }
+  return true;
+}
+
+struct ArrayArg {
+  size_t index;
+  napi_typedarray_type type;
+  const char* name;
+};
+
+/** Each argument must be a typed array of its type; else a TypeError "<fn>: <name> must be a Float32Array". */
+bool arrayArgs(const Napi::CallbackInfo& info, const char* fn, std::initializer_list<ArrayArg> args) {
+  for (const ArrayArg& arg : args) {
+    if (isTypedArrayOf(info[arg.index], arg.type)) continue;
+    const char* typeName = arg.type == napi_float32_array ? "Float32Array" : arg.type == napi_uint16_array ? "Uint16Array" : "Uint8Array";
+    throwTypeError(info.Env(), std::string(fn) + ": " + arg.name + " must be a " + typeName);
+    return false;
+  }
+  return true;
+}
+
+Napi::Value Capabilities(const Napi::CallbackInfo& info) {
+  Napi::Env env = info.Env();
+  const ls::Capabilities caps = ls::engineCapabilities();
+  Napi::Object result = Napi::Object::New(env);
+  result.Set("isa", Napi::String::New(env, ls::isaName(caps.isa)));
+  result.Set("threads", Napi::Number::New(env, caps.threads));
+  result.Set("spinMicros", Napi::Number::New(env, caps.spinMicros));
+  result.Set("compiler", Napi::String::New(env, caps.compiler));
+  Napi::Array available = Napi::Array::New(env);
+  uint32_t n = 0;
+  for (ls::Isa isa : {ls::Isa::Avx512, ls::Isa::Avx2, ls::Isa::Neon, ls::Isa::Scalar}) {
+    if (caps.available[static_cast<int>(isa)]) available.Set(n++, Napi::String::New(env, ls::isaName(isa)));
+  }
+  result.Set("availableIsas", available);
+  return result;
+}
+
+// setThreads(nThreads, spinMicros?)
+Napi::Value SetThreads(const Napi::CallbackInfo& info) {
+  int64_t n = 0;
+  int64_t spin = -1;
+  if (!integerArg(info, 0, "nThreads", &n)) return info.Env().Undefined();
+  if (info.Length() > 1 && !info[1].IsUndefined() && !integerArg(info, 1, "spinMicros", &spin)) return info.Env().Undefined();
+  const ls::Status status = ls::engineSetThreads(n > 1024 ? 1025 : static_cast<int>(n), spin > 1000000 ? 1000001 : static_cast<int>(spin));
+  if (!status.ok()) throwError(info.Env(), status);
+  return info.Env().Undefined();
+}
+
+Napi::Value SetIsa(const Napi::CallbackInfo& info) {
+  if (!info[0].IsString()) {
+    throwTypeError(info.Env(), "setIsa: isa must be a string");
+    return info.Env().Undefined();
+  }
+  const std::string name = info[0].As<Napi::String>().Utf8Value();
+  const ls::Status status = ls::engineSetIsa(name.c_str());
+  if (!status.ok()) throwError(info.Env(), status);
+  return info.Env().Undefined();
+}
+
+/** The numbers of a matmul call: (out, weight, weightType, x, nCols, nRows, nTokens). */
+struct MatmulArgs {
+  int weightType;  // -1 for numbers no type has (the engine rejects them)
+  int64_t nCols, nRows, nTokens;
+};
+
+/** Checks the arguments of matmul / matmulAsync (`name`); false after throwing a TypeError. */
+bool matmulArgs(const Napi::CallbackInfo& info, const char* name, MatmulArgs* args) {
+  int64_t weightType;
+  if (!arrayArgs(info, name, {{0, napi_float32_array, "out"}, {1, napi_uint8_array, "weight"}, {3, napi_float32_array, "x"}}) ||
+      !integerArgs(info, {{2, "weightType", &weightType}, {4, "nCols", &args->nCols}, {5, "nRows", &args->nRows}, {6, "nTokens", &args->nTokens}})) {
+    return false;
+  }
+  args->weightType = static_cast<int>(weightType > 1000 ? -1 : weightType);
+  return true;
+}
+
+// matmul(out: Float32Array, weight: Uint8Array, weightType, x: Float32Array, nCols, nRows, nTokens)
+Napi::Value Matmul(const Napi::CallbackInfo& info) {
+  Napi::Env env = info.Env();
+  MatmulArgs args;
+  if (!matmulArgs(info, "matmul", &args)) return env.Undefined();
+  Napi::Float32Array out = info[0].As<Napi::Float32Array>();
+  Napi::Uint8Array weight = info[1].As<Napi::Uint8Array>();
+  Napi::Float32Array x = info[3].As<Napi::Float32Array>();
+  const ls::Status status = ls::engineMatmul(out.Data(), out.ElementLength(), weight.Data(), weight.ByteLength(), args.weightType,
+                                             x.Data(), x.ElementLength(), args.nCols, args.nRows, args.nTokens);
+  if (!status.ok()) throwError(env, status);
+  return env.Undefined();
+}
+
+// route(weightType, nCols, nRows, nTokens): { batched, single, nBatched } (see engineRoute)
+Napi::Value Route(const Napi::CallbackInfo& info) {
+  Napi::Env env = info.Env();
+  int64_t weightType, nCols, nRows, nTokens;
+  if (!integerArgs(info, {{0, "weightType", &weightType}, {1, "nCols", &nCols}, {2, "nRows", &nRows}, {3, "nTokens", &nTokens}})) {
+    return env.Undefined();
+  }
+  ls::Route route{};
+  const ls::Status status = ls::engineRoute(static_cast<int>(weightType > 1000 ? -1 : weightType), nCols, nRows, nTokens, &route);
+  if (!status.ok()) {
+    throwError(env, status);
+    return env.Undefined();
+  }
+  Napi::Object result = Napi::Object::New(env);
+  result.Set("batched", Napi::String::New(env, ls::arithName(route.batched)));
+  result.Set("single", Napi::String::New(env, ls::arithName(route.single)));
+  result.Set("nBatched", Napi::Number::New(env, static_cast<double>(route.nBatched)));
+  return result;
+}
+
+/**
+ * matmulAsync: the same computation as Matmul on a libuv worker thread (which then drives the
+ * pool as its worker 0), settling a promise on the JS thread. Holds references to the three
+ * buffers until then. For measuring what an asynchronous boundary costs (bench/matmulTiming.ts).
+ */
+class MatmulWorker : public Napi::AsyncWorker {
+ public:
+  MatmulWorker(Napi::Env env, Napi::Float32Array out, Napi::Uint8Array weight, int weightType, Napi::Float32Array x,
+               int64_t nCols, int64_t nRows, int64_t nTokens)
+      : Napi::AsyncWorker(env, "layerstream.matmulAsync"),
+        deferred_(Napi::Promise::Deferred::New(env)),
+        outRef_(Napi::Persistent(static_cast<Napi::Object>(out))),
+        weightRef_(Napi::Persistent(static_cast<Napi::Object>(weight))),
+        xRef_(Napi::Persistent(static_cast<Napi::Object>(x))),
+        out_(out.Data()), outLength_(out.ElementLength()), weight_(weight.Data()), weightBytes_(weight.ByteLength()),
+        weightType_(weightType), x_(x.Data()), xLength_(x.ElementLength()), nCols_(nCols), nRows_(nRows), nTokens_(nTokens) {}
+
+  Napi::Promise Promise() { return deferred_.Promise(); }
+
+  void Execute() override {
+    status_ = ls::engineMatmul(out_, outLength_, weight_, weightBytes_, weightType_, x_, xLength_, nCols_, nRows_, nTokens_);
+  }
+
+  void OnOK() override {
+    if (status_.ok()) deferred_.Resolve(Env().Undefined());
+    else deferred_.Reject(makeError(Env(), status_).Value());
+  }
+
+  void OnError(const Napi::Error& error) override { deferred_.Reject(error.Value()); }
+
+ private:
+  Napi::Promise::Deferred deferred_;
+  Napi::ObjectReference outRef_, weightRef_, xRef_;
+  float* out_;
+  size_t outLength_;
+  const uint8_t* weight_;
+  size_t weightBytes_;
+  int weightType_;
+  const float* x_;
+  size_t xLength_;
+  int64_t nCols_, nRows_, nTokens_;
+  ls::Status status_;
+};
+
+// matmulAsync(out, weight, weightType, x, nCols, nRows, nTokens): Promise<void>
+Napi::Value MatmulAsync(const Napi::CallbackInfo& info) {
+  Napi::Env env = info.Env();
+  MatmulArgs args;
+  if (!matmulArgs(info, "matmulAsync", &args)) return env.Undefined();
+  MatmulWorker* worker = new MatmulWorker(env, info[0].As<Napi::Float32Array>(), info[1].As<Napi::Uint8Array>(), args.weightType,
+                                          info[3].As<Napi::Float32Array>(), args.nCols, args.nRows, args.nTokens);
+  Napi::Promise promise = worker->Promise();
+  worker->Queue();  // deleted by node-addon-api after OnOK / OnError
+  return promise;
+}
+
+// attention(out: Float32Array, q: Float32Array, keys: Uint16Array, values: Uint16Array, position,
+//           nTokens, nHead, nHeadKv, headDim, maxPositions): boolean (true: out written; false: declined)
+Napi::Value Attention(const Napi::CallbackInfo& info) {
+  Napi::Env env = info.Env();
+  int64_t position, nTokens, nHead, nHeadKv, headDim, maxPositions;
+  if (!arrayArgs(info, "attention", {{0, napi_float32_array, "out"}, {1, napi_float32_array, "q"}, {2, napi_uint16_array, "keys"},
+                                     {3, napi_uint16_array, "values"}}) ||
+      !integerArgs(info, {{4, "position", &position}, {5, "nTokens", &nTokens}, {6, "nHead", &nHead}, {7, "nHeadKv", &nHeadKv},
+                          {8, "headDim", &headDim}, {9, "maxPositions", &maxPositions}})) {
+    return env.Undefined();
+  }
+  const int64_t limit = int64_t(1) << 31;  // keeps every product of the shape inside int64
+  if (position >= limit || nTokens >= limit || nHead >= 65536 || nHeadKv >= 65536 || headDim >= 65536 || maxPositions >= limit) {
+    throwError(env, ls::Status{"INVALID_ARGUMENT", "attention: shape out of range"});
+    return env.Undefined();
+  }
+  Napi::Float32Array out = info[0].As<Napi::Float32Array>();
+  Napi::Float32Array q = info[1].As<Napi::Float32Array>();
+  Napi::Uint16Array keys = info[2].As<Napi::Uint16Array>();
+  Napi::Uint16Array values = info[3].As<Napi::Uint16Array>();
+  bool computed = false;
+  const ls::Status status = ls::engineAttention(out.Data(), out.ElementLength(), q.Data(), q.ElementLength(), keys.Data(),
+                                                keys.ElementLength(), values.Data(), values.ElementLength(), position,
+                                                nTokens, nHead, nHeadKv, headDim, maxPositions, &computed);
+  if (!status.ok()) {
+    throwError(env, status);
+    return env.Undefined();
+  }
+  return Napi::Boolean::New(env, computed);
+}
+
+// siluMul(gate: Float32Array, up: Float32Array, n, rows)
+Napi::Value SiluMul(const Napi::CallbackInfo& info) {
+  Napi::Env env = info.Env();
+  int64_t n, rows;
+  if (!arrayArgs(info, "siluMul", {{0, napi_float32_array, "gate"}, {1, napi_float32_array, "up"}}) ||
+      !integerArgs(info, {{2, "n", &n}, {3, "rows", &rows}})) {
+    return env.Undefined();
+  }
+  Napi::Float32Array gate = info[0].As<Napi::Float32Array>();
+  Napi::Float32Array up = info[1].As<Napi::Float32Array>();
+  const ls::Status status = ls::engineSiluMul(gate.Data(), gate.ElementLength(), up.Data(), up.ElementLength(), n, rows);
+  if (!status.ok()) throwError(env, status);
+  return env.Undefined();
+}
+
+// rmsNorm(out: Float32Array, x: Float32Array, weight: Float32Array, n, nTokens, eps)
+Napi::Value RmsNorm(const Napi::CallbackInfo& info) {
+  Napi::Env env = info.Env();
+  for (size_t i = 0; i < 3; i++) {
+    if (!isTypedArrayOf(info[i], napi_float32_array)) { throwTypeError(env, "rmsNorm: out, x and weight must be Float32Arrays"); return env.Undefined(); }
+  }
+  int64_t n, nTokens;
+  if (!integerArgs(info, {{3, "n", &n}, {4, "nTokens", &nTokens}})) return env.Undefined();
+  if (!info[5].IsNumber()) { throwTypeError(env, "rmsNorm: eps must be a number"); return env.Undefined(); }
+  const double eps = info[5].As<Napi::Number>().DoubleValue();
+  Napi::Float32Array out = info[0].As<Napi::Float32Array>();
+  Napi::Float32Array x = info[1].As<Napi::Float32Array>();
+  Napi::Float32Array weight = info[2].As<Napi::Float32Array>();
+  const ls::Status status = ls::engineRmsNorm(out.Data(), out.ElementLength(), x.Data(), x.ElementLength(), weight.Data(),
+                                              weight.ElementLength(), n, nTokens, eps);
+  if (!status.ok()) throwError(env, status);
+  return env.Undefined();
+}
+
+// rope(x: Float32Array, xOffset, nTokens, tokenStride, nHeads, headDim, cosSin: Float32Array, nRot, neox: boolean)
+Napi::Value Rope(const Napi::CallbackInfo& info) {
+  Napi::Env env = info.Env();
+  int64_t xOffset, nTokens, tokenStride, nHeads, headDim, nRot;
+  if (!arrayArgs(info, "rope", {{0, napi_float32_array, "x"}, {6, napi_float32_array, "cosSin"}}) ||
+      !integerArgs(info, {{1, "xOffset", &xOffset}, {2, "nTokens", &nTokens}, {3, "tokenStride", &tokenStride}, {4, "nHeads", &nHeads},
+                          {5, "headDim", &headDim}, {7, "nRot", &nRot}})) {
+    return env.Undefined();
+  }
+  if (!info[8].IsBoolean()) { throwTypeError(env, "rope: neox must be a boolean"); return env.Undefined(); }
+  Napi::Float32Array x = info[0].As<Napi::Float32Array>();
+  Napi::Float32Array cosSin = info[6].As<Napi::Float32Array>();
+  if (static_cast<uint64_t>(xOffset) > x.ElementLength()) {
+    throwError(env, ls::Status{"SHAPE_MISMATCH", "rope: xOffset is past the end of x"});
+    return env.Undefined();
+  }
+  const ls::Status status = ls::engineRope(x.Data() + xOffset, x.ElementLength() - xOffset, nTokens, tokenStride, nHeads, headDim,
+                                           cosSin.Data(), cosSin.ElementLength(), nRot, info[8].As<Napi::Boolean>().Value());
+  if (!status.ok()) throwError(env, status);
+  return env.Undefined();
+}
+
+Napi::Object Init(Napi::Env env, Napi::Object exports) {
+  const unsigned hardwareThreads = std::thread::hardware_concurrency();
+  ls::engineInit(hardwareThreads == 0 ? 1 : static_cast<int>(hardwareThreads));
+  exports.Set("capabilities", Napi::Function::New(env, Capabilities, "capabilities"));
+  exports.Set("setThreads", Napi::Function::New(env, SetThreads, "setThreads"));
+  exports.Set("setIsa", Napi::Function::New(env, SetIsa, "setIsa"));
+  exports.Set("matmul", Napi::Function::New(env, Matmul, "matmul"));
+  exports.Set("matmulAsync", Napi::Function::New(env, MatmulAsync, "matmulAsync"));
+  exports.Set("route", Napi::Function::New(env, Route, "route"));
+  exports.Set("attention", Napi::Function::New(env, Attention, "attention"));
+  exports.Set("siluMul", Napi::Function::New(env, SiluMul, "siluMul"));
+  exports.Set("rmsNorm", Napi::Function::New(env, RmsNorm, "rmsNorm"));
+  exports.Set("rope", Napi::Function::New(env, Rope, "rope"));
+  exports.Set("adviseDontNeed", Napi::Function::New(env, ls::AdviseDontNeed, "adviseDontNeed"));
+  return exports;
+}
+
+}  // namespace
+
+NODE_API_MODULE(layerstream_simd, Init)

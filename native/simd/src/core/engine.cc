@@ -1,0 +1,292 @@
+// The engine: one ISA path and one thread pool per process, the activation scratch, and the
+// matmul and attention drivers that split a call into tasks for the pool. The kernels come from
+// each ISA's table (generic/kernels.h); results do not depend on the ISA or the thread count.
+#include "core/engine.h"
+
+#include <algorithm>
+#include <cmath>
+#include <cstdlib>
+#include <initializer_list>
+#include <memory>
+#include <mutex>
+#include <vector>
+#if defined(_WIN32)
+#include <malloc.h>
+#endif
+
+#include "core/threadpool.h"
+#include "generic/attention.h"
+#include "generic/cpu.h"
+#include "generic/kernels.h"
+
+namespace ls {
+
+namespace {
+
+struct Engine {
+  CpuFeatures cpu;
+  Isa isa = Isa::Scalar;
+  std::unique_ptr<ThreadPool> pool;
+  uint8_t* scratch = nullptr;
+  size_t scratchBytes = 0;
+  std::mutex mutex;  // one call at a time (worker_threads may share the addon)
+};
+
+Engine& engine() {
+  static Engine* instance = new Engine();  // never destroyed: workers may outlive static dtors
+  return *instance;
+}
+
+/** The ISA's kernel for a weight type; AVX-512 falls back to AVX2, every ISA to the scalar kernels. */
+const TypeKernel* kernelFor(Isa isa, int weightType) {
+  const TypeKernel* kernel = nullptr;
+  switch (isa) {
+    case Isa::Avx512: kernel = kernelIn(avx512Kernels(), weightType); if (kernel) break; [[fallthrough]];
+    case Isa::Avx2: kernel = kernelIn(avx2Kernels(), weightType); break;
+    case Isa::Neon: kernel = kernelIn(neonKernels(), weightType); break;
+    default: break;
+  }
+  return kernel ? kernel : kernelIn(scalarKernels(), weightType);
+}
+
+/** The attention kernel of an ISA path: AVX-512 intrinsics, the portable lanes compiled for AVX2,
+ *  or the portable lanes with baseline flags (scalar, NEON). */
+AttentionKernel attentionKernelFor(Isa isa) {
+  AttentionKernel kernel = nullptr;
+  switch (isa) {
+    case Isa::Avx512: kernel = avx512AttentionKernel(); if (kernel) break; [[fallthrough]];
+    case Isa::Avx2: kernel = avx2AttentionKernel(); break;
+    default: break;
+  }
+  return kernel ? kernel : scalarAttentionKernel();
+}
+
+void* alignedAlloc(size_t nBytes) {
+#if defined(_WIN32)
+  return _aligned_malloc(nBytes, 64);
+#else
+  return std::aligned_alloc(64, (nBytes + 63) & ~size_t(63));
+#endif
+}
+
+void alignedFree(void* p) {
+#if defined(_WIN32)
+  _aligned_free(p);
+#else
+  std::free(p);
+#endif
+}
+
+uint8_t* ensureScratch(Engine& e, size_t nBytes) {
+  if (e.scratchBytes < nBytes) {
+    const size_t grown = std::max(nBytes, e.scratchBytes * 2);
+    alignedFree(e.scratch);
+    e.scratch = static_cast<uint8_t*>(alignedAlloc(grown));
+    e.scratchBytes = e.scratch ? grown : 0;
+  }
+  return e.scratch;
+}
+
+/** Rows per work item: whole tiles of 16 rows, about 8 items per thread (evens out load; smaller
+ *  items cost decode speed: each item's first tile starts without the next-tile prefetch). */
+int64_t rowsPerChunk(int64_t nRows, int nThreads) {
+  if (nThreads == 1) return nRows;
+  const int64_t target = (nRows + int64_t(nThreads) * 8 - 1) / (int64_t(nThreads) * 8);
+  return std::max<int64_t>(16, (target + 15) & ~int64_t(15));
+}
+
+/** (row, 32-value block, token) products below which sleeping workers are left asleep */
+constexpr int64_t kMinBlockDotsToWake = 64 * 1024;
+/** multiply-adds (K·Q plus KQV) below which sleeping workers are left asleep */
+constexpr int64_t kMinAttentionFmasToWake = 256 * 1024;
+/** (token, KV head) tasks below which attention tasks take one query head each */
+constexpr int64_t kMinAttentionGroupTasks = 8;
+
+Status error(const char* code, std::string message) { return Status{code, std::move(message)}; }
+
+/** Checks a matmul's type and sizes; sets the bytes of one weight row. */
+Status checkMatmul(size_t outLength, size_t weightBytes, int weightType, size_t xLength, int64_t nCols, int64_t nRows,
+                   int64_t nTokens, size_t* rowBytes) {
+  const TypeShape shape = typeShape(weightType);
+  if (shape.blockBytes == 0) return error("UNSUPPORTED_TYPE", "matmul: weight type " + std::to_string(weightType) + " has no native kernel");
+  if (nCols < 0 || nRows < 0 || nTokens < 0) return error("SHAPE_MISMATCH", "matmul: nCols, nRows and nTokens must not be negative");
+  const ActKind kind = actKindFor(weightType);
+  const int actBlock = kind == ActKind::Q8_K ? kQK_K : (kind == ActKind::Q8_0 || kind == ActKind::Q8_1) ? kQK : 1;
+  if (nCols % shape.blockValues != 0 || nCols % actBlock != 0) {
+    return error("SHAPE_MISMATCH", "matmul: rows of " + std::to_string(nCols) + " values are not whole blocks of " + std::to_string(std::max(shape.blockValues, actBlock)));
+  }
+  *rowBytes = static_cast<size_t>(nCols / shape.blockValues) * shape.blockBytes;
+  if (weightBytes < *rowBytes * static_cast<size_t>(nRows)) {
+    return error("SHAPE_MISMATCH", "matmul: weight has " + std::to_string(weightBytes) + " bytes, needs " + std::to_string(*rowBytes * nRows));
+  }
+  if (xLength < static_cast<size_t>(nTokens * nCols)) return error("SHAPE_MISMATCH", "matmul: x has " + std::to_string(xLength) + " values, needs " + std::to_string(nTokens * nCols));
+  if (outLength < static_cast<size_t>(nTokens * nRows)) return error("SHAPE_MISMATCH", "matmul: out has " + std::to_string(outLength) + " values, needs " + std::to_string(nTokens * nRows));
+  return {};
+}
+
+/** Quantizes the activations (tokens claimed one at a time when there are enough), then the rows
+ *  in chunks of whole 16-row tiles. */
+void runMatmul(ThreadPool& pool, const TypeKernel& kernel, const MatmulProblem& problem, const float* x, uint8_t* act) {
+  const int nThreads = pool.threadCount();
+  const int64_t nTokens = problem.nTokens;
+  const QuantizeKernel quantize = kernel.quantize ? kernel.quantize : quantizeActs;
+  if (nTokens >= 2 * nThreads && nThreads > 1) {
+    pool.forEach(nTokens, true, [&](int64_t t) { quantize(problem.layout, x, act, t, t + 1); });
+  } else {
+    quantize(problem.layout, x, act, 0, nTokens);
+  }
+  const int64_t chunkRows = rowsPerChunk(problem.nRows, nThreads);
+  const int64_t nChunks = (problem.nRows + chunkRows - 1) / chunkRows;
+  // waking a sleeping worker costs the caller 15-30 µs here: not worth it below ~50 µs of work
+  const int64_t nBlockDots = problem.nRows * (problem.nCols / 32 + 1) * nTokens;
+  pool.forEach(nChunks, nBlockDots >= kMinBlockDotsToWake, [&](int64_t chunk) {
+    const int64_t begin = chunk * chunkRows;
+    kernel.rows(problem, begin, std::min(begin + chunkRows, problem.nRows));
+  });
+}
+
+/** Checks an attention call's shapes. */
+Status checkAttention(size_t outLength, size_t qLength, size_t keysLength, size_t valuesLength, int64_t position, int64_t nTokens,
+                      int64_t nHead, int64_t nHeadKv, int64_t headDim, int64_t maxPositions) {
+  if (nHead < 1 || nHeadKv < 1 || headDim < 1 || nHead % nHeadKv != 0) {
+    return error("SHAPE_MISMATCH", "attention: nHead, nHeadKv and headDim must be positive, nHead a multiple of nHeadKv");
+  }
+  const int64_t nPositions = position + nTokens;
+  if (nPositions > maxPositions) return error("SHAPE_MISMATCH", "attention: position + nTokens exceeds maxPositions");
+  const uint64_t nQValues = static_cast<uint64_t>(nTokens * nHead * headDim);
+  const uint64_t nKvValues = static_cast<uint64_t>(nPositions * nHeadKv * headDim);
+  if (qLength < nQValues || outLength < nQValues) return error("SHAPE_MISMATCH", "attention: q and out need " + std::to_string(nQValues) + " values");
+  if (keysLength < nKvValues || valuesLength < nKvValues) return error("SHAPE_MISMATCH", "attention: keys and values need " + std::to_string(nKvValues) + " values");
+  return {};
+}
+
+/**
+ * One task per (token, KV head) when that leaves enough tasks to share out (the AVX-512 kernel
+ * then widens each K/V row once for all the group's query heads), else per (token, query head),
+ * as for decode. Each head's output has the same bits either way (generic/attention.h), so the
+ * split, like the thread count, changes no result. Scratch per thread, kept between calls.
+ */
+void runAttention(ThreadPool& pool, AttentionKernel kernel, const AttentionProblem& problem) {
+  const int64_t headsPerTask = problem.nTokens * problem.nHeadKv >= kMinAttentionGroupTasks ? problem.nHead / problem.nHeadKv : 1;
+  const int64_t nTasks = problem.nTokens * problem.nHead / headsPerTask;
+  const int64_t groupsPerToken = problem.nHead / headsPerTask;
+  const size_t scratchFloats = static_cast<size_t>(attentionScratchFloats(problem, headsPerTask));
+  const int64_t nFmas = problem.nTokens * problem.nHead * problem.headDim * (2 * (problem.position + problem.nTokens));
+  pool.forEach(nTasks, nFmas >= kMinAttentionFmasToWake, [&](int64_t task) {
+    thread_local std::vector<float> scratch;
+    if (scratch.size() < scratchFloats) scratch.resize(scratchFloats);
+    kernel(problem, task / groupsPerToken, task % groupsPerToken * headsPerTask, headsPerTask, scratch.data());
+  });
+}
+
+}  // namespace
+
+EngineLease leaseEngine() {
+  Engine& e = engine();
+  std::unique_lock<std::mutex> lock(e.mutex);
+  return EngineLease{std::move(lock), e.isa, e.pool.get()};
+}
+
+void engineInit(int defaultThreads) {
+  Engine& e = engine();
+  std::lock_guard<std::mutex> lock(e.mutex);
+  if (e.pool) return;
+  e.cpu = detectCpuFeatures();
+  e.isa = bestIsa(e.cpu);
+  if (const char* forced = std::getenv("LAYERSTREAM_SIMD")) {
+    Isa isa;
+    if (parseIsa(forced, &isa) && isaAvailable(e.cpu, isa) && static_cast<int>(isa) <= static_cast<int>(e.isa)) e.isa = isa;
+  }
+  e.pool.reset(new ThreadPool(std::max(1, defaultThreads), kDefaultSpinMicros));
+}
+
+Capabilities engineCapabilities() {
+  Engine& e = engine();
+  std::lock_guard<std::mutex> lock(e.mutex);
+  Capabilities c{};
+  c.isa = e.isa;
+  c.threads = e.pool ? e.pool->threadCount() : 1;
+  c.spinMicros = e.pool ? e.pool->spinMicros() : kDefaultSpinMicros;
+  c.compiler = compilerDescription();
+  for (Isa isa : {Isa::Scalar, Isa::Avx2, Isa::Avx512, Isa::Neon}) c.available[static_cast<int>(isa)] = isaAvailable(e.cpu, isa);
+  return c;
+}
+
+Status engineSetThreads(int nThreads, int spinMicros) {
+  if (nThreads < 1 || nThreads > 1024) return error("INVALID_ARGUMENT", "setThreads: nThreads must be an integer in 1..1024, got " + std::to_string(nThreads));
+  if (spinMicros > 1000000) return error("INVALID_ARGUMENT", "setThreads: spinMicros must be an integer in 0..1000000");
+  Engine& e = engine();
+  std::lock_guard<std::mutex> lock(e.mutex);
+  const int spin = spinMicros >= 0 ? spinMicros : (e.pool ? e.pool->spinMicros() : kDefaultSpinMicros);
+  if (!e.pool || e.pool->threadCount() != nThreads || e.pool->spinMicros() != spin) {
+    e.pool.reset();
+    e.pool.reset(new ThreadPool(nThreads, spin));
+  }
+  return {};
+}
+
+Status engineSetIsa(const char* name) {
+  Engine& e = engine();
+  std::lock_guard<std::mutex> lock(e.mutex);
+  Isa isa;
+  if (!parseIsa(name, &isa)) return error("INVALID_ARGUMENT", std::string("setIsa: unknown ISA \"") + name + "\" (expected avx512, avx2, neon or scalar)");
+  if (!isaAvailable(e.cpu, isa)) return error("ISA_UNAVAILABLE", std::string("setIsa: ") + name + " is not supported by this CPU or build");
+  e.isa = isa;
+  return {};
+}
+
+Status engineRoute(int weightType, int64_t nCols, int64_t nRows, int64_t nTokens, Route* route) {
+  if (typeShape(weightType).blockBytes == 0) return error("UNSUPPORTED_TYPE", "route: weight type " + std::to_string(weightType) + " has no native kernel");
+  if (nCols < 0 || nRows < 0 || nTokens < 0) return error("INVALID_ARGUMENT", "route: nCols, nRows and nTokens must not be negative");
+  *route = routeFor(weightType, nCols, nRows, nTokens);
+  return {};
+}
+
+Status engineMatmul(float* out, size_t outLength, const uint8_t* weight, size_t weightBytes, int weightType,
+                    const float* x, size_t xLength, int64_t nCols, int64_t nRows, int64_t nTokens) {
+  size_t rowBytes = 0;
+  const Status checked = checkMatmul(outLength, weightBytes, weightType, xLength, nCols, nRows, nTokens, &rowBytes);
+  if (!checked.ok()) return checked;
+  if (nRows == 0 || nTokens == 0) return {};
+  if (nCols == 0) {  // empty dot products, like the TypeScript matmul
+    std::fill(out, out + nTokens * nRows, 0.0f);
+    return {};
+  }
+
+  Engine& e = engine();
+  std::lock_guard<std::mutex> lock(e.mutex);
+  const TypeKernel* kernel = kernelFor(e.isa, weightType);
+  const Route route = routeFor(weightType, nCols, nRows, nTokens);
+  ActLayout layout = actLayout(actKindFor(weightType), nCols, kernel->actCorrBias);
+  // ggml_quantize_mat_q8_K_4x8 (activations of the repacked Q4_K gemm) picks the extreme's sign differently
+  if (route.batched == Arith::RepackedGemm) layout.q8kPositiveFirstTokens = route.nBatched;
+  uint8_t* act = ensureScratch(e, layout.tokenBytes * nTokens + 64);
+  if (!act) return error("OUT_OF_MEMORY", "matmul: cannot allocate activation scratch");
+  const MatmulProblem problem{out, weight, rowBytes, weightType, nCols, nRows, nTokens, act, layout, route};
+  runMatmul(*e.pool, *kernel, problem, x, act);
+  return {};
+}
+
+Status engineAttention(float* out, size_t outLength, const float* q, size_t qLength, const uint16_t* keys,
+                       size_t keysLength, const uint16_t* values, size_t valuesLength, int64_t position,
+                       int64_t nTokens, int64_t nHead, int64_t nHeadKv, int64_t headDim, int64_t maxPositions,
+                       bool* computed) {
+  *computed = false;
+  const Status checked = checkAttention(outLength, qLength, keysLength, valuesLength, position, nTokens, nHead, nHeadKv, headDim, maxPositions);
+  if (!checked.ok()) return checked;
+  if (nTokens == 0) {
+    *computed = true;
+    return {};
+  }
+
+  Engine& e = engine();
+  std::lock_guard<std::mutex> lock(e.mutex);
+  const int64_t nKvPadded = std::min(maxPositions, std::max<int64_t>(256, (position + nTokens + 255) / 256 * 256));
+  const float scale = static_cast<float>(1.0 / std::sqrt(static_cast<double>(headDim)));
+  const AttentionProblem problem{out, q, keys, values, position, nTokens, nHead, nHeadKv, headDim, nKvPadded, scale};
+  runAttention(*e.pool, attentionKernelFor(e.isa), problem);
+  *computed = true;
+  return {};
+}
+
+}  // namespace ls

@@ -1,0 +1,90 @@
+// A persistent pool of worker threads, created once and reused for every call. The calling
+// thread takes part as worker 0. Idle workers poll for the next job for a while (yielding their
+// core now and then, in case other processes want it), then sleep: waking a sleeping thread costs
+// the caller tens of microseconds in a VM, more than a whole decode-sized matmul gains. Jobs hand out their work in chunks that any participant claims,
+// so a worker that is slow to wake (an oversubscribed machine) simply misses the job: the caller
+// closes the job when it has no chunks left and waits only for workers that already joined.
+#pragma once
+
+#include <atomic>
+#include <condition_variable>
+#include <cstdint>
+#include <mutex>
+#include <thread>
+#include <vector>
+
+namespace ls {
+
+class ThreadPool {
+ public:
+  /**
+   * A job: called on the calling thread and on every worker that joins in time, each time with
+   * a distinct threadIndex < nThreads. It must claim its work dynamically (e.g. an atomic chunk
+   * counter): nothing guarantees that more than the calling thread takes part.
+   */
+  typedef void (*JobFn)(void* context, int threadIndex, int nThreads);
+
+  /** spinMicros: how long an idle worker polls for the next job before it sleeps */
+  ThreadPool(int nThreads, int spinMicros);
+  ~ThreadPool();
+  ThreadPool(const ThreadPool&) = delete;
+  ThreadPool& operator=(const ThreadPool&) = delete;
+
+  int threadCount() const { return nThreads_; }
+  int spinMicros() const { return spinMicros_; }
+
+  /**
+   * Runs job and returns when it is done. Not reentrant. With wakeSleepers false, workers that
+   * have gone to sleep are not woken (they may still join if they are polling): for jobs smaller
+   * than the cost of a wake-up.
+   */
+  void run(JobFn job, void* context, bool wakeSleepers = true);
+
+  /**
+   * fn(item) for every item of [0, nItems), each claimed once through an atomic counter by the
+   * calling thread and whichever workers join (see run). One item runs on the calling thread alone.
+   */
+  template <typename Fn>
+  void forEach(int64_t nItems, bool wakeSleepers, const Fn& fn) {
+    if (nItems <= 1 || nThreads_ == 1) {
+      for (int64_t item = 0; item < nItems; item++) fn(item);
+      return;
+    }
+    struct Job {
+      const Fn* fn;
+      int64_t nItems;
+      std::atomic<int64_t> next{0};
+      static void claim(void* context, int, int) {
+        Job& job = *static_cast<Job*>(context);
+        for (;;) {
+          const int64_t item = job.next.fetch_add(1, std::memory_order_relaxed);
+          if (item >= job.nItems) return;
+          (*job.fn)(item);
+        }
+      }
+    };
+    Job job;
+    job.fn = &fn;
+    job.nItems = nItems;
+    run(&Job::claim, &job, wakeSleepers);
+  }
+
+ private:
+  void workerLoop(int threadIndex);
+
+  const int nThreads_;
+  const int spinMicros_;
+  std::vector<std::thread> workers_;
+  /** bumped for every job (and at shutdown): what idle workers watch */
+  std::atomic<uint32_t> generation_{0};
+  /** [generation:32][closed:1][joined workers:31] of the current job */
+  std::atomic<uint64_t> state_{0};
+  std::atomic<int> sleepers_{0};
+  std::atomic<bool> stop_{false};
+  JobFn job_ = nullptr;
+  void* context_ = nullptr;
+  std::mutex mutex_;
+  std::condition_variable wake_;
+};
+
+}  // namespace ls

@@ -1,0 +1,39 @@
+// The AVX-512 kernel table (F/BW/VL/DQ + VNNI; built into the AVX-512 library, chosen at run time
+// only on CPUs that have them). The kernels are in x86/avx512_*.cc; the activation quantizers are
+// the ymm ones (x86/ymm.h), and the block-32 kernels read unsigned codes corrected by kCorr.
+#include <immintrin.h>
+
+#include "generic/kernels.h"
+#include "x86/avx512.h"
+#include "x86/ymm.h"
+#include "x86/ymm_block32.h"
+
+namespace ls {
+namespace x86 {
+namespace avx512 {
+namespace {
+
+template <B32 T>
+constexpr int corrBias() { return B32Traits<Avx512Config, T>::kCorr; }
+
+const TypeKernel kF32Kernel{f32Rows, 0, nullptr};
+const TypeKernel kF16Kernel{f16Rows, 0, quantizeF16Rows};
+const TypeKernel kBF16Kernel{bf16Rows, 0, nullptr};
+const TypeKernel kQ4_0Kernel{q4_0Rows, corrBias<B32::Q4_0>(), quantizeQ8Rows};
+const TypeKernel kQ4_1Kernel{q4_1Rows, corrBias<B32::Q4_1>(), quantizeQ8Rows};
+const TypeKernel kQ5_0Kernel{q5_0Rows, corrBias<B32::Q5_0>(), quantizeQ8Rows};
+const TypeKernel kQ5_1Kernel{q5_1Rows, corrBias<B32::Q5_1>(), quantizeQ8Rows};
+const TypeKernel kQ8_0Kernel{q8_0Rows, corrBias<B32::Q8_0>(), quantizeQ8Rows};
+const TypeKernel kQ4_KKernel{q4kRows, 0, nullptr};
+const TypeKernel kQ6_KKernel{q6kRows, 0, nullptr};
+
+const KernelTable kTable{&kF32Kernel, &kF16Kernel, &kBF16Kernel, &kQ4_0Kernel, &kQ4_1Kernel,
+                         &kQ5_0Kernel, &kQ5_1Kernel, &kQ8_0Kernel, &kQ4_KKernel, &kQ6_KKernel};
+
+}  // namespace
+}  // namespace avx512
+}  // namespace x86
+
+const KernelTable* avx512Kernels() { return &x86::avx512::kTable; }
+
+}  // namespace ls
