@@ -6,7 +6,7 @@ import fs from "node:fs";
 import os from "node:os";
 import path from "node:path";
 import { GgmlType, ggmlTypeName } from "../../src/engine/ggml/types.js";
-import { writeSyntheticModel, type SyntheticModelSpec } from "../../test/helpers/syntheticModel.js";
+import { writeSyntheticModel, type SyntheticModelSpec } from "../../src/engine/gguf/syntheticModel.js";
 
 /** TinyLlama-1.1B's shape: dim 2048, ffn 5632, 22 layers, 32 heads, 4 KV heads, vocab 32000. */
 export function tinyLlamaShape(weightType: GgmlType): SyntheticModelSpec {

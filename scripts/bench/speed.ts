@@ -22,7 +22,7 @@ import { describeMachine, machineFacts } from "./machine.js";
 import { ensureBenchModel, tinyLlamaShape } from "./benchModels.js";
 import { runGenerate } from "./runGenerate.js";
 import { writeSection } from "./report.js";
-import { referenceCpuBuild } from "../../test/helpers/llamaCpp.js";
+import { referenceCpuBuild } from "../lib/llamaCppBuild.js";
 
 const { values } = parseArgs({
   options: {

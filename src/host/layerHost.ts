@@ -8,7 +8,7 @@ import type { Model } from "../engine/model/model.js";
 import type { KvType } from "../engine/model/kvCache.js";
 import { headBytes } from "../engine/model/weights.js";
 import { LocalLayerRunner } from "../engine/model/localLayerRunner.js";
-import { ResidentLayerSource, type LayerSource } from "../engine/model/layerSource.js";
+import type { LayerSource } from "../engine/model/layerSource.js";
 import { StreamingLayerSource } from "../engine/streaming/streamingLayerSource.js";
 import { DEFAULT_BATCH_SIZE } from "../engine/session.js";
 import { planMemory, type MemoryPlan } from "./memoryPlan.js";

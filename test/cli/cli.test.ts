@@ -5,7 +5,7 @@ import path from "node:path";
 import { GgmlType } from "../../src/engine/ggml/types.js";
 import { modelFile } from "../helpers/paths.js";
 import { runCli } from "../helpers/cli.js";
-import { writeSyntheticModel } from "../helpers/syntheticModel.js";
+import { writeSyntheticModel } from "../../src/engine/gguf/syntheticModel.js";
 
 const STORIES_260K = modelFile("stories260K.gguf");
 const LLAMA_CPP_TEXT = ", there was a little girl named Lily. She loved to play outside in the park. One day, she saw a big, red ball.";

@@ -11,7 +11,7 @@ import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { progressReporter } from "../../src/cli/progressBar.js";
 import { GgmlType } from "../../src/engine/ggml/types.js";
 import { BIN, runCommand } from "../helpers/cli.js";
-import { writeSyntheticModel } from "../helpers/syntheticModel.js";
+import { writeSyntheticModel } from "../../src/engine/gguf/syntheticModel.js";
 
 /** A stream that says it is (or is not) a terminal and keeps what is written to it. */
 function fakeStream(isTTY: boolean): NodeJS.WriteStream & { text: () => string } {

@@ -15,7 +15,7 @@ import { RemoteLayerRunner } from "../../src/root/cluster/remoteLayerRunner.js";
 import { computeModelIdentity } from "../../src/host/modelIdentity.js";
 import { PayloadEncoding } from "../../src/protocol/header.js";
 import { HopCapture } from "../../src/telemetry/recorder.js";
-import { writeSyntheticModel } from "../helpers/syntheticModel.js";
+import { writeSyntheticModel } from "../../src/engine/gguf/syntheticModel.js";
 import { startWorker, type WorkerProcess } from "./workerProcess.js";
 
 const N_LAYER = 6;

@@ -3,7 +3,7 @@ import os from "node:os";
 import path from "node:path";
 import { afterAll } from "vitest";
 import { GgmlType } from "../../src/engine/ggml/types.js";
-import { writeSyntheticModel } from "../helpers/syntheticModel.js";
+import { writeSyntheticModel } from "../../src/engine/gguf/syntheticModel.js";
 import { describeEquivalence } from "./equivalence.js";
 
 const dir = fs.mkdtempSync(path.join(os.tmpdir(), "layerstream-cluster-"));

@@ -7,7 +7,7 @@ import fs from "node:fs";
 import os from "node:os";
 import path from "node:path";
 import { GgmlType, ggmlTypeName } from "../../src/engine/ggml/types.js";
-import { writeSyntheticModel, type SyntheticModelSpec } from "../helpers/syntheticModel.js";
+import { writeSyntheticModel, type SyntheticModelSpec } from "../../src/engine/gguf/syntheticModel.js";
 import { referenceRun, getReferenceLlama, referenceCpuBuild, EMULATED_CPU_BUILD } from "../helpers/llamaCpp.js";
 import { runOurs, maxAbsDiff } from "../helpers/ours.js";
 import { KERNEL_PATHS, selectKernels } from "../helpers/kernels.js";

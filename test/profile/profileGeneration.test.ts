@@ -16,7 +16,7 @@ import { profileGeneration as profileWithFlags } from "../../src/cli/commands/pr
 import { addGenerateOptions, type GenerateFlags } from "../../src/cli/commands/generate.js";
 import type { ProfileRun } from "../../src/profile/profileRun.js";
 import { BLOCK_OPS } from "../../src/telemetry/records.js";
-import { writeSyntheticModel } from "../helpers/syntheticModel.js";
+import { writeSyntheticModel } from "../../src/engine/gguf/syntheticModel.js";
 import { runCli } from "../helpers/cli.js";
 import { startWorker, type WorkerProcess } from "../cluster/workerProcess.js";
 

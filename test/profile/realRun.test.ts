@@ -12,7 +12,7 @@ import { BLOCK_OPS } from "../../src/telemetry/records.js";
 import type { ProfileRun } from "../../src/profile/profileRun.js";
 import { chromiumAvailable, launchChromium, CHROMIUM_PATH } from "../../scripts/profile/browser.js";
 import { runCommand, type CliResult } from "../helpers/cli.js";
-import { writeSyntheticModel } from "../helpers/syntheticModel.js";
+import { writeSyntheticModel } from "../../src/engine/gguf/syntheticModel.js";
 import { readReportDom } from "./reportDom.js";
 import { requirePrerequisite } from "../helpers/prerequisite.js";
 

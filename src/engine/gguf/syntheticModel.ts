@@ -4,11 +4,10 @@
  * Tests need models larger than the real ones in the repository; llama.cpp loads these files too,
  * so they double as conformance fixtures.
  */
-import { GgufWriter } from "../../src/engine/gguf/writer.js";
-import { GgufValueType } from "../../src/engine/gguf/types.js";
-import { GgmlType, rowBytes } from "../../src/engine/ggml/types.js";
-import { weightKernel } from "../../src/engine/quant/table.js";
-import { seededRandom } from "./random.js";
+import { GgufWriter } from "./writer.js";
+import { GgufValueType } from "./types.js";
+import { GgmlType, rowBytes } from "../ggml/types.js";
+import { weightKernel } from "../quant/table.js";
 
 export interface SyntheticModelSpec {
   /** written as general.architecture (an unsupported name makes a file for error tests) */
@@ -37,6 +36,18 @@ export interface SyntheticModelSpec {
   readonly seed: number;
   /** standard deviation multiplier for matrices (default 1: std = 1/√nCols) */
   readonly weightScale?: number;
+}
+
+/** mulberry32: a small deterministic PRNG for tests, returning floats in [0, 1). */
+export function seededRandom(seed: number): () => number {
+  let state = seed >>> 0;
+  return () => {
+    state = (state + 0x6d2b79f5) >>> 0;
+    let t = state;
+    t = Math.imul(t ^ (t >>> 15), t | 1);
+    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
+    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
+  };
 }
 
 /** llama.cpp's `general.file_type` (llama_ftype) of a file whose matrices are mostly this type. */
@@ -107,16 +118,21 @@ export function syntheticVocab(nVocab: number): { tokens: string[]; scores: numb
 
 /** Builds the writer for a synthetic model; tensor bytes are produced lazily at write time. */
 export function buildSyntheticModel(spec: SyntheticModelSpec): GgufWriter {
-  const arch = spec.architecture ?? "llama";
-  const nHeadKv = spec.nHeadKv ?? spec.nHead;
-  const headDim = spec.nEmbd / spec.nHead;
-  const nQ = spec.nHead * headDim;
-  const nKv = nHeadKv * headDim;
-  const qkvBias = spec.qkvBias ?? arch === "qwen2";
-  const scale = spec.weightScale ?? 1;
   const writer = new GgufWriter();
-  const key = (name: string) => `${arch}.${name}`;
+  writeHyperParameters(writer, spec);
+  writeVocabulary(writer, spec.nVocab);
+  const tensors = new SeededTensors(writer, spec);
+  const { nEmbd, nVocab, weightType } = spec;
+  tensors.matrix("token_embd.weight", nEmbd, nVocab, spec.embdType ?? weightType);
+  for (let il = 0; il < spec.nLayer; il++) writeBlock(tensors, spec, il);
+  tensors.vector("output_norm.weight", nEmbd, 1, 0.1);
+  if (!spec.tiedEmbeddings) tensors.matrix("output.weight", nEmbd, nVocab, spec.outputType ?? weightType);
+  return writer;
+}
 
+function writeHyperParameters(writer: GgufWriter, spec: SyntheticModelSpec): void {
+  const arch = spec.architecture ?? "llama";
+  const key = (name: string) => `${arch}.${name}`;
   writer
     .setString("general.architecture", arch)
     .setString("general.name", `synthetic-${arch}-${spec.nEmbd}x${spec.nLayer}`)
@@ -126,14 +142,17 @@ export function buildSyntheticModel(spec: SyntheticModelSpec): GgufWriter {
     .setUint32(key("block_count"), spec.nLayer)
     .setUint32(key("feed_forward_length"), spec.nFf)
     .setUint32(key("attention.head_count"), spec.nHead)
-    .setUint32(key("attention.head_count_kv"), nHeadKv)
-    .setUint32(key("rope.dimension_count"), headDim)
+    .setUint32(key("attention.head_count_kv"), spec.nHeadKv ?? spec.nHead)
+    .setUint32(key("rope.dimension_count"), spec.nEmbd / spec.nHead)
     .setFloat32(key("rope.freq_base"), spec.ropeFreqBase ?? 10000)
     .setFloat32(key("attention.layer_norm_rms_epsilon"), spec.rmsEps ?? 1e-5);
   if (spec.ropeScalingLinear) {
     writer.setString(key("rope.scaling.type"), "linear").setFloat32(key("rope.scaling.factor"), spec.ropeScalingLinear);
   }
-  const vocab = syntheticVocab(spec.nVocab);
+}
+
+function writeVocabulary(writer: GgufWriter, nVocab: number): void {
+  const vocab = syntheticVocab(nVocab);
   writer
     .setString("tokenizer.ggml.model", "llama")
     .setArray("tokenizer.ggml.tokens", GgufValueType.STRING, vocab.tokens)
@@ -143,45 +162,57 @@ export function buildSyntheticModel(spec: SyntheticModelSpec): GgufWriter {
     .setUint32("tokenizer.ggml.eos_token_id", 2)
     .setUint32("tokenizer.ggml.unknown_token_id", 0)
     .setBool("tokenizer.ggml.add_bos_token", true);
+}
 
-  // Every tensor gets its own seed so that lazy production in any order is deterministic.
-  let tensorIndex = 0;
-  const matrix = (name: string, nCols: number, nRows: number, type: GgmlType) => {
-    const seed = spec.seed * 1000 + tensorIndex++;
-    writer.addTensor(name, [nCols, nRows], type, () =>
-      encodeMatrix(type, nCols, nRows, randomValues(seededRandom(seed), nCols * nRows, scale / Math.sqrt(nCols))),
-    );
-  };
-  const vector = (name: string, n: number, center: number, spread: number) => {
-    const seed = spec.seed * 1000 + tensorIndex++;
-    writer.addTensor(name, [n], GgmlType.F32, () => {
+function writeBlock(tensors: SeededTensors, spec: SyntheticModelSpec, il: number): void {
+  const { nEmbd, nFf, weightType } = spec;
+  const headDim = nEmbd / spec.nHead;
+  const nQ = spec.nHead * headDim;
+  const nKv = (spec.nHeadKv ?? spec.nHead) * headDim;
+  const b = (n: string) => `blk.${il}.${n}`;
+  tensors.vector(b("attn_norm.weight"), nEmbd, 1, 0.1);
+  tensors.matrix(b("attn_q.weight"), nEmbd, nQ, weightType);
+  tensors.matrix(b("attn_k.weight"), nEmbd, nKv, weightType);
+  tensors.matrix(b("attn_v.weight"), nEmbd, nKv, weightType);
+  if (spec.qkvBias ?? (spec.architecture ?? "llama") === "qwen2") {
+    tensors.vector(b("attn_q.bias"), nQ, 0, 0.1);
+    tensors.vector(b("attn_k.bias"), nKv, 0, 0.1);
+    tensors.vector(b("attn_v.bias"), nKv, 0, 0.1);
+  }
+  tensors.matrix(b("attn_output.weight"), nQ, nEmbd, weightType);
+  tensors.vector(b("ffn_norm.weight"), nEmbd, 1, 0.1);
+  tensors.matrix(b("ffn_gate.weight"), nEmbd, nFf, weightType);
+  tensors.matrix(b("ffn_up.weight"), nEmbd, nFf, weightType);
+  tensors.matrix(b("ffn_down.weight"), nFf, nEmbd, weightType);
+}
+
+/** Adds tensors of seeded random values; every tensor has its own seed, so lazy production in any order is deterministic. */
+class SeededTensors {
+  private tensorIndex = 0;
+
+  constructor(
+    private readonly writer: GgufWriter,
+    private readonly spec: SyntheticModelSpec,
+  ) {}
+
+  matrix(name: string, nCols: number, nRows: number, type: GgmlType): void {
+    const seed = this.nextSeed();
+    const std = (this.spec.weightScale ?? 1) / Math.sqrt(nCols);
+    this.writer.addTensor(name, [nCols, nRows], type, () => encodeMatrix(type, nCols, nRows, randomValues(seededRandom(seed), nCols * nRows, std)));
+  }
+
+  vector(name: string, n: number, center: number, spread: number): void {
+    const seed = this.nextSeed();
+    this.writer.addTensor(name, [n], GgmlType.F32, () => {
       const v = randomValues(seededRandom(seed), n, spread);
       for (let i = 0; i < n; i++) v[i] += center;
       return f32Bytes(v);
     });
-  };
-
-  matrix("token_embd.weight", spec.nEmbd, spec.nVocab, spec.embdType ?? spec.weightType);
-  for (let il = 0; il < spec.nLayer; il++) {
-    const b = (n: string) => `blk.${il}.${n}`;
-    vector(b("attn_norm.weight"), spec.nEmbd, 1, 0.1);
-    matrix(b("attn_q.weight"), spec.nEmbd, nQ, spec.weightType);
-    matrix(b("attn_k.weight"), spec.nEmbd, nKv, spec.weightType);
-    matrix(b("attn_v.weight"), spec.nEmbd, nKv, spec.weightType);
-    if (qkvBias) {
-      vector(b("attn_q.bias"), nQ, 0, 0.1);
-      vector(b("attn_k.bias"), nKv, 0, 0.1);
-      vector(b("attn_v.bias"), nKv, 0, 0.1);
-    }
-    matrix(b("attn_output.weight"), nQ, spec.nEmbd, spec.weightType);
-    vector(b("ffn_norm.weight"), spec.nEmbd, 1, 0.1);
-    matrix(b("ffn_gate.weight"), spec.nEmbd, spec.nFf, spec.weightType);
-    matrix(b("ffn_up.weight"), spec.nEmbd, spec.nFf, spec.weightType);
-    matrix(b("ffn_down.weight"), spec.nFf, spec.nEmbd, spec.weightType);
   }
-  vector("output_norm.weight", spec.nEmbd, 1, 0.1);
-  if (!spec.tiedEmbeddings) matrix("output.weight", spec.nEmbd, spec.nVocab, spec.outputType ?? spec.weightType);
-  return writer;
+
+  private nextSeed(): number {
+    return this.spec.seed * 1000 + this.tensorIndex++;
+  }
 }
 
 /** Writes a synthetic model to `path` (one tensor in memory at a time). */

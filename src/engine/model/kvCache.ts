@@ -1,4 +1,4 @@
-import { f32ToF16, HALF_TO_F32_TABLE } from "../ggml/fp16.js";
+import { f32ToF16 } from "../ggml/fp16.js";
 import { OptionError } from "../errors.js";
 
 export type KvType = "f16" | "f32";

@@ -8,7 +8,7 @@ import { Model } from "../../../src/engine/model/model.js";
 import { ResidentLayerSource } from "../../../src/engine/model/layerSource.js";
 import { Session } from "../../../src/engine/session.js";
 import { generate } from "../../../src/engine/generate.js";
-import { writeSyntheticModel, buildSyntheticModel, type SyntheticModelSpec } from "../../helpers/syntheticModel.js";
+import { writeSyntheticModel, buildSyntheticModel, type SyntheticModelSpec } from "../../../src/engine/gguf/syntheticModel.js";
 import { maxAbsDiff } from "../../helpers/ours.js";
 import { LayerstreamError } from "../../../src/engine/errors.js";
 

@@ -7,7 +7,7 @@ import { GgmlType } from "../../../src/engine/ggml/types.js";
 import { Model } from "../../../src/engine/model/model.js";
 import { StreamingLayerSource } from "../../../src/engine/streaming/streamingLayerSource.js";
 import { canDropFromPageCache } from "../../../src/engine/streaming/pageCache.js";
-import { writeSyntheticModel } from "../../helpers/syntheticModel.js";
+import { writeSyntheticModel } from "../../../src/engine/gguf/syntheticModel.js";
 import { requirePrerequisite } from "../../helpers/prerequisite.js";
 
 /** util-linux's fincore: bytes of a file in the page cache (whole pages). */

@@ -7,7 +7,7 @@ import { Model } from "../../../src/engine/model/model.js";
 import { Session } from "../../../src/engine/session.js";
 import { StreamingLayerSource } from "../../../src/engine/streaming/streamingLayerSource.js";
 import { parseByteSize, formatBytes } from "../../../src/engine/streaming/byteSize.js";
-import { writeSyntheticModel } from "../../helpers/syntheticModel.js";
+import { writeSyntheticModel } from "../../../src/engine/gguf/syntheticModel.js";
 import { modelFile } from "../../helpers/paths.js";
 
 let dir: string;

@@ -15,7 +15,7 @@ import { GgufValueType } from "../../../src/engine/gguf/types.js";
 import { BYTE_TO_CHAR, byteEncode } from "../../../src/engine/tokenizer/byteUnicode.js";
 import { REGEX_GPT2, REGEX_LLAMA3, REGEX_QWEN2, WordSplitter } from "../../../src/engine/tokenizer/regexSplit.js";
 import type { VocabSpec } from "../../../src/engine/tokenizer/vocab.js";
-import { buildSyntheticModel } from "../../helpers/syntheticModel.js";
+import { buildSyntheticModel } from "../../../src/engine/gguf/syntheticModel.js";
 
 export const TRAINING_TEXT = `Once upon a time, there was a little girl named Lily. She loved to play outside in the park.
 One day, she saw a big, red ball. "Can I play with it?" she asked her mom. Her mom said, "Yes, you can!"
