@@ -1,10 +1,13 @@
 #!/usr/bin/env node
-// Builds the native addon with node-gyp (`npm install` / `npm ci` run this as the package's
-// `install` script). It never fails the install: without a compiler, Python or Node headers the
-// build fails, this prints one warning, exits 0, and layerstream runs its TypeScript kernels.
+// The package's `install` script (`npm install` / `npm ci` run it). When the package carries a
+// prebuilt addon for this platform (prebuilds/, made by prebuild.mjs at `npm pack`) and it
+// loads, nothing is compiled. Otherwise the addon is built with node-gyp. It never fails the
+// install: without a compiler, Python or Node headers the build fails, this prints one
+// warning, exits 0, and layerstream runs its TypeScript kernels.
 //
-// LAYERSTREAM_NATIVE=0 skips the build. node-gyp is the one npm provides to scripts
-// (npm_config_node_gyp), else the one in node_modules, else `node-gyp` on PATH.
+// LAYERSTREAM_NATIVE=0 skips the build; LAYERSTREAM_BUILD_FROM_SOURCE=1 builds even when a
+// prebuild loads. node-gyp is the one npm provides to scripts (npm_config_node_gyp), else the
+// one in node_modules, else `node-gyp` on PATH.
 import { spawnSync } from "node:child_process";
 import { existsSync } from "node:fs";
 import { createRequire } from "node:module";
@@ -37,11 +40,24 @@ function nodedirArgs() {
   return existsSync(`${prefix}/include/node/node_api.h`) ? [`--nodedir=${prefix}`] : [];
 }
 
+/** Whether a prebuilt addon for this platform is there and loads (node-gyp-build finds it). */
+function prebuildLoads() {
+  const require = createRequire(import.meta.url);
+  try {
+    const file = require("node-gyp-build").path(addonDir);
+    if (!file.split(/[\\/]/).includes("prebuilds")) return false; // a local build/ comes first; rebuild that
+    return typeof require(file).matmul === "function";
+  } catch {
+    return false;
+  }
+}
+
 function main() {
   if (process.env.LAYERSTREAM_NATIVE === "0") {
     warn("LAYERSTREAM_NATIVE=0: not building the native kernels (TypeScript kernels will run)");
     return;
   }
+  if (process.env.LAYERSTREAM_BUILD_FROM_SOURCE !== "1" && prebuildLoads()) return;
   const [command, ...prefix] = nodeGypCommand();
   const result = spawnSync(command, [...prefix, "rebuild", ...nodedirArgs()], { cwd: addonDir, stdio: ["ignore", "inherit", "inherit"], shell: process.platform === "win32" });
   if (result.error || result.status !== 0) {

@@ -1,10 +1,10 @@
-import { useKernels, type KernelChoice } from "../engine/quant/kernels.js";
+import { selectBackend } from "../engine/backend/selectBackend.js";
+import type { ComputeBackend } from "../engine/backend/computeBackend.js";
 import { physicalCoreCount } from "../engine/native/threads.js";
 
-/** Chooses the kernels for a command: native with `threads` (default: physical cores), else TypeScript with one warning line. */
-export async function setUpKernels(threads: number | undefined, warn: (line: string) => void): Promise<{ choice: KernelChoice; threads: number }> {
-  const wanted = threads ?? (await physicalCoreCount());
-  const choice = useKernels({ threads: wanted });
-  if (choice.fallbackReason) warn(`warning: ${choice.fallbackReason}`);
-  return { choice, threads: choice.kind === "native" ? wanted : 1 };
+/** Chooses the kernels for a process once: native with `threads` (default: physical cores), else TypeScript with one warning line. */
+export async function setUpKernels(threads: number | undefined, warn: (line: string) => void): Promise<ComputeBackend> {
+  const { backend, fallbackReason } = selectBackend({ threads: threads ?? (await physicalCoreCount()) });
+  if (fallbackReason) warn(`warning: ${fallbackReason}`);
+  return backend;
 }

@@ -32,8 +32,8 @@ export async function openModelCore(path: string, options: LoadModelOptions): Pr
   const loadStart = performance.now();
   const log = options.log ?? (() => {});
   const budget = maxMemoryBytes(options.maxMemory);
-  const { choice: kernels, threads } = await setUpKernels(options.threads, log);
-  const model = Model.open(path, { kvType: options.kvType, contextSize: options.contextSize, defaultContextCap: DEFAULT_MAX_CONTEXT, access: budget !== undefined ? "read" : undefined });
+  const backend = await setUpKernels(options.threads, log);
+  const model = Model.open(path, { backend, kvType: options.kvType, contextSize: options.contextSize, defaultContextCap: DEFAULT_MAX_CONTEXT, access: budget !== undefined ? "read" : undefined });
   const owned: AsyncDisposable[] = [];
   try {
     const cluster = await Cluster.open(model, clusterFlags(options), log);
@@ -53,8 +53,8 @@ export async function openModelCore(path: string, options: LoadModelOptions): Pr
       host,
       runner: cluster?.runner ?? host.runner,
       cluster,
-      kernels: kernels.description,
-      threads,
+      kernels: backend.description,
+      threads: backend.threads,
       loadSeconds: (performance.now() - loadStart) / 1000,
       async [Symbol.asyncDispose]() {
         await disposeAll(owned);

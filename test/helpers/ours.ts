@@ -4,6 +4,7 @@ import { Session } from "../../src/engine/session.js";
 import { generate } from "../../src/engine/generate.js";
 import { Sampler } from "../../src/engine/sampling/sampler.js";
 import { createRng } from "../../src/engine/sampling/rng.js";
+import type { ComputeBackend } from "../../src/engine/backend/computeBackend.js";
 
 export interface OurRun {
   promptTokens: number[];
@@ -12,8 +13,8 @@ export interface OurRun {
   lastLogits: Float32Array;
 }
 
-export async function runOurs(modelPath: string, prompt: string, nGreedy: number): Promise<OurRun> {
-  using model = Model.open(modelPath);
+export async function runOurs(modelPath: string, prompt: string, nGreedy: number, backend?: ComputeBackend): Promise<OurRun> {
+  using model = Model.open(modelPath, { backend });
   await using runner = model.createLocalRunner();
   const promptTokens = model.tokenizer.encode(prompt, { addSpecial: true, parseSpecial: false });
   const session = new Session(model, runner);

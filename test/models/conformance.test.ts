@@ -2,8 +2,8 @@
  * Conformance with llama.cpp (node-llama-cpp) on every real GGUF in the repository (models/, test/fixtures/models/):
  * prompt tokens, 32 greedy tokens and last-position logits.
  */
-import { describe, expect, it, afterAll, beforeAll } from "vitest";
-import { KERNEL_PATHS, selectKernels } from "../helpers/kernels.js";
+import { describe, expect, it, afterAll } from "vitest";
+import { KERNEL_PATHS, backendFor } from "../helpers/kernels.js";
 import path from "node:path";
 import { runOurs, maxAbsDiff } from "../helpers/ours.js";
 import { modelFile } from "../helpers/paths.js";
@@ -39,9 +39,8 @@ const N_GREEDY = 32;
 const against = exact ? `llama.cpp (its ${build} CPU build, emulated exactly)` : `llama.cpp's ${build} CPU build (not the emulated ${EMULATED_CPU_BUILD}: looser bounds)`;
 describe.each(KERNEL_PATHS.flatMap((kernels) => Object.keys(MAX_LOGIT_DIFF).map((file) => [kernels, file] as const)))(`%s kernels: conformance with ${against} on %s`, (kernels, relativePath) => {
   const modelPath = modelFile(relativePath);
-  beforeAll(() => selectKernels(kernels));
   it.each(PROMPTS)("prompt %j: same prompt tokens, same 32 greedy tokens, logits within tolerance", async (prompt) => {
-    const ours = await runOurs(modelPath, prompt, N_GREEDY);
+    const ours = await runOurs(modelPath, prompt, N_GREEDY, backendFor(kernels));
     const reference = await referenceRun(modelPath, ours.promptTokens, N_GREEDY);
     if (exact) {
       expect(ours.greedyTokens).toEqual(reference.greedyTokens);

@@ -10,7 +10,7 @@ import { GgmlType, ggmlTypeName } from "../../src/engine/ggml/types.js";
 import { writeSyntheticModel, type SyntheticModelSpec } from "../../src/engine/gguf/syntheticModel.js";
 import { referenceRun, getReferenceLlama, referenceCpuBuild, EMULATED_CPU_BUILD } from "../helpers/llamaCpp.js";
 import { runOurs, maxAbsDiff } from "../helpers/ours.js";
-import { KERNEL_PATHS, selectKernels } from "../helpers/kernels.js";
+import { KERNEL_PATHS, backendFor } from "../helpers/kernels.js";
 
 const SMALL = { nEmbd: 64, nLayer: 2, nHead: 4, nHeadKv: 2, nFf: 160, nVocab: 320, seed: 7 } as const;
 const KQUANT = { nEmbd: 256, nLayer: 2, nHead: 4, nHeadKv: 2, nFf: 512, nVocab: 320, seed: 11 } as const;
@@ -70,11 +70,10 @@ afterAll(async () => {
 
 const against = exact ? `llama.cpp (its ${build} CPU build, emulated exactly)` : `llama.cpp's ${build} CPU build (not the emulated ${EMULATED_CPU_BUILD}: looser bounds for F16 and K-quants)`;
 describe.each(KERNEL_PATHS)(`%s kernels: conformance with ${against} on synthetic models`, (kernels) => {
-  beforeAll(() => selectKernels(kernels));
   it.each(CASES)("$name: same greedy tokens and close logits", async ({ name, spec, maxLogitDiff }) => {
     const modelPath = path.join(dir, `${name.replace(/[^a-z0-9]+/gi, "_")}.gguf`);
     await writeSyntheticModel(modelPath, { weightScale: 2, ...spec });
-    const ours = await runOurs(modelPath, PROMPT, N_GREEDY);
+    const ours = await runOurs(modelPath, PROMPT, N_GREEDY, backendFor(kernels));
     const reference = await referenceRun(modelPath, ours.promptTokens, N_GREEDY);
     const loose = exact ? undefined : OTHER_BUILD[ggmlTypeName(spec.weightType)];
     const minAgreement = loose?.minAgreement ?? N_GREEDY;

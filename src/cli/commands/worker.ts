@@ -33,10 +33,10 @@ export function workerCommand(io: CliIo): Command {
 
 /** Serves until SIGINT/SIGTERM (or stdin closing, with --exit-on-stdin-close), then closes its sockets. */
 export async function runWorker(flags: WorkerFlags, io: CliIo): Promise<void> {
-  const { choice: kernels } = await setUpKernels(flags.threads, (line) => io.progress(line));
-  using model = Model.open(flags.model, { access: flags.maxMemory !== undefined ? "read" : undefined });
+  const backend = await setUpKernels(flags.threads, (line) => io.progress(line));
+  using model = Model.open(flags.model, { backend, access: flags.maxMemory !== undefined ? "read" : undefined });
   const identity = computeModelIdentity(flags.model, model.file.dataOffset, model.hparams.nLayer);
-  await using node = new WorkerNode({ model, identity, maxMemoryBytes: flags.maxMemory, prefetch: flags.prefetch, keepPageCache: flags.keepPageCache, kernels: kernels.description, log: (line) => io.progress(line) });
+  await using node = new WorkerNode({ model, identity, maxMemoryBytes: flags.maxMemory, prefetch: flags.prefetch, keepPageCache: flags.keepPageCache, kernels: backend.description, log: (line) => io.progress(line) });
   const address = await node.listen(flags.listen);
 
   const stop = () => void node.close();
@@ -47,7 +47,7 @@ export async function runWorker(flags: WorkerFlags, io: CliIo): Promise<void> {
     process.stdin.on("end", stop).on("close", stop).resume();
   }
   try {
-    io.writeOut(`worker listening on ${address}, model ${flags.model} (${describeIdentity(identity)}), ${model.hparams.nLayer} layers, kernels ${kernels.description}\n`);
+    io.writeOut(`worker listening on ${address}, model ${flags.model} (${describeIdentity(identity)}), ${model.hparams.nLayer} layers, kernels ${backend.description}\n`);
     await node.serve();
   } finally {
     process.off("SIGTERM", stop);

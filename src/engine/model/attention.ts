@@ -1,6 +1,5 @@
 import { f32ToF16 } from "../ggml/fp16.js";
 import { dotF16Tiled, dotF16Vec, dotF32Tiled, dotF32Vec } from "../quant/float-dots.js";
-import { nativeAttention } from "../quant/kernels.js";
 import type { KvCache } from "./kvCache.js";
 import { softmaxScaledInPlace } from "./ops.js";
 
@@ -32,34 +31,6 @@ export class AttentionScratch {
       this.query32 = new Float32Array(headDim);
     }
   }
-}
-
-/**
- * Causal multi-head attention with grouped KV heads over the cache, for nTokens consecutive
- * queries: the native addon's kernel when the native kernels are in use and it covers the call
- * (F16 cache, any ISA path; same bits), else `attentionTypeScript`.
- * @param out f32 [nTokens, nHead · headDim]
- * @param q f32 [nTokens, nHead · headDim] (after RoPE)
- */
-export function attention(
-  out: Float32Array,
-  q: Float32Array,
-  cache: KvCache,
-  layer: number,
-  position: number,
-  nTokens: number,
-  shape: AttentionShape,
-  scratch: AttentionScratch,
-): void {
-  const native = nativeAttention();
-  if (native) {
-    const { keys, values } = cache.raw(layer);
-    if (keys instanceof Uint16Array && values instanceof Uint16Array) {
-      const { nHead, nHeadKv, headDim } = shape;
-      if (native(out, q, keys, values, position, nTokens, nHead, nHeadKv, headDim, cache.maxPositions)) return;
-    }
-  }
-  attentionTypeScript(out, q, cache, layer, position, nTokens, shape, scratch);
 }
 
 /**

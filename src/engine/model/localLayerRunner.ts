@@ -6,7 +6,8 @@ import type { ModelHparams } from "./hparams.js";
 import { outputRows, type LayerRange, type LayerRunner, type RunOptions, type RunnerStats, type SequenceBatch } from "./layerRunner.js";
 import type { LayerSource } from "./layerSource.js";
 import { KvCache, type KvType } from "./kvCache.js";
-import { BlockScratch, forwardBlock } from "./transformerBlock.js";
+import { BlockScratch, forwardBlock, type BlockContext } from "./transformerBlock.js";
+import type { ComputeBackend } from "../backend/computeBackend.js";
 import { RopeTable } from "./rope.js";
 import { LayerstreamError, OptionError } from "../errors.js";
 import type { LayerTiming } from "../../telemetry/records.js";
@@ -19,12 +20,12 @@ export interface LocalRunnerOptions {
   readonly contextSize: number;
   /** RoPE frequency divisors from the model, if any */
   readonly ropeFreqs?: Float32Array;
+  readonly backend: ComputeBackend;
 }
 
 export class LocalLayerRunner implements LayerRunner {
   private readonly caches = new Map<number, KvCache>();
-  private readonly scratch: BlockScratch;
-  private readonly rope: RopeTable;
+  private readonly block: BlockContext;
   private disposed = false;
   private computeSeconds = 0;
   private layerRuns = 0;
@@ -34,8 +35,7 @@ export class LocalLayerRunner implements LayerRunner {
     readonly source: LayerSource,
     private readonly options: LocalRunnerOptions,
   ) {
-    this.scratch = new BlockScratch(hparams);
-    this.rope = new RopeTable(hparams.rope, options.ropeFreqs);
+    this.block = { hparams, rope: new RopeTable(hparams.rope, options.ropeFreqs), backend: options.backend, scratch: new BlockScratch(hparams) };
   }
 
   async run(batches: readonly SequenceBatch[], range: LayerRange, options: RunOptions = {}): Promise<Float32Array[]> {
@@ -61,8 +61,8 @@ export class LocalLayerRunner implements LayerRunner {
     const start = timer ? timer.start() : performance.now();
     try {
       for (const batch of batches) {
-        const cache = this.cacheFor(batch.sequenceId);
-        forwardBlock(batch.hidden, weights, this.hparams, this.rope, cache, il, batch.position, batch.nTokens, this.scratch, lastRowOnly, timer);
+        const run = { hidden: batch.hidden, cache: this.cacheFor(batch.sequenceId), layer: il, position: batch.position, nTokens: batch.nTokens, onlyLastRow: lastRowOnly };
+        forwardBlock(this.block, weights, run, timer);
       }
     } finally {
       this.source.release(il);

@@ -5,12 +5,12 @@ import { openGgufHeader, readTensorSync } from "../gguf/header.js";
 import type { GgufFile } from "../gguf/types.js";
 import { rowBytes } from "../ggml/types.js";
 import { dequantizeRows, MatmulScratch } from "../quant/matmul.js";
-import { matmul } from "../quant/kernels.js";
+import type { ComputeBackend } from "../backend/computeBackend.js";
+import { defaultBackend } from "../backend/selectBackend.js";
 import { loadTokenizer, type Tokenizer } from "../tokenizer/index.js";
 import { OptionError } from "../errors.js";
 import { readHparams, type ModelHparams } from "./hparams.js";
 import { bindHead, bindVector, headTensors, layerTensors, type HeadTensors, type HeadWeights, type LayerTensors, type TensorBytes } from "./weights.js";
-import { rmsNorm } from "./ops.js";
 import { LocalLayerRunner } from "./localLayerRunner.js";
 import { ResidentLayerSource, type LayerSource } from "./layerSource.js";
 import type { KvType } from "./kvCache.js";
@@ -30,6 +30,8 @@ export interface ModelOpenOptions {
   readonly contextSize?: number;
   /** cap on the default context size (llama.cpp uses 4096); default: none */
   readonly defaultContextCap?: number;
+  /** the kernels the model and its runners compute with (default: native when the addon loads) */
+  readonly backend?: ComputeBackend;
 }
 
 /**
@@ -39,6 +41,7 @@ export interface ModelOpenOptions {
 export class Model implements Disposable {
   readonly contextSize: number;
   readonly kvType: KvType;
+  readonly backend: ComputeBackend;
   private readonly normed: Float32Array;
   private readonly matmulScratch = new MatmulScratch();
   private disposed = false;
@@ -63,6 +66,7 @@ export class Model implements Disposable {
     options: ModelOpenOptions,
   ) {
     this.kvType = options.kvType ?? "f16";
+    this.backend = options.backend ?? defaultBackend();
     this.contextSize = options.contextSize ?? Math.min(hparams.nCtxTrain, options.defaultContextCap ?? Infinity);
     if (!Number.isInteger(this.contextSize) || this.contextSize <= 0) {
       throw new OptionError("BAD_CONTEXT_SIZE", `context size ${this.contextSize} must be a positive integer`);
@@ -105,6 +109,7 @@ export class Model implements Disposable {
       kvType: this.kvType,
       contextSize: this.contextSize,
       ropeFreqs: this.ropeFreqs,
+      backend: this.backend,
     });
   }
 
@@ -156,8 +161,8 @@ export class Model implements Disposable {
    */
   logits(hidden: Float32Array, out: Float32Array): void {
     const { nEmbd, nVocab, rmsEps } = this.hparams;
-    rmsNorm(this.normed, hidden, this.head.outputNorm, nEmbd, 1, rmsEps);
-    matmul(out, this.head.output.bytes, this.head.output.type, this.normed, nEmbd, nVocab, 1, this.matmulScratch);
+    this.backend.rmsNorm(this.normed, hidden, this.head.outputNorm, nEmbd, 1, rmsEps);
+    this.backend.matmul(out, this.head.output.bytes, this.head.output.type, this.normed, nEmbd, nVocab, 1, this.matmulScratch);
   }
 
   dispose(): void {

@@ -1,27 +1,20 @@
-import { nativeRowOps } from "../quant/kernels.js";
 import { expfAvx512, reduceAdd16, siluAvx512 } from "../quant/simd.js";
 /**
  * Element-wise and row-wise operations of the transformer, in f32, following ggml's CPU
  * arithmetic (sums of squares and softmax denominators in double, as ggml_float).
  * Kernels put the output first: `rmsNorm(out, x, weight, …)`.
  *
- * rmsNorm and the SiLU·mul functions run in the native addon when the native kernels are in use
- * (same bits: the `…TypeScript` functions here are the reference it is tested against).
+ * The `…TypeScript` functions are the reference kernels of the TypeScript ComputeBackend, which
+ * the native addon's are tested against (same bits).
  */
 
 /**
- * out[t] = x[t] / sqrt(mean(x[t]²) + eps) * weight, for each of nTokens rows.
+ * out[t] = x[t] / sqrt(mean(x[t]²) + eps) * weight, for each of nTokens rows (the reference of
+ * ComputeBackend.rmsNorm).
  * @param out f32 [nTokens, n] (may alias x)
  * @param x f32 [nTokens, n]
  * @param weight f32 [n]
  */
-export function rmsNorm(out: Float32Array, x: Float32Array, weight: Float32Array, n: number, nTokens: number, eps: number): void {
-  const native = nativeRowOps();
-  if (native) native.rmsNorm(out, x, weight, n, nTokens, eps);
-  else rmsNormTypeScript(out, x, weight, n, nTokens, eps);
-}
-
-/** rmsNorm in TypeScript (the reference). */
 export function rmsNormTypeScript(out: Float32Array, x: Float32Array, weight: Float32Array, n: number, nTokens: number, eps: number): void {
   for (let t = 0; t < nTokens; t++) {
     const base = t * n;
@@ -49,25 +42,8 @@ export function addBiasRows(x: Float32Array, bias: Float32Array, n: number, nTok
 /**
  * gate[i] = silu(gate[i]) * up[i] over one row of n values (ggml_vec_swiglu_f32, AVX-512):
  * ggml_v_silu on whole 16-value chunks, x / (1 + expf(-x)) with libm's expf for the last n % 16.
- * Call it per row: the chunks restart at every row.
+ * Call it per row: the chunks restart at every row. (The reference of ComputeBackend.siluMul.)
  */
-export function siluMulInPlace(gate: Float32Array, up: Float32Array, n: number): void {
-  const native = nativeRowOps();
-  if (native) native.siluMul(gate, up, n, 1);
-  else siluMulInPlaceTypeScript(gate, up, n);
-}
-
-/**
- * siluMulInPlace for each of `rows` rows: gate f32 [rows, n] (in place), up f32 [rows, n]. The
- * native kernels do all rows in one call, spread over their threads.
- */
-export function siluMulRows(gate: Float32Array, up: Float32Array, n: number, rows: number): void {
-  const native = nativeRowOps();
-  if (native) native.siluMul(gate, up, n, rows);
-  else for (let t = 0; t < rows; t++) siluMulInPlaceTypeScript(gate.subarray(t * n), up.subarray(t * n), n);
-}
-
-/** siluMulInPlace in TypeScript (the reference): one row. */
 export function siluMulInPlaceTypeScript(gate: Float32Array, up: Float32Array, n: number): void {
   const fr = Math.fround;
   const simd = n & ~15;

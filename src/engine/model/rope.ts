@@ -1,4 +1,3 @@
-import { nativeRowOps } from "../quant/kernels.js";
 import { fmaF32 } from "../quant/simd.js";
 import type { RopeParams } from "./hparams.js";
 
@@ -86,31 +85,11 @@ function yarnCorrDims(nDims: number, nCtxOrig: number, freqBase: number, betaFas
 }
 
 /**
- * Rotates the first nRot dimensions of every head of one token in place (natively when the
- * native kernels are in use; same bits as applyRopeTypeScript).
+ * Rotates the first nRot dimensions of every head of one token in place (the reference of
+ * ComputeBackend.rope).
  * @param x f32 [nHeads, headDim] (one token)
  * @param cosSin f32 [nRot] from RopeTable.cosSin
  */
-export function applyRope(x: Float32Array, xOffset: number, nHeads: number, headDim: number, cosSin: Float32Array, layout: "norm" | "neox"): void {
-  const native = nativeRowOps();
-  if (native) native.rope(x, xOffset, 1, nHeads * headDim, nHeads, headDim, cosSin, cosSin.length, layout === "neox");
-  else applyRopeTypeScript(x, xOffset, nHeads, headDim, cosSin, layout);
-}
-
-/**
- * applyRope for nTokens consecutive tokens at positions position … position + nTokens − 1, in
- * one call: x f32 [nTokens, nHeads · headDim].
- */
-export function applyRopeRows(x: Float32Array, nTokens: number, nHeads: number, headDim: number, rope: RopeTable, position: number): void {
-  const nRot = rope.params.nRot;
-  const cosSin = rope.cosSinRows(position, nTokens);
-  const stride = nHeads * headDim;
-  const native = nativeRowOps();
-  if (native) native.rope(x, 0, nTokens, stride, nHeads, headDim, cosSin, nRot, rope.params.layout === "neox");
-  else for (let t = 0; t < nTokens; t++) applyRopeTypeScript(x, t * stride, nHeads, headDim, cosSin.subarray(t * nRot, (t + 1) * nRot), rope.params.layout);
-}
-
-/** applyRope in TypeScript (the reference). */
 export function applyRopeTypeScript(x: Float32Array, xOffset: number, nHeads: number, headDim: number, cosSin: Float32Array, layout: "norm" | "neox"): void {
   const nRot = cosSin.length;
   const half = nRot / 2;

@@ -1,11 +1,11 @@
 import { MatmulScratch } from "../quant/matmul.js";
-import { matmul } from "../quant/kernels.js";
+import type { ComputeBackend } from "../backend/computeBackend.js";
 import type { ModelHparams } from "./hparams.js";
 import type { LayerWeights, WeightMatrix } from "./weights.js";
 import type { KvCache } from "./kvCache.js";
-import { attention, AttentionScratch } from "./attention.js";
-import { addBiasRows, addInPlace, rmsNorm, siluMulRows } from "./ops.js";
-import { applyRopeRows, RopeTable } from "./rope.js";
+import { AttentionScratch } from "./attention.js";
+import { addBiasRows, addInPlace } from "./ops.js";
+import type { RopeTable } from "./rope.js";
 import { Op, type OpTimer } from "../../telemetry/opTimer.js";
 
 /**
@@ -44,67 +44,80 @@ export class BlockScratch {
   }
 }
 
+/** What every block of a model runs with: its shape, RoPE table, kernels and reusable buffers. */
+export interface BlockContext {
+  readonly hparams: ModelHparams;
+  readonly rope: RopeTable;
+  readonly backend: ComputeBackend;
+  readonly scratch: BlockScratch;
+}
+
+/** One run of one block: which rows, at which positions, into which layer of which KV cache. */
+export interface BlockRun {
+  /** f32 [nTokens, nEmbd], updated in place */
+  readonly hidden: Float32Array;
+  readonly cache: KvCache;
+  /** index of this block in `cache` */
+  readonly layer: number;
+  readonly position: number;
+  readonly nTokens: number;
+  /** llama.cpp's last layer computes the feed-forward only for the row it outputs (the last) */
+  readonly onlyLastRow: boolean;
+}
+
 /** y = W·x for nTokens rows (x f32 [nTokens, W.nCols] → out f32 [nTokens, W.nRows]). */
-function project(out: Float32Array, w: WeightMatrix, x: Float32Array, nTokens: number, scratch: MatmulScratch): void {
-  matmul(out, w.bytes, w.type, x, w.nCols, w.nRows, nTokens, scratch);
+function project(ctx: BlockContext, out: Float32Array, w: WeightMatrix, x: Float32Array, nTokens: number): void {
+  ctx.backend.matmul(out, w.bytes, w.type, x, w.nCols, w.nRows, nTokens, ctx.scratch.matmul);
 }
 
 /**
  * One llama/qwen2 block over nTokens consecutive positions starting at `position`, in place:
  * hidden += attention(norm(hidden)); hidden += ffn(norm(hidden)).
- * @param hidden f32 [nTokens, nEmbd]
- * @param cacheLayer index of this block in `cache`
  * @param timer when profiling: splits the block's time into operations (laps since `timer.start()`)
  */
-export function forwardBlock(
-  hidden: Float32Array,
-  weights: LayerWeights,
-  hparams: ModelHparams,
-  rope: RopeTable,
-  cache: KvCache,
-  cacheLayer: number,
-  position: number,
-  nTokens: number,
-  scratch: BlockScratch,
-  onlyLastRow = false,
-  timer?: OpTimer,
-): void {
-  const { nEmbd, nHead, nHeadKv, headDim, nFf, rmsEps } = hparams;
-  const nQ = nHead * headDim;
-  const nKv = nHeadKv * headDim;
-  scratch.ensure(nTokens);
-  const { normed, q, k, v, attnOut, projected, gate, up } = scratch;
+export function forwardBlock(ctx: BlockContext, weights: LayerWeights, run: BlockRun, timer?: OpTimer): void {
+  ctx.scratch.ensure(run.nTokens);
+  attentionHalf(ctx, weights, run, timer);
+  feedForwardHalf(ctx, weights, run, timer);
+}
 
-  // attention
-  rmsNorm(normed, hidden, weights.attnNorm, nEmbd, nTokens, rmsEps);
+function attentionHalf(ctx: BlockContext, weights: LayerWeights, run: BlockRun, timer?: OpTimer): void {
+  const { nEmbd, nHead, nHeadKv, headDim, rmsEps } = ctx.hparams;
+  const { hidden, nTokens, position } = run;
+  const { normed, q, k, v, attnOut, projected } = ctx.scratch;
+  ctx.backend.rmsNorm(normed, hidden, weights.attnNorm, nEmbd, nTokens, rmsEps);
   timer?.lap(Op.normsRope);
-  project(q, weights.wq, normed, nTokens, scratch.matmul);
-  project(k, weights.wk, normed, nTokens, scratch.matmul);
-  project(v, weights.wv, normed, nTokens, scratch.matmul);
-  if (weights.bq) addBiasRows(q, weights.bq, nQ, nTokens);
-  if (weights.bk) addBiasRows(k, weights.bk, nKv, nTokens);
-  if (weights.bv) addBiasRows(v, weights.bv, nKv, nTokens);
+  project(ctx, q, weights.wq, normed, nTokens);
+  project(ctx, k, weights.wk, normed, nTokens);
+  project(ctx, v, weights.wv, normed, nTokens);
+  if (weights.bq) addBiasRows(q, weights.bq, nHead * headDim, nTokens);
+  if (weights.bk) addBiasRows(k, weights.bk, nHeadKv * headDim, nTokens);
+  if (weights.bv) addBiasRows(v, weights.bv, nHeadKv * headDim, nTokens);
   timer?.lap(Op.attnProjections);
-  applyRopeRows(q, nTokens, nHead, headDim, rope, position);
-  applyRopeRows(k, nTokens, nHeadKv, headDim, rope, position);
+  ctx.backend.rope(q, nTokens, nHead, headDim, ctx.rope, position);
+  ctx.backend.rope(k, nTokens, nHeadKv, headDim, ctx.rope, position);
   timer?.lap(Op.normsRope);
-  cache.store(cacheLayer, position, nTokens, k, v);
-  attention(attnOut, q, cache, cacheLayer, position, nTokens, { nHead, nHeadKv, headDim }, scratch.attention);
+  run.cache.store(run.layer, position, nTokens, k, v);
+  ctx.backend.attention(attnOut, q, run.cache, run.layer, position, nTokens, { nHead, nHeadKv, headDim }, ctx.scratch.attention);
   timer?.lap(Op.attention);
-  project(projected, weights.wo, attnOut, nTokens, scratch.matmul);
+  project(ctx, projected, weights.wo, attnOut, nTokens);
   timer?.lap(Op.attnProjections);
   addInPlace(hidden, projected, nTokens * nEmbd);
+}
 
-  // feed-forward (SwiGLU); llama.cpp's last layer only computes the rows it outputs (the last)
-  const first = onlyLastRow ? nTokens - 1 : 0;
-  const rows = nTokens - first;
-  const h = hidden.subarray(first * nEmbd, nTokens * nEmbd);
-  rmsNorm(normed, h, weights.ffnNorm, nEmbd, rows, rmsEps);
+/** SwiGLU feed-forward over every row, or only the last (see BlockRun.onlyLastRow). */
+function feedForwardHalf(ctx: BlockContext, weights: LayerWeights, run: BlockRun, timer?: OpTimer): void {
+  const { nEmbd, nFf, rmsEps } = ctx.hparams;
+  const { normed, gate, up, projected } = ctx.scratch;
+  const first = run.onlyLastRow ? run.nTokens - 1 : 0;
+  const rows = run.nTokens - first;
+  const h = run.hidden.subarray(first * nEmbd, run.nTokens * nEmbd);
+  ctx.backend.rmsNorm(normed, h, weights.ffnNorm, nEmbd, rows, rmsEps);
   timer?.lap(Op.normsRope);
-  project(gate, weights.ffnGate, normed, rows, scratch.matmul);
-  project(up, weights.ffnUp, normed, rows, scratch.matmul);
-  siluMulRows(gate, up, nFf, rows);
-  project(projected, weights.ffnDown, gate, rows, scratch.matmul);
+  project(ctx, gate, weights.ffnGate, normed, rows);
+  project(ctx, up, weights.ffnUp, normed, rows);
+  ctx.backend.siluMul(gate, up, nFf, rows);
+  project(ctx, projected, weights.ffnDown, gate, rows);
   timer?.lap(Op.ffn);
   addInPlace(h, projected, rows * nEmbd);
   timer?.lap(Op.normsRope);

@@ -1,5 +1,5 @@
 /**
- * The whole surface of the native addon `layerstream_simd` (native/simd/src/addon.cc), typed in
+ * The whole surface of the native addon `layerstream_simd` (native/simd/src/core/addon.cc), typed in
  * one place. Every function is synchronous and writes into caller-owned buffers.
  */
 import type { GgmlType } from "../ggml/types.js";

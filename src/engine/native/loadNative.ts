@@ -1,10 +1,11 @@
 /**
- * Finds and loads the native addon (native/simd/build/Release/layerstream_simd.node, relative to
- * the package root). Never throws: when the addon is missing, fails to load, or
- * LAYERSTREAM_NATIVE=0, `loadNative()` returns undefined and `nativeLoadFailure()` says why, in
- * one line, for the CLI's warning. The result is cached for the process.
+ * Finds and loads the native addon with node-gyp-build: the one built here
+ * (native/simd/build/Release/layerstream_simd.node) when there is one, else the prebuilt one
+ * the npm package ships for this platform (native/simd/prebuilds/<platform>-<arch>/). Never
+ * throws: when the addon is missing, fails to load, or LAYERSTREAM_NATIVE=0, `loadNative()`
+ * returns undefined and `nativeLoadFailure()` says why, in one line, for the CLI's warning.
+ * The result is cached for the process.
  */
-import { existsSync } from "node:fs";
 import { createRequire } from "node:module";
 import { fileURLToPath } from "node:url";
 import type { NativeAddon } from "./addonTypes.js";
@@ -17,8 +18,19 @@ export interface NativeLoadFailure {
   readonly message: string;
 }
 
-/** Path of the built addon; src/engine/native/ and dist/engine/native/ are both 3 levels below the root. */
-export const NATIVE_ADDON_PATH = fileURLToPath(new URL("../../../native/simd/build/Release/layerstream_simd.node", import.meta.url));
+/** The addon's folder (binding.gyp, build/, prebuilds/); src/engine/native/ and dist/engine/native/ are both 3 levels below the root. */
+export const NATIVE_ADDON_DIR = fileURLToPath(new URL("../../../native/simd/", import.meta.url));
+
+const require = createRequire(import.meta.url);
+
+/** The addon's file for this platform (a local build first, then a prebuild), or undefined. */
+export function findNativeAddon(dir: string = NATIVE_ADDON_DIR): string | undefined {
+  try {
+    return (require("node-gyp-build") as { path(dir: string): string }).path(dir);
+  } catch {
+    return undefined;
+  }
+}
 
 const REQUIRED_FUNCTIONS = ["capabilities", "setThreads", "setIsa", "matmul", "siluMul", "rmsNorm", "rope"] as const;
 
@@ -31,18 +43,18 @@ export interface NativeProbe {
 let cached: NativeProbe | undefined;
 
 /** Tries to load the addon now, without the process-wide cache (tests, diagnostics). Never throws. */
-export function probeNative(env: NodeJS.ProcessEnv = process.env, addonPath: string = NATIVE_ADDON_PATH): NativeProbe {
+/** @param addonPath the binary to load; null: none was found */
+export function probeNative(env: NodeJS.ProcessEnv = process.env, addonPath: string | null = findNativeAddon() ?? null): NativeProbe {
   if (env.LAYERSTREAM_NATIVE === "0") {
     return { addon: undefined, failure: { reason: "DISABLED", message: "native kernels disabled by LAYERSTREAM_NATIVE=0; using TypeScript kernels" } };
   }
-  if (!existsSync(addonPath)) {
+  if (addonPath === null) {
     return {
       addon: undefined,
-      failure: { reason: "NOT_BUILT", message: `native kernels not built (${addonPath} missing; build it with: node native/simd/install.mjs); using TypeScript kernels` },
+      failure: { reason: "NOT_BUILT", message: `native kernels not built for ${process.platform}-${process.arch} (no build or prebuild in ${NATIVE_ADDON_DIR}; build it with: node native/simd/install.mjs); using TypeScript kernels` },
     };
   }
   try {
-    const require = createRequire(import.meta.url);
     const addon = require(addonPath) as NativeAddon;
     const missing = REQUIRED_FUNCTIONS.filter((name) => typeof addon[name] !== "function");
     if (missing.length > 0) {

@@ -1,5 +1,5 @@
 import { describe, expect, it } from "vitest";
-import { attention, AttentionScratch } from "../../../src/engine/model/attention.js";
+import { attentionTypeScript as attention, AttentionScratch } from "../../../src/engine/model/attention.js";
 import { KvCache } from "../../../src/engine/model/kvCache.js";
 
 const SHAPE = { nHead: 4, nHeadKv: 2, headDim: 8 };

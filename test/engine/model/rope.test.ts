@@ -1,5 +1,5 @@
 import { describe, expect, it } from "vitest";
-import { RopeTable, applyRope } from "../../../src/engine/model/rope.js";
+import { RopeTable, applyRopeTypeScript } from "../../../src/engine/model/rope.js";
 import type { RopeParams } from "../../../src/engine/model/hparams.js";
 
 const BASE: RopeParams = {
@@ -49,25 +49,25 @@ describe("RopeTable", () => {
   });
 });
 
-describe("applyRope", () => {
+describe("applyRopeTypeScript", () => {
   const cosSin = new Float32Array([0, 1, 1, 0]); // pair 0 rotated by 90°, pair 1 by 0°
 
   it("rotates adjacent pairs (2i, 2i+1) in the norm layout", () => {
     const x = new Float32Array([1, 2, 3, 4]);
-    applyRope(x, 0, 1, 4, cosSin, "norm");
+    applyRopeTypeScript(x, 0, 1, 4, cosSin, "norm");
     expect(Array.from(x)).toEqual([-2, 1, 3, 4]);
   });
 
   it("rotates (i, i + nRot/2) pairs in the neox layout", () => {
     const x = new Float32Array([1, 2, 3, 4]);
-    applyRope(x, 0, 1, 4, cosSin, "neox");
+    applyRopeTypeScript(x, 0, 1, 4, cosSin, "neox");
     // pair 0 = (x0, x2) by 90°, pair 1 = (x1, x3) by 0°
     expect(Array.from(x)).toEqual([-3, 2, 1, 4]);
   });
 
   it("leaves dimensions beyond nRot and other offsets untouched", () => {
     const x = new Float32Array([9, 1, 2, 3, 4, 5, 6]);
-    applyRope(x, 1, 1, 6, cosSin, "norm");
+    applyRopeTypeScript(x, 1, 1, 6, cosSin, "norm");
     expect(Array.from(x)).toEqual([9, -2, 1, 3, 4, 5, 6]);
   });
 });

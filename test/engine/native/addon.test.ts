@@ -9,7 +9,7 @@ import path from "node:path";
 import { describe, expect, it } from "vitest";
 import { GgmlType } from "../../../src/engine/ggml/types.js";
 import type { NativeWeightType } from "../../../src/engine/native/addonTypes.js";
-import { NATIVE_ADDON_PATH, probeNative } from "../../../src/engine/native/loadNative.js";
+import { findNativeAddon, probeNative } from "../../../src/engine/native/loadNative.js";
 import { physicalCoreCount } from "../../../src/engine/native/threads.js";
 import { matmul } from "../../../src/engine/quant/matmul.js";
 import { describeNative, mismatches, quantizeRows, randomBlocks, randomValues } from "./helpers.js";
@@ -34,9 +34,10 @@ describe("native-loader", () => {
   });
 
   it("a missing binary is NOT_BUILT, a broken one LOAD_FAILED; neither throws", () => {
-    const missing = probeNative({}, path.join(path.dirname(NATIVE_ADDON_PATH), "absent.node"));
+    const missing = probeNative({}, findNativeAddon(mkdtempSync(path.join(os.tmpdir(), "ls-no-addon-"))) ?? null);
     expect(missing.addon).toBeUndefined();
     expect(missing.failure?.reason).toBe("NOT_BUILT");
+    expect(missing.failure?.message).toMatch(/native kernels not built for linux-/);
     const brokenPath = path.join(mkdtempSync(path.join(os.tmpdir(), "ls-native-")), "broken.node");
     writeFileSync(brokenPath, "not a shared library");
     const broken = probeNative({}, brokenPath);

@@ -5,7 +5,8 @@
  * the scalar / NEON paths) with 1 and 2 threads.
  */
 import { afterAll, expect, it } from "vitest";
-import { AttentionScratch, attention, attentionTypeScript } from "../../../src/engine/model/attention.js";
+import { AttentionScratch, attentionTypeScript } from "../../../src/engine/model/attention.js";
+import { nativeBackend } from "../../../src/engine/backend/nativeBackend.js";
 import { KvCache } from "../../../src/engine/model/kvCache.js";
 import type { NativeIsa } from "../../../src/engine/native/addonTypes.js";
 import { describeNative, mismatches, randomValues } from "./helpers.js";
@@ -96,13 +97,13 @@ describeNative("native-attention", (addon) => {
     expect(nCompared).toBeGreaterThan(10000);
   });
 
-  it("attention() dispatches to the native kernel with the same bits", () => {
+  it("the native backend's attention gives the TypeScript kernel's bits", () => {
     addon.setIsa(initial.isa);
     const shape = { nHead: 8, nHeadKv: 2, headDim: 64 };
     const { cache, q, nOut } = makeCase(shape, 300, 7, 2048, [1, 1, 1], 99);
     const viaHook = new Float32Array(nOut);
     const reference = new Float32Array(nOut);
-    attention(viaHook, q, cache, 0, 300, 7, shape, new AttentionScratch());
+    nativeBackend(addon).attention(viaHook, q, cache, 0, 300, 7, shape, new AttentionScratch());
     attentionTypeScript(reference, q, cache, 0, 300, 7, shape, new AttentionScratch());
     expect(mismatches(viaHook, reference)).toEqual([]);
   });

@@ -6,8 +6,10 @@
  * exp saturation, ±∞, NaN, subnormals, overflowing squares).
  */
 import { afterAll, describe, expect, it } from "vitest";
-import { rmsNorm, rmsNormTypeScript, siluMulInPlace, siluMulInPlaceTypeScript, siluMulRows } from "../../../src/engine/model/ops.js";
-import { RopeTable, applyRope, applyRopeRows, applyRopeTypeScript } from "../../../src/engine/model/rope.js";
+import { rmsNormTypeScript, siluMulInPlaceTypeScript } from "../../../src/engine/model/ops.js";
+import { applyRopeTypeScript, RopeTable } from "../../../src/engine/model/rope.js";
+import { nativeBackend } from "../../../src/engine/backend/nativeBackend.js";
+import { TYPESCRIPT_BACKEND } from "../../../src/engine/backend/typescriptBackend.js";
 import type { RopeParams } from "../../../src/engine/model/hparams.js";
 import type { NativeIsa } from "../../../src/engine/native/addonTypes.js";
 import { describeNative, mismatches, randomValues, seededRandom } from "./helpers.js";
@@ -165,39 +167,37 @@ describeNative("native-row-ops", (addon) => {
     }
   });
 
-  it("the ops.ts / rope.ts entry points dispatch to the addon with the same bits", () => {
+  it("the native backend's row ops give the TypeScript backend's bits", () => {
     addon.setIsa(initial.isa);
+    const native = nativeBackend(addon);
     const n = 5632;
     const rows = 3;
     const gate = adversarialValues(n * rows, 9);
     const up = randomValues(n * rows, 10);
     const expected = gate.slice();
-    for (let r = 0; r < rows; r++) siluMulInPlaceTypeScript(expected.subarray(r * n), up.subarray(r * n), n);
-    const viaRows = gate.slice();
-    siluMulRows(viaRows, up, n, rows);
-    expect(mismatches(viaRows, expected)).toEqual([]);
-    const viaRow = gate.slice();
-    for (let r = 0; r < rows; r++) siluMulInPlace(viaRow.subarray(r * n), up.subarray(r * n), n);
-    expect(mismatches(viaRow, expected)).toEqual([]);
+    TYPESCRIPT_BACKEND.siluMul(expected, up, n, rows);
+    const viaNative = gate.slice();
+    native.siluMul(viaNative, up, n, rows);
+    expect(mismatches(viaNative, expected)).toEqual([]);
 
     const x = randomValues(2048 * 5, 11);
     const weight = randomValues(2048, 12);
     const normExpected = new Float32Array(x.length);
-    rmsNormTypeScript(normExpected, x, weight, 2048, 5, 1e-5);
+    TYPESCRIPT_BACKEND.rmsNorm(normExpected, x, weight, 2048, 5, 1e-5);
     const normActual = new Float32Array(x.length);
-    rmsNorm(normActual, x, weight, 2048, 5, 1e-5);
+    native.rmsNorm(normActual, x, weight, 2048, 5, 1e-5);
     expect(mismatches(normActual, normExpected)).toEqual([]);
 
     const table = new RopeTable({ layout: "norm", nRot: 64, freqBase: 10000, freqScale: 1, scalingType: "none", nCtxOrig: 2048, extFactor: 0, attnFactor: 1, betaFast: 32, betaSlow: 1 });
     const q = randomValues(4 * 2048, 13);
     const ropeExpected = q.slice();
     for (let t = 0; t < 4; t++) applyRopeTypeScript(ropeExpected, t * 2048, 32, 64, table.cosSin(17 + t), "norm");
-    const ropeRows = q.slice();
-    applyRopeRows(ropeRows, 4, 32, 64, table, 17);
-    expect(mismatches(ropeRows, ropeExpected)).toEqual([]);
-    const ropeOne = q.slice();
-    for (let t = 0; t < 4; t++) applyRope(ropeOne, t * 2048, 32, 64, table.cosSin(17 + t), "norm");
-    expect(mismatches(ropeOne, ropeExpected)).toEqual([]);
+    const ropeTs = q.slice();
+    TYPESCRIPT_BACKEND.rope(ropeTs, 4, 32, 64, table, 17);
+    expect(mismatches(ropeTs, ropeExpected)).toEqual([]);
+    const ropeNative = q.slice();
+    native.rope(ropeNative, 4, 32, 64, table, 17);
+    expect(mismatches(ropeNative, ropeExpected)).toEqual([]);
   });
 
   it("rejects bad shapes and buffers with codes", () => {

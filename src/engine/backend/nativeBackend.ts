@@ -1,0 +1,37 @@
+/** The native SIMD addon as a ComputeBackend (same bits as the TypeScript kernels on every ISA path). */
+import type { NativeAddon } from "../native/addonTypes.js";
+import { attentionTypeScript } from "../model/attention.js";
+import type { ComputeBackend } from "./computeBackend.js";
+
+/** @param threads the addon's thread pool size (process-wide: the addon has one pool) */
+export function nativeBackend(addon: NativeAddon, threads?: number): ComputeBackend {
+  if (threads !== undefined) addon.setThreads(threads);
+  const caps = addon.capabilities();
+  return Object.freeze({
+    kind: "native",
+    description: `native ${caps.isa}, ${caps.threads} thread${caps.threads === 1 ? "" : "s"}`,
+    threads: caps.threads,
+    matmul(out, weight, weightType, x, nCols, nRows, nTokens) {
+      addon.matmul(out, weight, weightType as never, x, nCols, nRows, nTokens);
+    },
+    attention(out, q, cache, layer, position, nTokens, shape, scratch) {
+      const { keys, values } = cache.raw(layer);
+      // the addon covers the F16 cache on every ISA path; an F32 cache (or a declined call) runs the reference
+      if (keys instanceof Uint16Array && values instanceof Uint16Array) {
+        const { nHead, nHeadKv, headDim } = shape;
+        if (addon.attention(out, q, keys, values, position, nTokens, nHead, nHeadKv, headDim, cache.maxPositions)) return;
+      }
+      attentionTypeScript(out, q, cache, layer, position, nTokens, shape, scratch);
+    },
+    rmsNorm(out, x, weight, n, nTokens, eps) {
+      addon.rmsNorm(out, x, weight, n, nTokens, eps);
+    },
+    siluMul(gate, up, n, rows) {
+      addon.siluMul(gate, up, n, rows);
+    },
+    rope(x, nTokens, nHeads, headDim, table, position) {
+      const nRot = table.params.nRot;
+      addon.rope(x, 0, nTokens, nHeads * headDim, nHeads, headDim, table.cosSinRows(position, nTokens), nRot, table.params.layout === "neox");
+    },
+  } satisfies ComputeBackend);
+}

@@ -1,0 +1,24 @@
+/** The TypeScript kernels as a ComputeBackend: the reference, and the fallback everywhere. */
+import { matmul as matmulTypeScript } from "../quant/matmul.js";
+import { attentionTypeScript } from "../model/attention.js";
+import { rmsNormTypeScript, siluMulInPlaceTypeScript } from "../model/ops.js";
+import { applyRopeTypeScript } from "../model/rope.js";
+import type { ComputeBackend } from "./computeBackend.js";
+
+export const TYPESCRIPT_BACKEND: ComputeBackend = Object.freeze({
+  kind: "typescript",
+  description: "typescript, 1 thread",
+  threads: 1,
+  matmul: matmulTypeScript,
+  attention: attentionTypeScript,
+  rmsNorm: rmsNormTypeScript,
+  siluMul(gate, up, n, rows) {
+    for (let t = 0; t < rows; t++) siluMulInPlaceTypeScript(gate.subarray(t * n), up.subarray(t * n), n);
+  },
+  rope(x, nTokens, nHeads, headDim, table, position) {
+    const nRot = table.params.nRot;
+    const cosSin = table.cosSinRows(position, nTokens);
+    const stride = nHeads * headDim;
+    for (let t = 0; t < nTokens; t++) applyRopeTypeScript(x, t * stride, nHeads, headDim, cosSin.subarray(t * nRot, (t + 1) * nRot), table.params.layout);
+  },
+} satisfies ComputeBackend);
