@@ -6,11 +6,13 @@
  */
 import type { StopReason } from "../engine/generate.js";
 
+/** Tokens a completion read and wrote. */
 export interface CompletionUsage {
   readonly promptTokens: number;
   readonly completionTokens: number;
 }
 
+/** How long a completion took: reading the prompt, and generating (seconds, and tokens per second). */
 export interface CompletionTimings {
   readonly promptSeconds: number;
   readonly generateSeconds: number;

@@ -56,6 +56,7 @@ export interface LoadModelOptions {
   readonly signal?: AbortSignal;
 }
 
+/** llama.cpp's sampler settings (temperature, topK, topP, minP, penalties); any left out take llama.cpp's defaults. */
 export type SamplingOptions = Partial<SamplerOptions>;
 
 export interface CompletionOptions extends SamplingOptions {
@@ -75,6 +76,7 @@ export interface CompletionOptions extends SamplingOptions {
   readonly addBos?: boolean;
 }
 
+/** maxTokens when a completion does not say */
 export const DEFAULT_MAX_TOKENS = 128;
 /** llama.cpp's default context when the model's is larger */
 export const DEFAULT_MAX_CONTEXT = 4096;

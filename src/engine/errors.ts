@@ -13,14 +13,17 @@ export class LayerstreamError extends Error {
   }
 }
 
+/** A GGUF file that parses but is not a model layerstream can run (a missing tensor, a wrong shape, a bad hyper-parameter). */
 export class ModelFormatError extends LayerstreamError {}
 
+/** `general.architecture` names an architecture layerstream does not run. */
 export class UnsupportedArchitectureError extends LayerstreamError {
   constructor(readonly architecture: string, supported: readonly string[]) {
     super("UNSUPPORTED_ARCHITECTURE", `unsupported architecture "${architecture}" (supported: ${supported.join(", ")})`);
   }
 }
 
+/** A bad option or argument: unknown, of the wrong kind, or out of range. */
 export class OptionError extends LayerstreamError {}
 
 /**

@@ -23,6 +23,7 @@ export interface GenerateOptions {
   readonly nowMs?: () => number;
 }
 
+/** Why a generation ended: an end-of-generation token, maxTokens, a stop string, a full context, or an abort. */
 export type StopReason = "eos" | "max-tokens" | "stop" | "context-full" | "aborted";
 
 export interface GeneratedPiece {

@@ -15,24 +15,31 @@ export const OP_LABELS: Readonly<Record<BlockOp, string>> = {
   normsRope: "norms and RoPE",
 };
 
-export interface LayerSummary {
+/** What the layer runs of a layer, or of a node, add up to. */
+export interface LayerRunTotals {
+  /** layer runs whose weights were in memory */
+  readonly hits: number;
+  /** layer runs that read their weights from disk */
+  readonly misses: number;
+  readonly bytesRead: number;
+  readonly ioWaitMs: number;
+  readonly opMs: Readonly<Record<BlockOp, number>>;
+  /** the sum of opMs */
+  readonly computeMs: number;
+}
+
+export interface LayerSummary extends LayerRunTotals {
   readonly layer: number;
   /** the node that ran it (−1: the root's own runner) */
   readonly node: number;
   readonly nodeName: string;
   readonly runs: number;
-  readonly hits: number;
-  readonly misses: number;
-  readonly bytesRead: number;
-  readonly ioWaitMs: number;
-  readonly opMs: Readonly<Record<BlockOp, number>>;
-  readonly computeMs: number;
   /** ioWaitMs + computeMs */
   readonly totalMs: number;
   readonly share: number;
 }
 
-export interface NodeSummary {
+export interface NodeSummary extends LayerRunTotals {
   readonly node: number;
   /** "root", "worker 1" */
   readonly name: string;
@@ -40,12 +47,6 @@ export interface NodeSummary {
   readonly layers: readonly number[];
   readonly hops: number;
   readonly layerRuns: number;
-  readonly hits: number;
-  readonly misses: number;
-  readonly bytesRead: number;
-  readonly ioWaitMs: number;
-  readonly opMs: Readonly<Record<BlockOp, number>>;
-  readonly computeMs: number;
   readonly queueMs: number;
   /** decoding incoming + encoding outgoing activations */
   readonly codecMs: number;
@@ -127,54 +128,96 @@ function sumOps(opMs: Readonly<Record<BlockOp, number>>): number {
   return BLOCK_OPS.reduce((sum, op) => sum + opMs[op], 0);
 }
 
-interface MutableNode {
-  node: number;
-  layers: Set<number>;
-  hops: number;
-  layerRuns: number;
+/** LayerRunTotals while they are being added up (computeMs comes at the end). */
+interface MutableTotals {
   hits: number;
   misses: number;
   bytesRead: number;
   ioWaitMs: number;
   opMs: Record<BlockOp, number>;
+}
+
+interface MutableLayer extends MutableTotals {
+  node: number;
+  runs: number;
+}
+
+interface MutableNode extends MutableTotals {
+  node: number;
+  layers: Set<number>;
+  hops: number;
+  layerRuns: number;
   queueMs: number;
   codecMs: number;
   bytesSent: number;
   busyMs: number;
 }
 
+/** The passes' sums: per layer, per node, and the root's and the network's. */
+interface PassTotals {
+  readonly layers: Map<number, MutableLayer>;
+  readonly nodes: Map<number, MutableNode>;
+  readonly root: Record<keyof RootOpsMs, number>;
+  networkMs: number;
+  wireBytes: number;
+  transfers: number;
+}
+
+type Share = (ms: number) => number;
+
 export function summarize(run: ProfileRun): ProfileSummary {
   const wallMs = run.passes.reduce((sum, pass) => sum + pass.wallMs, 0);
-  const share = (ms: number) => (wallMs > 0 ? ms / wallMs : 0);
+  const share: Share = (ms) => (wallMs > 0 ? ms / wallMs : 0);
   const factsByNode = new Map(run.nodes.map((facts) => [facts.node, facts]));
+  const totals = addUpPasses(run);
+  const nodes = nodeSummaries(totals.nodes, factsByNode, share);
+  const nPromptPasses = run.passes.filter((p) => p.phase === "prompt").length;
+  const summary = {
+    wallMs,
+    nPasses: run.passes.length,
+    nPromptPasses,
+    nPromptTokens: run.passes.filter((p) => p.phase === "prompt").reduce((sum, p) => sum + p.nTokens, 0),
+    nDecodePasses: run.passes.length - nPromptPasses,
+    decodeWallMs: run.passes.filter((p) => p.phase === "decode").reduce((sum, p) => sum + p.wallMs, 0),
+    layers: layerSummaries(totals.layers, factsByNode, share),
+    nodes,
+    parts: partSummaries(nodes, totals, wallMs, share),
+    root: totals.root,
+    networkMs: totals.networkMs,
+    wireBytes: totals.wireBytes,
+    transfers: totals.transfers,
+  };
+  return { ...summary, bottlenecks: findBottlenecks(summary, share) };
+}
 
-  const layers = new Map<number, { node: number; runs: number; hits: number; misses: number; bytesRead: number; ioWaitMs: number; opMs: Record<BlockOp, number> }>();
-  const nodes = new Map<number, MutableNode>();
-  const root: Record<keyof RootOpsMs, number> = { embedding: 0, outputHead: 0, sampling: 0 };
-  let networkMs = 0;
-  let wireBytes = 0;
-  let transfers = 0;
-
+function addUpPasses(run: ProfileRun): PassTotals {
+  const totals: PassTotals = { layers: new Map(), nodes: new Map(), root: { embedding: 0, outputHead: 0, sampling: 0 }, networkMs: 0, wireBytes: 0, transfers: 0 };
   for (const pass of run.passes) {
-    root.embedding += pass.root.embedding;
-    root.outputHead += pass.root.outputHead;
-    root.sampling += pass.root.sampling;
-    networkMs += pass.networkMs;
-    wireBytes += pass.wireBytes;
-    transfers += networkTransfers(pass.hops);
-    for (const hop of pass.hops) addHop(nodes, layers, hop);
+    totals.root.embedding += pass.root.embedding;
+    totals.root.outputHead += pass.root.outputHead;
+    totals.root.sampling += pass.root.sampling;
+    totals.networkMs += pass.networkMs;
+    totals.wireBytes += pass.wireBytes;
+    totals.transfers += networkTransfers(pass.hops);
+    for (const hop of pass.hops) addHop(totals.nodes, totals.layers, hop);
   }
+  return totals;
+}
 
-  const layerSummaries: LayerSummary[] = [...layers.entries()]
+function layerSummaries(layers: ReadonlyMap<number, MutableLayer>, factsByNode: ReadonlyMap<number, ProfileNode>, share: Share): LayerSummary[] {
+  return [...layers.entries()]
     .sort(([a], [b]) => a - b)
     .map(([layer, l]) => {
       const computeMs = sumOps(l.opMs);
       const totalMs = l.ioWaitMs + computeMs;
       return { layer, ...l, nodeName: nodeName(l.node, factsByNode.get(l.node)), computeMs, totalMs, share: share(totalMs) };
     });
+}
 
-  const nodeIds = new Set([...nodes.keys(), ...run.nodes.map((facts) => facts.node)]);
-  const nodeSummaries: NodeSummary[] = [...nodeIds]
+/** Every node that ran a hop or reported its facts, in node order. */
+function nodeSummaries(nodes: ReadonlyMap<number, MutableNode>, factsByNode: ReadonlyMap<number, ProfileNode>, share: Share): NodeSummary[] {
+  const nodeIds = new Set([...nodes.keys(), ...factsByNode.keys()]);
+  return [...nodeIds]
     .sort((a, b) => a - b)
     .map((node) => {
       const n = nodes.get(node) ?? emptyNode(node);
@@ -199,45 +242,30 @@ export function summarize(run: ProfileRun): ProfileSummary {
         share: share(n.busyMs),
       };
     });
+}
 
-  const total = (pick: (n: NodeSummary) => number) => nodeSummaries.reduce((sum, n) => sum + pick(n), 0);
+/** The wall time in slices that add up to it; "other" is what no timer saw. */
+function partSummaries(nodes: readonly NodeSummary[], totals: PassTotals, wallMs: number, share: Share): PartSummary[] {
+  const total = (pick: (n: NodeSummary) => number) => nodes.reduce((sum, n) => sum + pick(n), 0);
   const opTotals = zeroOps();
-  for (const n of nodeSummaries) for (const op of BLOCK_OPS) opTotals[op] += n.opMs[op];
+  for (const n of nodes) for (const op of BLOCK_OPS) opTotals[op] += n.opMs[op];
   const measured: Array<[PartKey, string, number]> = [
     ["ioWait", "disk wait", total((n) => n.ioWaitMs)],
     ...BLOCK_OPS.map((op): [PartKey, string, number] => [op, OP_LABELS[op], opTotals[op]]),
     ["queue", "queueing", total((n) => n.queueMs)],
     ["codec", "activation encode/decode", total((n) => n.codecMs)],
-    ["network", "network", networkMs],
-    ["embedding", "embedding (root)", root.embedding],
-    ["outputHead", "output head (root)", root.outputHead],
-    ["sampling", "sampling (root)", root.sampling],
+    ["network", "network", totals.networkMs],
+    ["embedding", "embedding (root)", totals.root.embedding],
+    ["outputHead", "output head (root)", totals.root.outputHead],
+    ["sampling", "sampling (root)", totals.root.sampling],
   ];
   const otherMs = wallMs - measured.reduce((sum, [, , ms]) => sum + ms, 0);
-  const parts: PartSummary[] = [...measured, ["other", "other (not timed)", otherMs] as [PartKey, string, number]].map(([key, label, ms]) => ({
+  return [...measured, ["other", "other (not timed)", otherMs] as [PartKey, string, number]].map(([key, label, ms]) => ({
     key,
     label,
     ms,
     share: share(ms),
   }));
-
-  const nPromptPasses = run.passes.filter((p) => p.phase === "prompt").length;
-  const summary = {
-    wallMs,
-    nPasses: run.passes.length,
-    nPromptPasses,
-    nPromptTokens: run.passes.filter((p) => p.phase === "prompt").reduce((sum, p) => sum + p.nTokens, 0),
-    nDecodePasses: run.passes.length - nPromptPasses,
-    decodeWallMs: run.passes.filter((p) => p.phase === "decode").reduce((sum, p) => sum + p.wallMs, 0),
-    layers: layerSummaries,
-    nodes: nodeSummaries,
-    parts,
-    root,
-    networkMs,
-    wireBytes,
-    transfers,
-  };
-  return { ...summary, bottlenecks: findBottlenecks(summary, share) };
 }
 
 /** Messages on the network in one pass: root → first node, node → node, last node → root. */
@@ -249,7 +277,7 @@ function emptyNode(node: number): MutableNode {
   return { node, layers: new Set(), hops: 0, layerRuns: 0, hits: 0, misses: 0, bytesRead: 0, ioWaitMs: 0, opMs: zeroOps(), queueMs: 0, codecMs: 0, bytesSent: 0, busyMs: 0 };
 }
 
-function addHop(nodes: Map<number, MutableNode>, layers: Map<number, { node: number; runs: number; hits: number; misses: number; bytesRead: number; ioWaitMs: number; opMs: Record<BlockOp, number> }>, hop: HopTiming): void {
+function addHop(nodes: Map<number, MutableNode>, layers: Map<number, MutableLayer>, hop: HopTiming): void {
   let n = nodes.get(hop.node);
   if (!n) nodes.set(hop.node, (n = emptyNode(hop.node)));
   n.hops++;
@@ -276,7 +304,7 @@ function addHop(nodes: Map<number, MutableNode>, layers: Map<number, { node: num
 type SummaryWithoutBottlenecks = Omit<ProfileSummary, "bottlenecks">;
 
 /** Every candidate cause with its cost in ms and a sentence; biggest first. */
-function findBottlenecks(s: SummaryWithoutBottlenecks, share: (ms: number) => number): Bottleneck[] {
+function findBottlenecks(s: SummaryWithoutBottlenecks, share: Share): Bottleneck[] {
   const found: Bottleneck[] = [];
   const add = (kind: BottleneckKind, ms: number, text: (pct: string) => string, node?: number) => {
     if (share(ms) >= MIN_BOTTLENECK_SHARE) found.push({ kind, node, ms, share: share(ms), sentence: text(percent(share(ms))) });

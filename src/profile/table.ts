@@ -19,8 +19,8 @@ export function formatTable(headers: readonly string[], rows: readonly (readonly
   return [line(headers), line(widths.map((w) => "-".repeat(w))), ...rows.map(line)].join("\n");
 }
 
-
-export function bottleneckLines(summary: ProfileSummary, count = 3): string[] {
+/** The first `count` bottleneck sentences, numbered and indented. */
+function bottleneckLines(summary: ProfileSummary, count = 3): string[] {
   const top = summary.bottlenecks.slice(0, count);
   if (top.length === 0) return ["  (nothing takes 1% of the time or more)"];
   return top.map((b, i) => `  ${i + 1}. ${b.sentence}`);
@@ -30,15 +30,45 @@ export function renderTable(summary: ProfileSummary): string {
   const s = summary;
   // small runs (a few ms per pass) get two decimals
   const digits = s.wallMs / Math.max(1, s.nPasses) < 20 ? 2 : 1;
-  const ms = (value: number) => value.toFixed(digits);
+  const ms: FormatMs = (value) => value.toFixed(digits);
+  return [
+    titleLine(s),
+    "",
+    "Bottlenecks",
+    ...bottleneckLines(s),
+    "",
+    "Per layer",
+    layerTable(s, ms),
+    "",
+    "Per operation",
+    partTable(s, ms),
+    "",
+    "Per node",
+    nodeTable(s, ms),
+    "",
+    "Root",
+    rootTable(s, ms),
+    "",
+    networkLine(s, ms),
+    "",
+  ].join("\n");
+}
+
+/** milliseconds as the tables print them (no unit) */
+type FormatMs = (value: number) => string;
+
+function titleLine(s: ProfileSummary): string {
   const workers = s.nodes.filter((n) => n.node >= 0);
-  const title =
+  return (
     `profile: ${s.nPasses} passes (${s.nPromptPasses} prompt of ${s.nPromptTokens} tokens, ${s.nDecodePasses} decode), ` +
     `${formatMs(s.wallMs)} wall, ` +
     (workers.length > 0 ? `${workers.length} workers` : "local") +
-    (s.nDecodePasses > 0 ? `, ${formatMs(decodeMsPerToken(s))} per decoded token` : "");
+    (s.nDecodePasses > 0 ? `, ${formatMs(decodeMsPerToken(s))} per decoded token` : "")
+  );
+}
 
-  const layerTable = formatTable(
+function layerTable(s: ProfileSummary, ms: FormatMs): string {
+  return formatTable(
     ["layer", "node", "hits", "misses", "read", "io wait ms", ...BLOCK_OPS.map((op) => `${shortOp(op)} ms`), "total ms", "share"],
     s.layers.map((l) => [
       String(l.layer),
@@ -53,14 +83,18 @@ export function renderTable(summary: ProfileSummary): string {
     ]),
     ["right", "left", "right", "right", "right", "right", ...BLOCK_OPS.map((): Align => "right"), "right", "right"],
   );
+}
 
-  const partTable = formatTable(
+function partTable(s: ProfileSummary, ms: FormatMs): string {
+  return formatTable(
     ["where the time went", "total ms", "per pass ms", "share"],
     s.parts.map((p) => [p.label, ms(p.ms), ms(p.ms / Math.max(1, s.nPasses)), percent(p.share)]),
     ["left", "right", "right", "right"],
   );
+}
 
-  const nodeTable = formatTable(
+function nodeTable(s: ProfileSummary, ms: FormatMs): string {
+  return formatTable(
     ["node", "layers", "resident", "budget", "compute ms", "io wait ms", "queue ms", "codec ms", "busy ms", "share", "misses", "read", "sent"],
     s.nodes.map((n) => [
       n.name,
@@ -77,45 +111,32 @@ export function renderTable(summary: ProfileSummary): string {
       formatBytes(n.bytesRead),
       formatBytes(n.bytesSent),
     ]),
-    ["left", "right", "right", "right", "right", "right", "right", "right", "right", "right", "right", "right", "right"],
+    ["left", ...new Array<Align>(12).fill("right")],
   );
+}
 
-  const rootTable = formatTable(
+function rootTable(s: ProfileSummary, ms: FormatMs): string {
+  return formatTable(
     ["root op", "total ms", "per pass ms", "share"],
     (["embedding", "outputHead", "sampling"] as const).map((key) => {
       const value = s.root[key];
-      return [key === "outputHead" ? "output head" : key, ms(value), ms(value / Math.max(1, s.nPasses)), percent(s.wallMs > 0 ? value / s.wallMs : 0)];
+      return [key === "outputHead" ? "output head" : key, ms(value), ms(value / Math.max(1, s.nPasses)), percent(shareOfWall(s, value))];
     }),
     ["left", "right", "right", "right"],
   );
+}
 
-  const network =
-    s.transfers > 0
-      ? `network: ${s.transfers} transfers, ${formatBytes(s.wireBytes)} of activations, ${ms(s.networkMs)} ms on the wire ` +
-        `(${percent(s.wallMs > 0 ? s.networkMs / s.wallMs : 0)}; ${formatMs(s.networkMs / s.transfers)} and ${formatBytes(Math.round(s.wireBytes / s.transfers))} per transfer)`
-      : "network: none (local run)";
+function networkLine(s: ProfileSummary, ms: FormatMs): string {
+  if (!(s.transfers > 0)) return "network: none (local run)";
+  return (
+    `network: ${s.transfers} transfers, ${formatBytes(s.wireBytes)} of activations, ${ms(s.networkMs)} ms on the wire ` +
+    `(${percent(shareOfWall(s, s.networkMs))}; ${formatMs(s.networkMs / s.transfers)} and ${formatBytes(Math.round(s.wireBytes / s.transfers))} per transfer)`
+  );
+}
 
-  return [
-    title,
-    "",
-    "Bottlenecks",
-    ...bottleneckLines(s),
-    "",
-    "Per layer",
-    layerTable,
-    "",
-    "Per operation",
-    partTable,
-    "",
-    "Per node",
-    nodeTable,
-    "",
-    "Root",
-    rootTable,
-    "",
-    network,
-    "",
-  ].join("\n");
+/** `ms` as a fraction of the wall time (0 for an empty run) */
+function shareOfWall(s: ProfileSummary, ms: number): number {
+  return s.wallMs > 0 ? ms / s.wallMs : 0;
 }
 
 /** Mean wall time of the decode passes (one token each). */

@@ -5,7 +5,7 @@
  */
 import { ProtocolError } from "./errors.js";
 import { PayloadEncoding } from "./header.js";
-import { fromHalf, toHalf } from "./half.js";
+import { f16ToF32 as fromHalf, f32ToF16 as toHalf } from "../engine/ggml/fp16.js";
 
 export const Q8_0_BLOCK_VALUES = 32;
 export const Q8_0_BLOCK_BYTES = 34;

@@ -12,7 +12,7 @@ import { PayloadEncoding } from "./header.js";
 import { isActivationEncoding, type ActivationEncoding } from "./activations.js";
 import { decodeModelIdentity, type ModelIdentity } from "./control.js";
 import { decodeHopTimings, decodeStatsRequest, decodeNodeFacts } from "./profileCodec.js";
-import type { HopTiming, NodeFacts } from "../telemetry/records.js";
+import type { HopTiming, NodeFacts, RunnerStats } from "../telemetry/records.js";
 
 /** HELLO: the root's identity, so the worker can log a refusal too. */
 export type HelloPayload = ModelIdentity;
@@ -46,10 +46,8 @@ export interface AssignPayload {
   readonly contextSize: number;
 }
 
-/** STATS: what a worker has done since its last ASSIGN (bad frames: since start). */
-export interface WorkerStats {
-  /** seconds inside the layer runner */
-  readonly computeSeconds: number;
+/** STATS: what a worker has done since its last ASSIGN (its layer runner's counters, and more; bad frames: since start). */
+export interface WorkerStats extends RunnerStats {
   /** activation batches run */
   readonly batches: number;
   /** bytes of every message this worker sent onward (header + payload) */
@@ -57,13 +55,6 @@ export interface WorkerStats {
   readonly messagesSent: number;
   /** frames rejected since the worker started */
   readonly badFrames: number;
-  /** the worker's layer runner since ASSIGN: layers run, and its cache (as --stats-json's cacheHits, cacheMisses, bytesRead) */
-  readonly layerRuns: number;
-  readonly cacheHits: number;
-  readonly cacheMisses: number;
-  readonly bytesRead: number;
-  readonly ioWaitSeconds: number;
-  readonly readBusySeconds: number;
   /** with a `takeProfile` request: the hop records kept since the last such request */
   readonly profile?: readonly HopTiming[];
   /** with a `takeProfile` request: the worker's machine */

@@ -40,6 +40,7 @@ export type StoreErrorCode =
   /** a path given to --model that does not exist */
   | "MODEL_FILE_NOT_FOUND";
 
+/** Finding, downloading, listing or removing a model went wrong (`code` says what; the message is one line). */
 export class StoreError extends LayerstreamError {
   declare readonly code: StoreErrorCode;
 

@@ -87,3 +87,20 @@ export interface NodeFacts extends MachineFacts {
   readonly layersResident: number;
   readonly kernels: string;
 }
+
+/** A layer runner's counters since it was made (a remote runner's: its workers', summed). */
+export interface RunnerStats {
+  /** time inside layers, not waiting for weights */
+  readonly computeSeconds: number;
+  /** layers run (one per layer per call, whatever the number of sequences) */
+  readonly layerRuns: number;
+  /** a layer was resident when needed (every run is a hit when all layers stay resident) */
+  readonly cacheHits: number;
+  /** a layer read from disk, on demand or ahead of use: bytesRead is the sum of their sizes */
+  readonly cacheMisses: number;
+  readonly bytesRead: number;
+  /** compute waiting for reads */
+  readonly ioWaitSeconds: number;
+  /** time at least one read was in flight */
+  readonly readBusySeconds: number;
+}

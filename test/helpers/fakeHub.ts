@@ -5,6 +5,8 @@
  * (another origin) that serves the bytes with Range support. Every request is recorded.
  * Also a tiny forward proxy (CONNECT and absolute-form GET) that records what went through it.
  */
+import { expect } from "vitest";
+import { StoreError } from "../../src/store/errors.js";
 import crypto from "node:crypto";
 import http from "node:http";
 import net from "node:net";
@@ -230,4 +232,15 @@ export async function startForwardProxy(): Promise<ForwardProxy> {
     await new Promise<void>((resolve) => server.close(() => resolve()));
   };
   return { url, targets, close, [Symbol.asyncDispose]: close };
+}
+
+/** The StoreError a promise rejects with; its message is one line. */
+export async function storeError(promise: Promise<unknown>): Promise<StoreError> {
+  const error = await promise.then(
+    () => undefined,
+    (e: unknown) => e,
+  );
+  expect(error).toBeInstanceOf(StoreError);
+  expect((error as Error).message).not.toContain("\n");
+  return error as StoreError;
 }

@@ -8,7 +8,6 @@
  * check that flag against our `addBos`, and that our addSpecial output is [BOS, ...that].
  */
 import { readFileSync } from "node:fs";
-import path from "node:path";
 import type { LlamaModel } from "node-llama-cpp";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { parseGguf } from "../../src/engine/gguf/reader.js";

@@ -85,7 +85,7 @@ describe("the installed package", () => {
   });
 
   it("type-checks a TypeScript consumer with tsc --strict, and the types catch mistakes", async () => {
-    fs.writeFileSync(path.join(project, "tsconfig.json"), JSON.stringify({ compilerOptions: { strict: true, module: "nodenext", moduleResolution: "nodenext", target: "es2022", lib: ["es2023", "esnext.disposable"], types: [], noEmit: true, skipLibCheck: false } }));
+    fs.writeFileSync(path.join(project, "tsconfig.json"), JSON.stringify({ compilerOptions: { strict: true, module: "nodenext", moduleResolution: "nodenext", target: "es2022", lib: ["es2023", "esnext.disposable"], typeRoots: [path.join(REPO, "node_modules/@types")], types: ["node"], noEmit: true, skipLibCheck: false } }));
     const good = `
       import { loadModel, AbortError, type LoadedModel, type CompletionResult, type ModelStats } from "layerstream";
       export async function main(): Promise<string> {

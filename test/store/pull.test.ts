@@ -3,9 +3,8 @@ import fs from "node:fs";
 import os from "node:os";
 import path from "node:path";
 import { AbortError } from "../../src/engine/errors.js";
-import { StoreError } from "../../src/store/errors.js";
 import { pullModel, type PullOptions } from "../../src/store/pull.js";
-import { startFakeHub, sha256Hex, type FakeHub } from "../helpers/fakeHub.js";
+import { startFakeHub, sha256Hex, type FakeHub, storeError } from "../helpers/fakeHub.js";
 import { modelFile } from "../helpers/paths.js";
 
 // hermetic: no ambient proxy may catch 127.0.0.1
@@ -37,16 +36,6 @@ function options(extra: Partial<PullOptions> = {}, env: NodeJS.ProcessEnv = {}):
   return { env: { HF_ENDPOINT: hub.endpoint, LAYERSTREAM_MODELS: path.join(dir, "models"), ...env }, retryDelayMs: 10, ...extra };
 }
 
-/** The store error a promise rejects with. */
-async function storeError(promise: Promise<unknown>): Promise<StoreError> {
-  const error = await promise.then(
-    () => undefined,
-    (e: unknown) => e,
-  );
-  expect(error).toBeInstanceOf(StoreError);
-  expect((error as Error).message).not.toContain("\n");
-  return error as StoreError;
-}
 
 const modelsDir = () => path.join(dir, "models");
 const listing = () => (fs.existsSync(modelsDir()) ? fs.readdirSync(modelsDir()).sort() : []);

@@ -2,10 +2,9 @@ import { afterEach, beforeEach, describe, expect, it } from "vitest";
 import fs from "node:fs";
 import os from "node:os";
 import path from "node:path";
-import { StoreError } from "../../src/store/errors.js";
 import { resolveModel } from "../../src/store/resolveModel.js";
 import { pullModel } from "../../src/store/pull.js";
-import { startFakeHub, type FakeHub } from "../helpers/fakeHub.js";
+import { startFakeHub, type FakeHub, storeError } from "../helpers/fakeHub.js";
 import { BUILTIN_MODELS_DIR, modelFile } from "../helpers/paths.js";
 
 for (const name of ["HTTP_PROXY", "http_proxy", "HTTPS_PROXY", "https_proxy", "NO_PROXY", "no_proxy"]) delete process.env[name];
@@ -25,15 +24,6 @@ afterEach(async () => {
   fs.rmSync(dir, { recursive: true, force: true });
 });
 
-async function rejection(promise: Promise<unknown>): Promise<StoreError> {
-  const error = await promise.then(
-    () => undefined,
-    (e: unknown) => e,
-  );
-  expect(error).toBeInstanceOf(StoreError);
-  expect((error as Error).message).not.toContain("\n");
-  return error as StoreError;
-}
 
 describe("resolveModel", () => {
   it("no spec → the built-in default, found from the package root", async () => {
@@ -78,14 +68,14 @@ describe("resolveModel", () => {
 
   it("an unknown name lists the cached and built-in names and says how to give a path or a source", async () => {
     await pullModel("hf:test/tiny-GGUF:Q4_0", { env });
-    const error = await rejection(resolveModel("llama3", { env }));
+    const error = await storeError(resolveModel("llama3", { env }));
     expect(error.code).toBe("UNKNOWN_MODEL");
     expect(error.message).toMatch(/^unknown model "llama3": .*cached: tinystories-656k-q4_0\.gguf; built-in: TinyStories-656K-Q8_0\.gguf, stories260K\.gguf\).*path.*hf:owner\/repo:Q4_K_M/);
   });
 
   it("a path-looking spec that does not exist is 'model file not found'", async () => {
     for (const spec of ["./nope/model.gguf", "missing.gguf"]) {
-      const error = await rejection(resolveModel(spec, { env }));
+      const error = await storeError(resolveModel(spec, { env }));
       expect(error.code).toBe("MODEL_FILE_NOT_FOUND");
       expect(error.message).toBe(`model file not found: ${path.resolve(spec)}`);
     }

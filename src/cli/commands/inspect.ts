@@ -1,5 +1,5 @@
 import { Command } from "commander";
-import { openGguf } from "../../engine/gguf/reader.js";
+import { openGgufHeader } from "../../engine/gguf/header.js";
 import { describeGguf, inspectGguf } from "../../engine/gguf/describe.js";
 import type { CliIo } from "../io.js";
 
@@ -9,7 +9,7 @@ export function inspectCommand(io: CliIo): Command {
     .argument("<file>", "GGUF model file")
     .option("--json", "print the report as one JSON object", false)
     .action((path: string, flags: { json: boolean }) => {
-      using file = openGguf(path);
+      using file = openGgufHeader(path);
       if (flags.json) io.writeOut(JSON.stringify(inspectGguf(file), (_key, value) => (typeof value === "bigint" ? value.toString() : value), 2) + "\n");
       else io.writeOut(describeGguf(file));
     });

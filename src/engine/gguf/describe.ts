@@ -5,14 +5,14 @@
 import type { GgufFile } from "./types.js";
 import { inspectGguf, type GgufInspection, type JsonScalar } from "./inspection.js";
 
-export { inspectGguf, type GgufInspection, type GgufLayerSummary, type GgufTensorSummary, type GgufTokenizerSummary } from "./inspection.js";
+export { inspectGguf } from "./inspection.js";
 
 /** The full report, ending with a newline. */
 export function describeGguf(file: GgufFile): string {
   return formatInspection(inspectGguf(file));
 }
 
-export function formatInspection(report: GgufInspection): string {
+function formatInspection(report: GgufInspection): string {
   const sections = [
     overview(report),
     keyValueSection(`hyper-parameters (${report.architecture ?? "no architecture"}.*)`, report.hyperParameters),

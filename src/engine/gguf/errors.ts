@@ -61,6 +61,7 @@ export interface GgufErrorDetails {
   readonly cause?: unknown;
 }
 
+/** A file that is not a valid GGUF, with the field and byte offset that is wrong (`code`: BAD_MAGIC, TRUNCATED, …). */
 export class GgufFormatError extends LayerstreamError {
   declare readonly code: GgufErrorCode;
   readonly offset: number | undefined;

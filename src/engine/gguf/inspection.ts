@@ -98,13 +98,17 @@ const FILE_TYPE_NAMES: readonly (string | undefined)[] = [
   undefined, undefined, undefined, "MOSTLY_TQ1_0", "MOSTLY_TQ2_0", "MOSTLY_MXFP4_MOE",
 ];
 
+/** llama.cpp's name of a `general.file_type` id: 15 → "MOSTLY_Q4_K_M"; unknown ids → "file_type#N". */
+function fileTypeName(id: number): string {
+  return FILE_TYPE_NAMES[id] ?? `file_type#${id}`;
+}
+
 /**
  * The short quantization name of a `general.file_type` id, as download names spell it:
  * 7 → "Q8_0", 15 → "Q4_K_M", 0 → "F32"; unknown ids → "file_type#N".
  */
-export function fileTypeShortName(id: number): string {
-  const name = FILE_TYPE_NAMES[id];
-  return name ? name.replace(/^(MOSTLY|ALL)_/, "") : `file_type#${id}`;
+function fileTypeShortName(id: number): string {
+  return fileTypeName(id).replace(/^(MOSTLY|ALL)_/, "");
 }
 
 /**
@@ -164,7 +168,7 @@ export function inspectGguf(file: GgufFile): GgufInspection {
     nMetadata: file.metadata.size,
     ...(architecture !== undefined ? { architecture } : {}),
     ...optionalField("name", optionalString(file, "general.name")),
-    ...(fileTypeId !== undefined ? { fileType: { id: fileTypeId, name: FILE_TYPE_NAMES[fileTypeId] ?? `file_type#${fileTypeId}` } } : {}),
+    ...(fileTypeId !== undefined ? { fileType: { id: fileTypeId, name: fileTypeName(fileTypeId) } } : {}),
     general: generalKeys(file),
     hyperParameters: architecture === undefined ? {} : hyperParameters(file, architecture),
     ...optionalField("tokenizer", tokenizerSummary(file)),

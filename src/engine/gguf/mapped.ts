@@ -4,21 +4,42 @@
  * The mapping lives as long as the Buffer mmap-io returns (it unmaps when the Buffer is
  * garbage-collected); `dispose()` drops this object's reference and makes it unusable.
  * Views taken earlier with `tensorData` stay valid (they keep the mapping alive).
+ *
+ * mmap-io is an optional dependency (it compiles C++ at install, and a machine without a
+ * compiler goes on without it): when it is missing, the file is read into memory instead,
+ * and `mmapAvailable()` says so, so callers can prefer reading tensors as they need them.
  */
 import fs from "node:fs";
+import { createRequire } from "node:module";
 import { constants as bufferConstants } from "node:buffer";
-import mmapModule from "@riaskov/mmap-io";
+import type mmapModule from "@riaskov/mmap-io";
 import { GgufFormatError } from "./errors.js";
 import { parseGguf } from "./parse.js";
 import type { GgufFile, GgufMetadataEntry, GgufTensorInfo } from "./types.js";
 
-/**
- * mmap-io is CommonJS: at run time the default import is `module.exports`, which is the API;
- * its typings declare the API as `exports.default`, so TypeScript sees one level more.
- */
 type MmapIo = (typeof mmapModule)["default"];
-const mmapExports = mmapModule as unknown as MmapIo & { default?: MmapIo };
-const mmap: MmapIo = typeof mmapExports.map === "function" ? mmapExports : mmapExports.default!;
+
+let mmapLoaded: MmapIo | null | undefined;
+
+/**
+ * mmap-io, or null when it is not installed or does not load. It is CommonJS: `module.exports`
+ * is the API, which its typings declare as `exports.default`.
+ */
+function loadMmap(): MmapIo | null {
+  if (mmapLoaded !== undefined) return mmapLoaded;
+  try {
+    const exported = createRequire(import.meta.url)("@riaskov/mmap-io") as MmapIo & { default?: MmapIo };
+    mmapLoaded = typeof exported.map === "function" ? exported : (exported.default ?? null);
+  } catch {
+    mmapLoaded = null;
+  }
+  return mmapLoaded;
+}
+
+/** Whether files can be memory-mapped here (the optional mmap-io loads). */
+export function mmapAvailable(): boolean {
+  return loadMmap() !== null;
+}
 
 export interface MappedGguf extends GgufFile, Disposable {
   readonly path: string;
@@ -62,6 +83,8 @@ function mapReadOnly(path: string): Uint8Array {
         { path },
       );
     }
+    const mmap = loadMmap();
+    if (!mmap) return readWhole(fd, stat.size, path);
     let buffer: Buffer;
     try {
       buffer = mmap.map(stat.size, mmap.PROT_READ, mmap.MAP_SHARED, fd, 0);
@@ -72,6 +95,18 @@ function mapReadOnly(path: string): Uint8Array {
   } finally {
     fs.closeSync(fd);
   }
+}
+
+/** The whole file in memory, for when mmap-io is not there. */
+function readWhole(fd: number, nBytes: number, path: string): Uint8Array {
+  const bytes = new Uint8Array(nBytes);
+  let done = 0;
+  while (done < nBytes) {
+    const n = fs.readSync(fd, bytes, done, Math.min(nBytes - done, 1 << 30), done);
+    if (n === 0) throw new GgufFormatError("TRUNCATED", `${path}: unexpected end of file at offset ${done}`, { path, offset: done });
+    done += n;
+  }
+  return bytes;
 }
 
 class MappedGgufFile implements MappedGguf {

@@ -43,9 +43,6 @@ export function optionalNumber(file: GgufFile, key: string): number | undefined 
   return entry === undefined ? undefined : asNumber(entry);
 }
 
-export function getBool(file: GgufFile, key: string): boolean {
-  return asBool(required(file, key));
-}
 export function optionalBool(file: GgufFile, key: string): boolean | undefined {
   const entry = file.metadata.get(key);
   return entry === undefined ? undefined : asBool(entry);
@@ -59,9 +56,6 @@ export function optionalStringArray(file: GgufFile, key: string): string[] | und
   return entry === undefined ? undefined : asStringArray(entry);
 }
 
-export function getNumberArray(file: GgufFile, key: string): number[] {
-  return asNumberArray(required(file, key));
-}
 export function optionalNumberArray(file: GgufFile, key: string): number[] | undefined {
   const entry = file.metadata.get(key);
   return entry === undefined ? undefined : asNumberArray(entry);
@@ -81,7 +75,7 @@ export function architecture(file: GgufFile): string {
 }
 
 /** Converts a decoded numeric value (number or bigint) to a number; OVERFLOW if a bigint is unsafe. */
-export function numericValueToNumber(value: number | bigint, key: string): number {
+function numericValueToNumber(value: number | bigint, key: string): number {
   if (typeof value === "number") return value;
   if (value > BigInt(Number.MAX_SAFE_INTEGER) || value < -BigInt(Number.MAX_SAFE_INTEGER)) {
     throw new GgufFormatError("OVERFLOW", `metadata "${key}" is ${value}, beyond Number.MAX_SAFE_INTEGER`);

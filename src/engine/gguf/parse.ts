@@ -181,6 +181,24 @@ function readTensorInfos(cursor: ByteCursor, tensorCount: number, alignment: num
 
 function readTensorInfoAfterName(cursor: ByteCursor, name: string, alignment: number): TensorInfoWithoutFileOffset {
   const nDimsAt = cursor.pos;
+  const { dims, nElementsBig } = readDims(cursor, name);
+  const type = readTensorType(cursor, name);
+  const offsetAt = cursor.pos;
+  const relativeOffset = cursor.u64Number(`data offset of tensor "${name}"`);
+  const { nElements, nBytes } = tensorSize(name, dims, type, nElementsBig, nDimsAt);
+  if (relativeOffset % alignment !== 0) {
+    throw new GgufFormatError(
+      "MISALIGNED_TENSOR",
+      `tensor "${name}" data offset ${relativeOffset} (at offset ${offsetAt}) is not a multiple of the alignment ${alignment}`,
+      { offset: offsetAt },
+    );
+  }
+  return { name, dims, type, relativeOffset, nElements, nBytes };
+}
+
+/** n_dims (1..GGUF_MAX_DIMS) and the dims, each 0..2^53-1; also their product as a bigint. */
+function readDims(cursor: ByteCursor, name: string): { dims: number[]; nElementsBig: bigint } {
+  const nDimsAt = cursor.pos;
   const nDims = cursor.u32(`n_dims of tensor "${name}"`);
   if (nDims > GGUF_MAX_DIMS) {
     throw new GgufFormatError(
@@ -194,7 +212,6 @@ function readTensorInfoAfterName(cursor: ByteCursor, name: string, alignment: nu
       offset: nDimsAt,
     });
   }
-
   const dims: number[] = [];
   let nElementsBig = 1n;
   for (let d = 0; d < nDims; d++) {
@@ -208,36 +225,33 @@ function readTensorInfoAfterName(cursor: ByteCursor, name: string, alignment: nu
     dims.push(Number(dim));
     nElementsBig *= dim;
   }
+  return { dims, nElementsBig };
+}
 
+/** A u32 ggml type that GGML_TYPE_TRAITS knows. */
+function readTensorType(cursor: ByteCursor, name: string): GgmlType {
   const typeAt = cursor.pos;
   const type = cursor.u32(`type of tensor "${name}"`) as GgmlType;
-  const traits = GGML_TYPE_TRAITS.get(type);
-  if (traits === undefined) {
+  if (!GGML_TYPE_TRAITS.has(type)) {
     throw new GgufFormatError("UNKNOWN_TENSOR_TYPE", `tensor "${name}" has unknown ggml type ${type} at offset ${typeAt}`, {
       offset: typeAt,
     });
   }
+  return type;
+}
 
-  const offsetAt = cursor.pos;
-  const relativeOffset = cursor.u64Number(`data offset of tensor "${name}"`);
-
+/** Element and byte counts of a tensor whose rows are whole blocks of its type; errors point at its n_dims (`at`). */
+function tensorSize(name: string, dims: readonly number[], type: GgmlType, nElementsBig: bigint, at: number): { nElements: number; nBytes: number } {
+  const traits = GGML_TYPE_TRAITS.get(type)!;
   if (dims[0] % traits.blockSize !== 0) {
     throw new GgufFormatError(
       "BAD_BLOCK_MULTIPLE",
       `tensor "${name}" row length ${dims[0]} is not a multiple of the ${traits.name} block size ${traits.blockSize}`,
-      { offset: nDimsAt },
+      { offset: at },
     );
   }
-  const nElements = toSafeNumber(nElementsBig, `element count of tensor "${name}"`, nDimsAt);
+  const nElements = toSafeNumber(nElementsBig, `element count of tensor "${name}"`, at);
   const nBytesBig = (nElementsBig / BigInt(traits.blockSize)) * BigInt(traits.typeSize);
-  const nBytes = toSafeNumber(nBytesBig, `byte size of tensor "${name}" (${ggmlTypeName(type)})`, nDimsAt);
-
-  if (relativeOffset % alignment !== 0) {
-    throw new GgufFormatError(
-      "MISALIGNED_TENSOR",
-      `tensor "${name}" data offset ${relativeOffset} (at offset ${offsetAt}) is not a multiple of the alignment ${alignment}`,
-      { offset: offsetAt },
-    );
-  }
-  return { name, dims, type, relativeOffset, nElements, nBytes };
+  const nBytes = toSafeNumber(nBytesBig, `byte size of tensor "${name}" (${ggmlTypeName(type)})`, at);
+  return { nElements, nBytes };
 }

@@ -12,7 +12,7 @@ import { GgufValueType, type GgufArray, type GgufScalar, type GgufValue } from "
 export const MAX_ARRAY_NESTING = 16;
 
 /** Bytes of each fixed-size value type. */
-export const GGUF_SCALAR_BYTES: ReadonlyMap<GgufValueType, number> = new Map([
+const GGUF_SCALAR_BYTES: ReadonlyMap<GgufValueType, number> = new Map([
   [GgufValueType.UINT8, 1],
   [GgufValueType.INT8, 1],
   [GgufValueType.UINT16, 2],

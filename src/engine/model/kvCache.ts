@@ -1,7 +1,9 @@
 import { f32ToF16 } from "../ggml/fp16.js";
 import { OptionError } from "../errors.js";
 
+/** KV cache element type: f16 (llama.cpp's default) or f32. */
 export type KvType = "f16" | "f32";
+/** Every KvType. */
 export const KV_TYPES: readonly KvType[] = ["f16", "f32"];
 
 /**

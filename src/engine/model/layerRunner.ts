@@ -6,6 +6,9 @@
  * caller asked for. Nothing needs to know which kind of runner it holds.
  */
 import type { Recorder } from "../../telemetry/recorder.js";
+import type { RunnerStats } from "../../telemetry/records.js";
+
+export type { RunnerStats };
 
 /** One sequence's tokens entering a range of layers. */
 export interface SequenceBatch {
@@ -37,23 +40,6 @@ export interface RunOptions {
   readonly rows?: OutputRows;
   /** timing goes here when it is enabled (profiling); default: nothing is timed */
   readonly recorder?: Recorder;
-}
-
-/** A runner's counters since it was made (a remote runner's: its workers', summed). */
-export interface RunnerStats {
-  /** time inside layers, not waiting for weights */
-  readonly computeSeconds: number;
-  /** layers run (one per layer per call, whatever the number of sequences) */
-  readonly layerRuns: number;
-  /** a layer was resident when needed (every run is a hit when all layers stay resident) */
-  readonly cacheHits: number;
-  /** a layer read from disk, on demand or ahead of use: bytesRead is the sum of their sizes */
-  readonly cacheMisses: number;
-  readonly bytesRead: number;
-  /** compute waiting for reads */
-  readonly ioWaitSeconds: number;
-  /** time at least one read was in flight */
-  readonly readBusySeconds: number;
 }
 
 export interface LayerRunner extends AsyncDisposable {

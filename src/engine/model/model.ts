@@ -1,6 +1,6 @@
 import { constants as bufferConstants } from "node:buffer";
 import fs from "node:fs";
-import { openGguf, tensorData } from "../gguf/reader.js";
+import { mmapAvailable, openGguf, tensorData } from "../gguf/reader.js";
 import { openGgufHeader, readTensorSync } from "../gguf/header.js";
 import type { GgufFile } from "../gguf/types.js";
 import { rowBytes } from "../ggml/types.js";
@@ -86,7 +86,7 @@ export class Model implements Disposable {
 
   /** Maps the file and checks everything the forward pass will need. */
   static open(path: string, options: ModelOpenOptions = {}): Model {
-    const access = options.access ?? (fileSize(path) <= MAX_MAPPED_BYTES ? "mmap" : "read");
+    const access = options.access ?? (mmapAvailable() && fileSize(path) <= MAX_MAPPED_BYTES ? "mmap" : "read");
     const file = access === "mmap" ? openGguf(path) : openGgufHeader(path);
     try {
       const tensorBytes: TensorBytes =

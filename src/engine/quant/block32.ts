@@ -12,9 +12,18 @@
 import { fmaF32, hsum8 } from "./simd.js";
 
 /** f32 lane accumulators, reset by `resetLanes` */
-export const LANES = new Float64Array(8);
+const LANES = new Float64Array(8);
 /** weight codes of the current block */
 export const CODES = new Int32Array(32);
+
+/** codes[j] = (low nibble of byte j) − bias and codes[j + 16] = (its high nibble) − bias for the 16 bytes at `bytes[qs]`. */
+export function unpackNibbles(bytes: Uint8Array, qs: number, bias: number, codes: Int32Array): void {
+  for (let j = 0; j < 16; j++) {
+    const q = bytes[qs + j];
+    codes[j] = (q & 0x0f) - bias;
+    codes[j + 16] = (q >> 4) - bias;
+  }
+}
 
 export function resetLanes(): void {
   LANES.fill(0);

@@ -10,76 +10,59 @@
  * (ggml_vec_dot_q4_0_q8_0, and llamafile's tinyBLAS_Q0_AVX for batches, which computes the same).
  */
 import { GgmlType } from "../ggml/types.js";
-import { blockSum, CODES, fmaBlockLanes, resetLanes, sumLanes } from "./block32.js";
+import { blockSum, CODES, fmaBlockLanes, resetLanes, sumLanes, unpackNibbles } from "./block32.js";
+import { packNibbles, quantizeBlockSymmetric } from "./block32-quantize.js";
 import type { WeightKernel } from "./kernel.js";
-import { Q8_0_ACTIVATION, Q8_0_BLOCK_BYTES } from "./q8.js";
+import { Q8_0_ACTIVATION, Q8_0_BLOCK_BYTES, Q8_0_LAYOUT } from "./q8.js";
 import { dotPath, uniformRoute } from "./route.js";
 import { fmaF32 } from "./simd.js";
-import { assertValuesInBounds, checkEncodedRow, int8ViewOf, readHalf, writeHalf } from "./scalar.js";
+import { type BlockLayout, checkCodecRow, checkDotRows, int8ViewOf, readHalf } from "./scalar.js";
 
 const BLOCK_SIZE = 32;
 const BLOCK_BYTES = 18;
 const QS_OFFSET = 2;
+const LAYOUT: BlockLayout = { type: GgmlType.Q4_0, blockSize: BLOCK_SIZE, blockBytes: BLOCK_BYTES };
+/** code − 8 is the value in units of d */
+const CODE_BIAS = 8;
+const quantizedCodes = new Int32Array(BLOCK_SIZE);
 
 export const Q4_0_KERNEL: WeightKernel = {
-  type: GgmlType.Q4_0,
-  blockSize: BLOCK_SIZE,
-  blockBytes: BLOCK_BYTES,
+  ...LAYOUT,
   vecDotType: GgmlType.Q8_0,
 
   dequantizeRow(src, srcByteOffset, dst, dstOffset, nValues) {
-    const nBlocks = checkEncodedRow(GgmlType.Q4_0, BLOCK_SIZE, BLOCK_BYTES, nValues, src, srcByteOffset);
-    assertValuesInBounds(dst, dstOffset, nValues);
+    const nBlocks = checkCodecRow(LAYOUT, nValues, src, srcByteOffset, dst, dstOffset);
     for (let ib = 0; ib < nBlocks; ib++) {
       const block = srcByteOffset + ib * BLOCK_BYTES;
       const d = readHalf(src, block);
       const out = dstOffset + ib * BLOCK_SIZE;
       for (let j = 0; j < 16; j++) {
         const q = src[block + QS_OFFSET + j];
-        dst[out + j] = ((q & 0x0f) - 8) * d;
-        dst[out + j + 16] = ((q >> 4) - 8) * d;
+        dst[out + j] = ((q & 0x0f) - CODE_BIAS) * d;
+        dst[out + j + 16] = ((q >> 4) - CODE_BIAS) * d;
       }
     }
   },
 
   // quantize_row_q4_0_ref: d = max / -8 where max is the value of largest magnitude (sign kept).
   quantizeRow(src, srcOffset, dst, dstByteOffset, nValues) {
-    const nBlocks = checkEncodedRow(GgmlType.Q4_0, BLOCK_SIZE, BLOCK_BYTES, nValues, dst, dstByteOffset);
-    assertValuesInBounds(src, srcOffset, nValues);
+    const nBlocks = checkCodecRow(LAYOUT, nValues, dst, dstByteOffset, src, srcOffset);
     for (let ib = 0; ib < nBlocks; ib++) {
-      const x = srcOffset + ib * BLOCK_SIZE;
       const block = dstByteOffset + ib * BLOCK_BYTES;
-      let amax = 0;
-      let max = 0;
-      for (let j = 0; j < BLOCK_SIZE; j++) {
-        const v = src[x + j];
-        if (amax < Math.abs(v)) {
-          amax = Math.abs(v);
-          max = v;
-        }
-      }
-      const d = Math.fround(max / -8);
-      const id = d ? Math.fround(1 / d) : 0;
-      writeHalf(dst, block, d);
-      for (let j = 0; j < 16; j++) {
-        const x0 = Math.fround(src[x + j] * id);
-        const x1 = Math.fround(src[x + j + 16] * id);
-        const xi0 = Math.min(15, Math.trunc(Math.fround(x0 + 8.5)));
-        const xi1 = Math.min(15, Math.trunc(Math.fround(x1 + 8.5)));
-        dst[block + QS_OFFSET + j] = (xi0 & 0x0f) | ((xi1 & 0x0f) << 4);
-      }
+      quantizeBlockSymmetric(src, srcOffset + ib * BLOCK_SIZE, CODE_BIAS, dst, block, quantizedCodes);
+      packNibbles(quantizedCodes, dst, block + QS_OFFSET);
     }
   },
 
   // ggml_vec_dot_q4_0_q8_0 (AVX2) and llamafile tinyBLAS_Q0_AVX: 8 FMA lanes, hsum_float_8
   vecDot(nValues, w, wByteOffset, act, actByteOffset) {
-    const nBlocks = checkRows(nValues, w, wByteOffset, act, actByteOffset);
+    const nBlocks = checkDotRows(LAYOUT, Q8_0_LAYOUT, nValues, w, wByteOffset, act, actByteOffset);
     const ai8 = int8ViewOf(act);
     resetLanes();
     for (let ib = 0; ib < nBlocks; ib++) {
       const wb = wByteOffset + ib * BLOCK_BYTES;
       const ab = actByteOffset + ib * Q8_0_BLOCK_BYTES;
-      unpackCodes(w, wb + QS_OFFSET, CODES);
+      unpackNibbles(w, wb + QS_OFFSET, CODE_BIAS, CODES);
       fmaBlockLanes(Math.fround(readHalf(w, wb) * readHalf(act, ab)), CODES, ai8, act.byteOffset + ab + 2);
     }
     return sumLanes();
@@ -91,30 +74,15 @@ export const Q4_0_KERNEL: WeightKernel = {
   },
 };
 
-/** Writes the 32 signed values (q - 8) of the block whose qs start at `bytes[qs]`. */
-function unpackCodes(bytes: Uint8Array, qs: number, codes: Int32Array): void {
-  for (let j = 0; j < 16; j++) {
-    const q = bytes[qs + j];
-    codes[j] = (q & 0x0f) - 8;
-    codes[j + 16] = (q >> 4) - 8;
-  }
-}
-
-function checkRows(nValues: number, w: Uint8Array, wByteOffset: number, act: Uint8Array, actByteOffset: number): number {
-  const nBlocks = checkEncodedRow(GgmlType.Q4_0, BLOCK_SIZE, BLOCK_BYTES, nValues, w, wByteOffset);
-  checkEncodedRow(GgmlType.Q8_0, BLOCK_SIZE, Q8_0_BLOCK_BYTES, nValues, act, actByteOffset);
-  return nBlocks;
-}
-
 /** ggml_gemv/gemm_q4_0_8x8_q8_0 (AVX2/AVX-512) for one output: one FMA per block. */
 function dotRepacked(nValues: number, w: Uint8Array, wByteOffset: number, act: Uint8Array, actByteOffset: number): number {
-  const nBlocks = checkRows(nValues, w, wByteOffset, act, actByteOffset);
+  const nBlocks = checkDotRows(LAYOUT, Q8_0_LAYOUT, nValues, w, wByteOffset, act, actByteOffset);
   const ai8 = int8ViewOf(act);
   let acc = 0;
   for (let ib = 0; ib < nBlocks; ib++) {
     const wb = wByteOffset + ib * BLOCK_BYTES;
     const ab = actByteOffset + ib * Q8_0_BLOCK_BYTES;
-    unpackCodes(w, wb + QS_OFFSET, CODES);
+    unpackNibbles(w, wb + QS_OFFSET, CODE_BIAS, CODES);
     const sum = blockSum(CODES, ai8, act.byteOffset + ab + 2);
     acc = fmaF32(sum, Math.fround(readHalf(w, wb) * readHalf(act, ab)), acc);
   }

@@ -9,15 +9,17 @@
  * per pair of 32-value sub-blocks. Weight block: `{ half d; half dmin; uint8 scales[12]; uint8 qs[128]; }`.
  */
 import { GgmlType } from "../ggml/types.js";
-import { Q8_K_BLOCK_BYTES, Q8_K_BSUMS_OFFSET, Q8_K_QS_OFFSET, QK_K } from "./q8_k.js";
-import { checkEncodedRow, int8ViewOf, readF32, readHalf, readI16 } from "./scalar.js";
+import { Q8_K_BLOCK_BYTES, Q8_K_BSUMS_OFFSET, Q8_K_LAYOUT, Q8_K_QS_OFFSET, QK_K } from "./q8_k.js";
+import { type BlockLayout, checkDotRows, int8ViewOf, readF32, readHalf, readI16 } from "./scalar.js";
 import { fmaF32, hsum8 } from "./simd.js";
 
 const fr = Math.fround;
+// block_q4_K layout (q4_k.ts uses it too)
 export const Q4_K_BLOCK_BYTES = 144;
-const DMIN_OFFSET = 2;
-const SCALES_OFFSET = 4;
-const QS_OFFSET = 16;
+export const DMIN_OFFSET = 2;
+export const SCALES_OFFSET = 4;
+export const QS_OFFSET = 16;
+export const Q4_K_LAYOUT: BlockLayout = { type: GgmlType.Q4_K, blockSize: QK_K, blockBytes: Q4_K_BLOCK_BYTES };
 
 /** `get_scale_min_k4`: 6-bit scale (`out[0]`) and min (`out[1]`) of sub-block j (0..7). */
 export function scaleMinK4(j: number, bytes: Uint8Array, scalesOffset: number, out: Int32Array): void {
@@ -41,12 +43,6 @@ const subSums = new Int32Array(8);
 const intLanes = new Int32Array(8);
 const accLanes = new Float64Array(8);
 const minLanes = new Float64Array(4);
-
-function checkRows(nValues: number, w: Uint8Array, wByteOffset: number, act: Uint8Array, actByteOffset: number): number {
-  const nBlocks = checkEncodedRow(GgmlType.Q4_K, QK_K, Q4_K_BLOCK_BYTES, nValues, w, wByteOffset);
-  checkEncodedRow(GgmlType.Q8_K, QK_K, Q8_K_BLOCK_BYTES, nValues, act, actByteOffset);
-  return nBlocks;
-}
 
 /** Fills `scales`, `mins` and `subSums` for one (weight block, activation block) pair. */
 function loadBlock(w: Uint8Array, wb: number, act: Uint8Array, ab: number): void {
@@ -82,7 +78,7 @@ function loadSubDots(w: Uint8Array, wb: number, a: Int8Array, qa: number): void 
 
 /** ggml_vec_dot_q4_K_q8_K, AVX2 */
 export function dotQ4KVec(nValues: number, w: Uint8Array, wByteOffset: number, act: Uint8Array, actByteOffset: number): number {
-  const nBlocks = checkRows(nValues, w, wByteOffset, act, actByteOffset);
+  const nBlocks = checkDotRows(Q4_K_LAYOUT, Q8_K_LAYOUT, nValues, w, wByteOffset, act, actByteOffset);
   const a = int8ViewOf(act);
   accLanes.fill(0);
   minLanes.fill(0);
@@ -116,15 +112,8 @@ export function dotQ4KVec(nValues: number, w: Uint8Array, wByteOffset: number, a
  * Repacked Q4_K (q4_K_8x8): acc += Σ(scaled sums)·f32(d·d_a) and accMin += Σ(mins·sums)·f32(dmin·d_a)
  * with one FMA per `subBlocksPerFma` sub-blocks; the result is acc − accMin.
  */
-function dotRepacked(
-  subBlocksPerFma: number,
-  nValues: number,
-  w: Uint8Array,
-  wByteOffset: number,
-  act: Uint8Array,
-  actByteOffset: number,
-): number {
-  const nBlocks = checkRows(nValues, w, wByteOffset, act, actByteOffset);
+function dotRepacked(subBlocksPerFma: number, nValues: number, w: Uint8Array, wByteOffset: number, act: Uint8Array, actByteOffset: number): number {
+  const nBlocks = checkDotRows(Q4_K_LAYOUT, Q8_K_LAYOUT, nValues, w, wByteOffset, act, actByteOffset);
   const a = int8ViewOf(act);
   let acc = 0;
   let accMin = 0;

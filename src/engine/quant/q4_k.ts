@@ -13,21 +13,27 @@
  */
 import { GgmlType } from "../ggml/types.js";
 import type { WeightKernel } from "./kernel.js";
-import { makeQkx2Quants } from "./kquant-search.js";
-import { dotQ4KRepackedGemm, dotQ4KRepackedGemv, dotQ4KVec, scaleMinK4 } from "./q4_k-dots.js";
+import { makeQkx2Quants, type Qkx2Search } from "./kquant-search.js";
+import {
+  DMIN_OFFSET,
+  dotQ4KRepackedGemm,
+  dotQ4KRepackedGemv,
+  dotQ4KVec,
+  Q4_K_BLOCK_BYTES as BLOCK_BYTES,
+  Q4_K_LAYOUT,
+  QS_OFFSET,
+  SCALES_OFFSET,
+  scaleMinK4,
+} from "./q4_k-dots.js";
 import { Q8_K_ACTIVATION, Q8_K_ACTIVATION_4X8, QK_K } from "./q8_k.js";
 import { dotPath, uniformRoute } from "./route.js";
-import { assertValuesInBounds, checkEncodedRow, nearestInt, readHalf, writeHalf } from "./scalar.js";
-
-export { scaleMinK4 };
+import { checkCodecRow, nearestInt, readHalf, writeHalf } from "./scalar.js";
 
 const fr = Math.fround;
-const BLOCK_BYTES = 144;
-const DMIN_OFFSET = 2;
-const SCALES_OFFSET = 4;
-const QS_OFFSET = 16;
 
 const scaleMin = new Int32Array(2);
+/** quantize_row_q4_K_ref's `make_qkx2_quants(32, 15, x, weights, L, &min, Laux, -1.f, 0.1f, 20, false)` */
+const SEARCH: Qkx2Search = { nmax: 15, rmin: -1, rdelta: 0.1, nstep: 20, useMad: false };
 // quantizer scratch
 const levels = new Uint8Array(QK_K);
 const levelsAux = new Uint8Array(32);
@@ -45,7 +51,7 @@ function quantizeSuperBlock(src: Float32Array, x: number, dst: Uint8Array, block
     for (let l = 0; l < 32; l++) sumX2 = fr(sumX2 + fr(src[xs + l] * src[xs + l]));
     const avX = fr(Math.sqrt(fr(sumX2 / 32)));
     for (let l = 0; l < 32; l++) weights[l] = fr(avX + Math.abs(src[xs + l]));
-    subScales[j] = makeQkx2Quants(32, 15, src, xs, weights, levels, 32 * j, levelsAux, minOut, -1, 0.1, 20, false);
+    subScales[j] = makeQkx2Quants(SEARCH, src.subarray(xs, xs + 32), weights, levels.subarray(32 * j, 32 * j + 32), levelsAux, minOut);
     subMins[j] = minOut[0];
     if (subScales[j] > maxScale) maxScale = subScales[j];
     if (subMins[j] > maxMin) maxMin = subMins[j];
@@ -86,14 +92,11 @@ function quantizeSuperBlock(src: Float32Array, x: number, dst: Uint8Array, block
 }
 
 export const Q4_K_KERNEL: WeightKernel = {
-  type: GgmlType.Q4_K,
-  blockSize: QK_K,
-  blockBytes: BLOCK_BYTES,
+  ...Q4_K_LAYOUT,
   vecDotType: GgmlType.Q8_K,
 
   dequantizeRow(src, srcByteOffset, dst, dstOffset, nValues) {
-    const nBlocks = checkEncodedRow(GgmlType.Q4_K, QK_K, BLOCK_BYTES, nValues, src, srcByteOffset);
-    assertValuesInBounds(dst, dstOffset, nValues);
+    const nBlocks = checkCodecRow(Q4_K_LAYOUT, nValues, src, srcByteOffset, dst, dstOffset);
     for (let ib = 0; ib < nBlocks; ib++) {
       const block = srcByteOffset + ib * BLOCK_BYTES;
       const d = readHalf(src, block);
@@ -116,8 +119,7 @@ export const Q4_K_KERNEL: WeightKernel = {
 
   // quantize_row_q4_K_ref
   quantizeRow(src, srcOffset, dst, dstByteOffset, nValues) {
-    const nBlocks = checkEncodedRow(GgmlType.Q4_K, QK_K, BLOCK_BYTES, nValues, dst, dstByteOffset);
-    assertValuesInBounds(src, srcOffset, nValues);
+    const nBlocks = checkCodecRow(Q4_K_LAYOUT, nValues, dst, dstByteOffset, src, srcOffset);
     for (let ib = 0; ib < nBlocks; ib++) {
       const block = dstByteOffset + ib * BLOCK_BYTES;
       dst.fill(0, block, block + BLOCK_BYTES);

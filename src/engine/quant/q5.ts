@@ -7,13 +7,17 @@
  */
 import { GgmlType } from "../ggml/types.js";
 import { CODES, fmaBlockLanes, resetLanes, sumLanes } from "./block32.js";
+import { packNibbles, quantizeBlockSymmetric, quantizeBlockWithMin } from "./block32-quantize.js";
 import type { MatmulRoute, WeightKernel } from "./kernel.js";
-import { Q8_0_ACTIVATION, Q8_0_BLOCK_BYTES, Q8_1_ACTIVATION, Q8_1_BLOCK_BYTES } from "./q8.js";
+import { Q8_0_ACTIVATION, Q8_0_BLOCK_BYTES, Q8_0_LAYOUT, Q8_1_ACTIVATION, Q8_1_BLOCK_BYTES, Q8_1_LAYOUT } from "./q8.js";
 import { dotPath, uniformRoute } from "./route.js";
-import { assertValuesInBounds, checkEncodedRow, int8ViewOf, readHalf, readU32, writeHalf, writeU32 } from "./scalar.js";
+import { type BlockLayout, checkCodecRow, checkDotRows, int8ViewOf, readHalf, readU32, writeU32 } from "./scalar.js";
 
 const BLOCK_SIZE = 32;
-const FLT_MAX = 3.4028234663852886e38;
+/** Q5_0: code − 16 is the value in units of d */
+const Q5_0_CODE_BIAS = 16;
+/** Q5_1: the largest code (value = code·d + m) */
+const Q5_1_MAX_CODE = 31;
 
 /** Unpacks the 32 five-bit codes of a block into `codes` (0..31). */
 function unpackCodes(bytes: Uint8Array, qhOffset: number, qsOffset: number, codes: Int32Array): void {
@@ -27,13 +31,11 @@ function unpackCodes(bytes: Uint8Array, qhOffset: number, qsOffset: number, code
 
 /** Packs 32 five-bit codes (0..31) into qs/qh. */
 function packCodes(codes: Int32Array, bytes: Uint8Array, qhOffset: number, qsOffset: number): void {
+  packNibbles(codes, bytes, qsOffset);
   let qh = 0;
   for (let j = 0; j < 16; j++) {
-    const xi0 = codes[j];
-    const xi1 = codes[j + 16];
-    bytes[qsOffset + j] = (xi0 & 0x0f) | ((xi1 & 0x0f) << 4);
-    qh |= ((xi0 & 0x10) >>> 4) << j;
-    qh |= ((xi1 & 0x10) >>> 4) << (j + 16);
+    qh |= ((codes[j] & 0x10) >>> 4) << j;
+    qh |= ((codes[j + 16] & 0x10) >>> 4) << (j + 16);
   }
   writeU32(bytes, qhOffset, qh >>> 0);
 }
@@ -41,62 +43,43 @@ function packCodes(codes: Int32Array, bytes: Uint8Array, qhOffset: number, qsOff
 const codes = new Int32Array(BLOCK_SIZE);
 
 const Q5_0_BLOCK_BYTES = 22;
+const Q5_0_LAYOUT: BlockLayout = { type: GgmlType.Q5_0, blockSize: BLOCK_SIZE, blockBytes: Q5_0_BLOCK_BYTES };
 
 export const Q5_0_KERNEL: WeightKernel = {
-  type: GgmlType.Q5_0,
-  blockSize: BLOCK_SIZE,
-  blockBytes: Q5_0_BLOCK_BYTES,
+  ...Q5_0_LAYOUT,
   vecDotType: GgmlType.Q8_0,
 
   dequantizeRow(src, srcByteOffset, dst, dstOffset, nValues) {
-    const nBlocks = checkEncodedRow(GgmlType.Q5_0, BLOCK_SIZE, Q5_0_BLOCK_BYTES, nValues, src, srcByteOffset);
-    assertValuesInBounds(dst, dstOffset, nValues);
+    const nBlocks = checkCodecRow(Q5_0_LAYOUT, nValues, src, srcByteOffset, dst, dstOffset);
     for (let ib = 0; ib < nBlocks; ib++) {
       const block = srcByteOffset + ib * Q5_0_BLOCK_BYTES;
       const d = readHalf(src, block);
       unpackCodes(src, block + 2, block + 6, codes);
       const out = dstOffset + ib * BLOCK_SIZE;
-      for (let j = 0; j < BLOCK_SIZE; j++) dst[out + j] = (codes[j] - 16) * d;
+      for (let j = 0; j < BLOCK_SIZE; j++) dst[out + j] = (codes[j] - Q5_0_CODE_BIAS) * d;
     }
   },
 
   // quantize_row_q5_0_ref: d = max / -16 where max is the value of largest magnitude.
   quantizeRow(src, srcOffset, dst, dstByteOffset, nValues) {
-    const nBlocks = checkEncodedRow(GgmlType.Q5_0, BLOCK_SIZE, Q5_0_BLOCK_BYTES, nValues, dst, dstByteOffset);
-    assertValuesInBounds(src, srcOffset, nValues);
+    const nBlocks = checkCodecRow(Q5_0_LAYOUT, nValues, dst, dstByteOffset, src, srcOffset);
     for (let ib = 0; ib < nBlocks; ib++) {
-      const x = srcOffset + ib * BLOCK_SIZE;
       const block = dstByteOffset + ib * Q5_0_BLOCK_BYTES;
-      let amax = 0;
-      let max = 0;
-      for (let j = 0; j < BLOCK_SIZE; j++) {
-        const v = src[x + j];
-        if (amax < Math.abs(v)) {
-          amax = Math.abs(v);
-          max = v;
-        }
-      }
-      const d = Math.fround(max / -16);
-      const id = d ? Math.fround(1 / d) : 0;
-      writeHalf(dst, block, d);
-      for (let j = 0; j < BLOCK_SIZE; j++) {
-        codes[j] = Math.min(31, Math.trunc(Math.fround(Math.fround(src[x + j] * id) + 16.5)));
-      }
+      quantizeBlockSymmetric(src, srcOffset + ib * BLOCK_SIZE, Q5_0_CODE_BIAS, dst, block, codes);
       packCodes(codes, dst, block + 2, block + 6);
     }
   },
 
   // ggml_vec_dot_q5_0_q8_0 (AVX2) and llamafile tinyBLAS_Q0_AVX: 8 FMA lanes, hsum_float_8
   vecDot(nValues, w, wByteOffset, act, actByteOffset) {
-    const nBlocks = checkEncodedRow(GgmlType.Q5_0, BLOCK_SIZE, Q5_0_BLOCK_BYTES, nValues, w, wByteOffset);
-    checkEncodedRow(GgmlType.Q8_0, BLOCK_SIZE, Q8_0_BLOCK_BYTES, nValues, act, actByteOffset);
+    const nBlocks = checkDotRows(Q5_0_LAYOUT, Q8_0_LAYOUT, nValues, w, wByteOffset, act, actByteOffset);
     const ai8 = int8ViewOf(act);
     resetLanes();
     for (let ib = 0; ib < nBlocks; ib++) {
       const wb = wByteOffset + ib * Q5_0_BLOCK_BYTES;
       const ab = actByteOffset + ib * Q8_0_BLOCK_BYTES;
       unpackCodes(w, wb + 2, wb + 6, CODES);
-      for (let j = 0; j < BLOCK_SIZE; j++) CODES[j] -= 16;
+      for (let j = 0; j < BLOCK_SIZE; j++) CODES[j] -= Q5_0_CODE_BIAS;
       fmaBlockLanes(Math.fround(readHalf(w, wb) * readHalf(act, ab)), CODES, ai8, act.byteOffset + ab + 2);
     }
     return sumLanes();
@@ -109,16 +92,14 @@ export const Q5_0_KERNEL: WeightKernel = {
 };
 
 const Q5_1_BLOCK_BYTES = 24;
+const Q5_1_LAYOUT: BlockLayout = { type: GgmlType.Q5_1, blockSize: BLOCK_SIZE, blockBytes: Q5_1_BLOCK_BYTES };
 
 export const Q5_1_KERNEL: WeightKernel = {
-  type: GgmlType.Q5_1,
-  blockSize: BLOCK_SIZE,
-  blockBytes: Q5_1_BLOCK_BYTES,
+  ...Q5_1_LAYOUT,
   vecDotType: GgmlType.Q8_1,
 
   dequantizeRow(src, srcByteOffset, dst, dstOffset, nValues) {
-    const nBlocks = checkEncodedRow(GgmlType.Q5_1, BLOCK_SIZE, Q5_1_BLOCK_BYTES, nValues, src, srcByteOffset);
-    assertValuesInBounds(dst, dstOffset, nValues);
+    const nBlocks = checkCodecRow(Q5_1_LAYOUT, nValues, src, srcByteOffset, dst, dstOffset);
     for (let ib = 0; ib < nBlocks; ib++) {
       const block = srcByteOffset + ib * Q5_1_BLOCK_BYTES;
       const d = readHalf(src, block);
@@ -132,34 +113,18 @@ export const Q5_1_KERNEL: WeightKernel = {
 
   // quantize_row_q5_1_ref: d = (max - min) / 31, m = min.
   quantizeRow(src, srcOffset, dst, dstByteOffset, nValues) {
-    const nBlocks = checkEncodedRow(GgmlType.Q5_1, BLOCK_SIZE, Q5_1_BLOCK_BYTES, nValues, dst, dstByteOffset);
-    assertValuesInBounds(src, srcOffset, nValues);
+    const nBlocks = checkCodecRow(Q5_1_LAYOUT, nValues, dst, dstByteOffset, src, srcOffset);
     for (let ib = 0; ib < nBlocks; ib++) {
-      const x = srcOffset + ib * BLOCK_SIZE;
       const block = dstByteOffset + ib * Q5_1_BLOCK_BYTES;
-      let min = FLT_MAX;
-      let max = -FLT_MAX;
-      for (let j = 0; j < BLOCK_SIZE; j++) {
-        const v = src[x + j];
-        if (v < min) min = v;
-        if (v > max) max = v;
-      }
-      const d = Math.fround(Math.fround(max - min) / 31);
-      const id = d ? Math.fround(1 / d) : 0;
-      writeHalf(dst, block, d);
-      writeHalf(dst, block + 2, min);
-      for (let j = 0; j < BLOCK_SIZE; j++) {
-        // (uint8_t)(x0 + 0.5f): truncation, no clamp (as ggml)
-        codes[j] = Math.trunc(Math.fround(Math.fround(Math.fround(src[x + j] - min) * id) + 0.5)) & 0xff;
-      }
+      // (uint8_t)(x0 + 0.5f): truncation, no clamp (as ggml); packCodes keeps the low 5 bits
+      quantizeBlockWithMin(src, srcOffset + ib * BLOCK_SIZE, Q5_1_MAX_CODE, Infinity, dst, block, block + 2, codes);
       packCodes(codes, dst, block + 4, block + 8);
     }
   },
 
   // ggml_vec_dot_q5_1_q8_1 (AVX2): 8 FMA lanes with d_w·d_a, plus Σ m_w·s_a in a scalar f32
   vecDot(nValues, w, wByteOffset, act, actByteOffset) {
-    const nBlocks = checkEncodedRow(GgmlType.Q5_1, BLOCK_SIZE, Q5_1_BLOCK_BYTES, nValues, w, wByteOffset);
-    checkEncodedRow(GgmlType.Q8_1, BLOCK_SIZE, Q8_1_BLOCK_BYTES, nValues, act, actByteOffset);
+    const nBlocks = checkDotRows(Q5_1_LAYOUT, Q8_1_LAYOUT, nValues, w, wByteOffset, act, actByteOffset);
     const ai8 = int8ViewOf(act);
     resetLanes();
     let summs = 0;

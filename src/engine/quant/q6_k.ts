@@ -9,12 +9,13 @@
 import { GgmlType } from "../ggml/types.js";
 import type { MatmulRoute, WeightKernel } from "./kernel.js";
 import { makeQxQuants } from "./kquant-search.js";
-import { Q8_K_ACTIVATION, Q8_K_BLOCK_BYTES, Q8_K_BSUMS_OFFSET, Q8_K_QS_OFFSET, QK_K } from "./q8_k.js";
+import { Q8_K_ACTIVATION, Q8_K_BLOCK_BYTES, Q8_K_BSUMS_OFFSET, Q8_K_LAYOUT, Q8_K_QS_OFFSET, QK_K } from "./q8_k.js";
 import { dotPath, uniformRoute } from "./route.js";
 import { fmaF32, hsum8 } from "./simd.js";
 import {
-  assertValuesInBounds,
-  checkEncodedRow,
+  type BlockLayout,
+  checkCodecRow,
+  checkDotRows,
   int8ViewOf,
   nearestInt,
   readF32,
@@ -26,6 +27,7 @@ import {
 
 const fr = Math.fround;
 const BLOCK_BYTES = 210;
+const LAYOUT: BlockLayout = { type: GgmlType.Q6_K, blockSize: QK_K, blockBytes: BLOCK_BYTES };
 const QH_OFFSET = 128;
 const SCALES_OFFSET = 192;
 const D_OFFSET = 208;
@@ -82,31 +84,33 @@ function quantizeSuperBlock(src: Float32Array, x: number, dst: Uint8Array, block
       levels[16 * j + i] = Math.max(-32, Math.min(31, l)) + 32;
     }
   }
+  packCodes(levels, dst, block);
+}
+
+/** The inverse of `unpackCodes`: the 256 six-bit codes (0..63) into the block's ql and qh. */
+function packCodes(codes: Uint8Array, bytes: Uint8Array, block: number): void {
   for (let half = 0; half < 2; half++) {
     const ql = block + 64 * half;
     const qh = block + QH_OFFSET + 32 * half;
-    const L = 128 * half;
+    const o = 128 * half;
     for (let l = 0; l < 32; l++) {
-      const q1 = levels[L + l];
-      const q2 = levels[L + l + 32];
-      const q3 = levels[L + l + 64];
-      const q4 = levels[L + l + 96];
-      dst[ql + l] = (q1 & 0x0f) | ((q3 & 0x0f) << 4);
-      dst[ql + l + 32] = (q2 & 0x0f) | ((q4 & 0x0f) << 4);
-      dst[qh + l] = (q1 >> 4) | ((q2 >> 4) << 2) | ((q3 >> 4) << 4) | ((q4 >> 4) << 6);
+      const q1 = codes[o + l];
+      const q2 = codes[o + l + 32];
+      const q3 = codes[o + l + 64];
+      const q4 = codes[o + l + 96];
+      bytes[ql + l] = (q1 & 0x0f) | ((q3 & 0x0f) << 4);
+      bytes[ql + l + 32] = (q2 & 0x0f) | ((q4 & 0x0f) << 4);
+      bytes[qh + l] = (q1 >> 4) | ((q2 >> 4) << 2) | ((q3 >> 4) << 4) | ((q4 >> 4) << 6);
     }
   }
 }
 
 export const Q6_K_KERNEL: WeightKernel = {
-  type: GgmlType.Q6_K,
-  blockSize: QK_K,
-  blockBytes: BLOCK_BYTES,
+  ...LAYOUT,
   vecDotType: GgmlType.Q8_K,
 
   dequantizeRow(src, srcByteOffset, dst, dstOffset, nValues) {
-    const nBlocks = checkEncodedRow(GgmlType.Q6_K, QK_K, BLOCK_BYTES, nValues, src, srcByteOffset);
-    assertValuesInBounds(dst, dstOffset, nValues);
+    const nBlocks = checkCodecRow(LAYOUT, nValues, src, srcByteOffset, dst, dstOffset);
     for (let ib = 0; ib < nBlocks; ib++) {
       const block = srcByteOffset + ib * BLOCK_BYTES;
       const out = dstOffset + ib * QK_K;
@@ -121,8 +125,7 @@ export const Q6_K_KERNEL: WeightKernel = {
 
   // quantize_row_q6_K_ref
   quantizeRow(src, srcOffset, dst, dstByteOffset, nValues) {
-    const nBlocks = checkEncodedRow(GgmlType.Q6_K, QK_K, BLOCK_BYTES, nValues, dst, dstByteOffset);
-    assertValuesInBounds(src, srcOffset, nValues);
+    const nBlocks = checkCodecRow(LAYOUT, nValues, dst, dstByteOffset, src, srcOffset);
     for (let ib = 0; ib < nBlocks; ib++) {
       quantizeSuperBlock(src, srcOffset + ib * QK_K, dst, dstByteOffset + ib * BLOCK_BYTES);
     }
@@ -131,8 +134,7 @@ export const Q6_K_KERNEL: WeightKernel = {
   // ggml_vec_dot_q6_K_q8_K (AVX2): unsigned 6-bit codes in 8 int32 lanes of 4 consecutive values per
   // 32-value vector, the -32 offset subtracted per lane from bsums, one FMA per lane and super-block
   vecDot(nValues, w, wByteOffset, act, actByteOffset) {
-    const nBlocks = checkEncodedRow(GgmlType.Q6_K, QK_K, BLOCK_BYTES, nValues, w, wByteOffset);
-    checkEncodedRow(GgmlType.Q8_K, QK_K, Q8_K_BLOCK_BYTES, nValues, act, actByteOffset);
+    const nBlocks = checkDotRows(LAYOUT, Q8_K_LAYOUT, nValues, w, wByteOffset, act, actByteOffset);
     const ai8 = int8ViewOf(act);
     const wi8 = int8ViewOf(w);
     laneSums.fill(0);

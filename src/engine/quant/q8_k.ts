@@ -7,16 +7,16 @@
  */
 import { GgmlType } from "../ggml/types.js";
 import type { ActivationQuantizer } from "./kernel.js";
-import { assertValuesInBounds, checkEncodedRow, nearestInt, readF32, readI8, writeF32, writeI16 } from "./scalar.js";
+import { type BlockLayout, checkCodecRow, nearestInt, readF32, readI8, signedAbsMax, writeF32, writeI16 } from "./scalar.js";
 
 export const QK_K = 256;
 export const Q8_K_BLOCK_BYTES = 292;
 export const Q8_K_QS_OFFSET = 4;
 export const Q8_K_BSUMS_OFFSET = 260;
+export const Q8_K_LAYOUT: BlockLayout = { type: GgmlType.Q8_K, blockSize: QK_K, blockBytes: Q8_K_BLOCK_BYTES };
 
 function dequantizeRowQ8K(src: Uint8Array, srcByteOffset: number, dst: Float32Array, dstOffset: number, nValues: number): void {
-  const nBlocks = checkEncodedRow(GgmlType.Q8_K, QK_K, Q8_K_BLOCK_BYTES, nValues, src, srcByteOffset);
-  assertValuesInBounds(dst, dstOffset, nValues);
+  const nBlocks = checkCodecRow(Q8_K_LAYOUT, nValues, src, srcByteOffset, dst, dstOffset);
   for (let ib = 0; ib < nBlocks; ib++) {
     const block = srcByteOffset + ib * Q8_K_BLOCK_BYTES;
     const d = readF32(src, block);
@@ -33,21 +33,13 @@ function dequantizeRowQ8K(src: Uint8Array, srcByteOffset: number, dst: Float32Ar
 type ExtremeRule = "reference" | "positive-first";
 
 function quantizeRowQ8K(src: Float32Array, srcOffset: number, dst: Uint8Array, dstByteOffset: number, nValues: number, rule: ExtremeRule): void {
-  const nBlocks = checkEncodedRow(GgmlType.Q8_K, QK_K, Q8_K_BLOCK_BYTES, nValues, dst, dstByteOffset);
-  assertValuesInBounds(src, srcOffset, nValues);
+  const nBlocks = checkCodecRow(Q8_K_LAYOUT, nValues, dst, dstByteOffset, src, srcOffset);
   for (let ib = 0; ib < nBlocks; ib++) {
     const x = srcOffset + ib * QK_K;
     const block = dstByteOffset + ib * Q8_K_BLOCK_BYTES;
     const qs = block + Q8_K_QS_OFFSET;
-    let max = 0;
-    let amax = 0;
-    for (let j = 0; j < QK_K; j++) {
-      const ax = Math.abs(src[x + j]);
-      if (ax > amax) {
-        amax = ax;
-        max = src[x + j];
-      }
-    }
+    let max = signedAbsMax(src, x, QK_K);
+    const amax = Math.abs(max);
     if (!amax) {
       // ggml leaves bsums untouched here; we zero the whole block so the output is deterministic
       dst.fill(0, block, block + Q8_K_BLOCK_BYTES);
@@ -72,9 +64,7 @@ function quantizeRowQ8K(src: Float32Array, srcOffset: number, dst: Uint8Array, d
 
 /** Q8_K activations as llama.cpp's `from_float` makes them (x86: quantize_row_q8_K = the reference). */
 export const Q8_K_ACTIVATION: ActivationQuantizer = {
-  type: GgmlType.Q8_K,
-  blockSize: QK_K,
-  blockBytes: Q8_K_BLOCK_BYTES,
+  ...Q8_K_LAYOUT,
   dequantizeRow: dequantizeRowQ8K,
   quantizeRow(src, srcOffset, dst, dstByteOffset, nValues) {
     quantizeRowQ8K(src, srcOffset, dst, dstByteOffset, nValues, "reference");

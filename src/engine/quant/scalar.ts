@@ -82,7 +82,7 @@ export function roundHalfAwayFromZero(value: number): number {
 }
 
 /** Throws unless `nValues` is a whole number of blocks of `blockSize`. */
-export function assertWholeBlocks(type: GgmlType, nValues: number, blockSize: number): void {
+function assertWholeBlocks(type: GgmlType, nValues: number, blockSize: number): void {
   if (!Number.isInteger(nValues) || nValues < 0 || nValues % blockSize !== 0) {
     throw new TensorShapeError(`${ggmlTypeName(type)} rows must be a multiple of ${blockSize} values, got ${nValues}`);
   }
@@ -102,19 +102,61 @@ export function assertValuesInBounds(values: Float32Array, offset: number, nValu
   }
 }
 
+/** How a block type stores its values: `blockSize` values in `blockBytes` bytes. */
+export interface BlockLayout {
+  readonly type: GgmlType;
+  readonly blockSize: number;
+  readonly blockBytes: number;
+}
+
 /** Checks an encoded row (whole blocks, inside `bytes`) and returns its number of blocks. */
-export function checkEncodedRow(
-  type: GgmlType,
-  blockSize: number,
-  blockBytes: number,
-  nValues: number,
-  bytes: Uint8Array,
-  byteOffset: number,
-): number {
-  assertWholeBlocks(type, nValues, blockSize);
-  const nBlocks = nValues / blockSize;
-  assertRowInBounds(bytes, byteOffset, nBlocks * blockBytes);
+function checkEncodedRow(layout: BlockLayout, nValues: number, bytes: Uint8Array, byteOffset: number): number {
+  assertWholeBlocks(layout.type, nValues, layout.blockSize);
+  const nBlocks = nValues / layout.blockSize;
+  assertRowInBounds(bytes, byteOffset, nBlocks * layout.blockBytes);
   return nBlocks;
+}
+
+/**
+ * `checkEncodedRow` for the encoded side of a (de)quantization, then checks that the f32 side
+ * `values[valuesOffset..valuesOffset+nValues]` lies inside `values`; returns the number of blocks.
+ */
+export function checkCodecRow(layout: BlockLayout, nValues: number, bytes: Uint8Array, byteOffset: number, values: Float32Array, valuesOffset: number): number {
+  const nBlocks = checkEncodedRow(layout, nValues, bytes, byteOffset);
+  assertValuesInBounds(values, valuesOffset, nValues);
+  return nBlocks;
+}
+
+/** `checkEncodedRow` for both rows of a dot product; returns the weight row's number of blocks. */
+export function checkDotRows(
+  weight: BlockLayout,
+  activation: BlockLayout,
+  nValues: number,
+  w: Uint8Array,
+  wByteOffset: number,
+  act: Uint8Array,
+  actByteOffset: number,
+): number {
+  const nBlocks = checkEncodedRow(weight, nValues, w, wByteOffset);
+  checkEncodedRow(activation, nValues, act, actByteOffset);
+  return nBlocks;
+}
+
+/**
+ * The value of largest magnitude among `values[offset..offset+n]`, sign kept (the first one when
+ * several share that magnitude; 0 when all are 0): the `max` of ggml's symmetric quantizers.
+ */
+export function signedAbsMax(values: Float32Array, offset: number, n: number): number {
+  let amax = 0;
+  let max = 0;
+  for (let j = 0; j < n; j++) {
+    const v = values[offset + j];
+    if (Math.abs(v) > amax) {
+      amax = Math.abs(v);
+      max = v;
+    }
+  }
+  return max;
 }
 
 const int8Views = new WeakMap<ArrayBufferLike, Int8Array>();
@@ -132,8 +174,31 @@ export function int8ViewOf(bytes: Uint8Array): Int8Array {
   return view;
 }
 
+type WholeBufferView = Float32Array | Uint16Array;
+type WholeBufferViewType<T extends WholeBufferView> = { new (buffer: ArrayBufferLike, byteOffset: number, length: number): T; readonly BYTES_PER_ELEMENT: number };
+
 const f32Views = new WeakMap<ArrayBufferLike, Float32Array>();
 const u16Views = new WeakMap<ArrayBufferLike, Uint16Array>();
+
+/**
+ * A `View` over the whole buffer behind `bytes` (cached per buffer in `views`) when `bytes[byteOffset]`
+ * is aligned to the element size, else undefined.
+ */
+function alignedView<T extends WholeBufferView>(
+  views: WeakMap<ArrayBufferLike, T>,
+  View: WholeBufferViewType<T>,
+  shift: number,
+  bytes: Uint8Array,
+  byteOffset: number,
+): T | undefined {
+  if ((bytes.byteOffset + byteOffset) % View.BYTES_PER_ELEMENT !== 0) return undefined;
+  let view = views.get(bytes.buffer);
+  if (!view || view.length !== Math.floor(bytes.buffer.byteLength / (1 << shift))) {
+    view = new View(bytes.buffer, 0, Math.floor(bytes.buffer.byteLength / (1 << shift)));
+    views.set(bytes.buffer, view);
+  }
+  return view;
+}
 
 /**
  * A Float32Array over the whole buffer behind `bytes` (cached per buffer) when `bytes[byteOffset]`
@@ -141,22 +206,10 @@ const u16Views = new WeakMap<ArrayBufferLike, Uint16Array>();
  * `(bytes.byteOffset + byteOffset) >> 2`.
  */
 export function alignedF32View(bytes: Uint8Array, byteOffset: number): Float32Array | undefined {
-  if ((bytes.byteOffset + byteOffset) % 4 !== 0) return undefined;
-  let view = f32Views.get(bytes.buffer);
-  if (!view || view.length !== bytes.buffer.byteLength >> 2) {
-    view = new Float32Array(bytes.buffer, 0, bytes.buffer.byteLength >> 2);
-    f32Views.set(bytes.buffer, view);
-  }
-  return view;
+  return alignedView(f32Views, Float32Array, 2, bytes, byteOffset);
 }
 
 /** As `alignedF32View`, for 16-bit elements (2-byte alignment, index `(bytes.byteOffset + byteOffset) >> 1`). */
 export function alignedU16View(bytes: Uint8Array, byteOffset: number): Uint16Array | undefined {
-  if ((bytes.byteOffset + byteOffset) % 2 !== 0) return undefined;
-  let view = u16Views.get(bytes.buffer);
-  if (!view || view.length !== bytes.buffer.byteLength >> 1) {
-    view = new Uint16Array(bytes.buffer, 0, bytes.buffer.byteLength >> 1);
-    u16Views.set(bytes.buffer, view);
-  }
-  return view;
+  return alignedView(u16Views, Uint16Array, 1, bytes, byteOffset);
 }

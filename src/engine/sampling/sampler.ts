@@ -21,8 +21,7 @@ import {
 import { resolveSamplerOptions, type SamplerOptions } from "./options.js";
 import type { Rng } from "./rng.js";
 
-export { DEFAULT_SAMPLER_OPTIONS, resolveSamplerOptions, type SamplerOptions } from "./options.js";
-export { SamplerInputError, SamplerOptionsError } from "./errors.js";
+export type { SamplerOptions } from "./options.js";
 
 const f32 = Math.fround;
 

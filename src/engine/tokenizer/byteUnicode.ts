@@ -18,7 +18,7 @@ function buildByteToCodepoint(): Uint16Array {
 }
 
 /** code point that stands for each byte */
-export const BYTE_TO_CODEPOINT: Uint16Array = buildByteToCodepoint();
+const BYTE_TO_CODEPOINT: Uint16Array = buildByteToCodepoint();
 
 /** the one-character string that stands for each byte */
 export const BYTE_TO_CHAR: readonly string[] = Array.from(BYTE_TO_CODEPOINT, (cp) => String.fromCharCode(cp));

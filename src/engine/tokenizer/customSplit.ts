@@ -89,137 +89,107 @@ function forEachFragment(
   return out;
 }
 
+/** Splits every fragment with `tokenEnd`, which returns where the word starting at `pos` ends. */
+function scanner(tokenEnd: (c: FragmentCursor, pos: number) => number): SplitFunction {
+  return (cps, lengths) =>
+    forEachFragment(cps, lengths, (c) => {
+      for (let pos = c.ini; pos < c.end; ) {
+        pos = tokenEnd(c, pos);
+        c.addToken(pos);
+      }
+    });
+}
+
+/** [^\s\p{L}\p{N}]: in the fragment, and neither whitespace, letter nor number */
+function isSymbol(flags: number): boolean {
+  return !(flags & WLN) && flags !== 0;
+}
+
+/** The first position at or after `pos` whose flags lack `flag`. */
+function endOfRun(c: FragmentCursor, pos: number, flag: number): number {
+  while (c.flags(pos) & flag) pos++;
+  return pos;
+}
+
+function endOfSymbols(c: FragmentCursor, pos: number): number {
+  while (isSymbol(c.flags(pos))) pos++;
+  return pos;
+}
+
+/** \s+(?!\S), else \s+, else one code point: the end of the word at `pos`, which starts `nWhitespace` whitespace code points. */
+function whitespaceEnd(c: FragmentCursor, pos: number, nWhitespace: number): number {
+  // \s+(?!\S)
+  if (nWhitespace > 1 && c.cpt(pos + nWhitespace) !== OUT_OF_RANGE) return pos + nWhitespace - 1;
+  // \s+
+  if (nWhitespace > 0) return pos + nWhitespace;
+  return pos + 1;
+}
+
 /** 's|'t|'re|'ve|'m|'ll|'d| ?\p{L}+| ?\p{N}+| ?[^\s\p{L}\p{N}]+|\s+(?!\S)|\s+ */
-export const splitGpt2: SplitFunction = (cps, lengths) =>
-  forEachFragment(cps, lengths, (c) => {
-    for (let pos = c.ini; pos < c.end; ) {
-      const cpt = c.cpt(pos);
-      const flags = c.flags(pos);
+function gpt2TokenEnd(c: FragmentCursor, pos: number): number {
+  const nContraction = contractionLength(c, pos, false);
+  if (nContraction > 0) return pos + nContraction;
+  const start = c.cpt(pos) === SPACE ? pos + 1 : pos;
+  const flags = c.flags(start);
+  if (flags & LETTER) return endOfRun(c, start, LETTER);
+  if (flags & NUMBER) return endOfRun(c, start, NUMBER);
+  if (isSymbol(flags)) return endOfSymbols(c, start);
+  return whitespaceEnd(c, pos, endOfRun(c, pos, WHITESPACE) - pos);
+}
 
-      const nContraction = contractionLength(c, pos, false);
-      if (nContraction > 0) {
-        pos += c.addToken(pos + nContraction);
-        continue;
-      }
-
-      let flags2 = cpt === SPACE ? c.flags(pos + 1) : flags;
-      if (flags2 & LETTER) {
-        pos += cpt === SPACE ? 1 : 0;
-        while (flags2 & LETTER) flags2 = c.flags(++pos);
-        c.addToken(pos);
-        continue;
-      }
-      if (flags2 & NUMBER) {
-        pos += cpt === SPACE ? 1 : 0;
-        while (flags2 & NUMBER) flags2 = c.flags(++pos);
-        c.addToken(pos);
-        continue;
-      }
-      if (!(flags2 & WLN) && flags2 !== 0) {
-        pos += cpt === SPACE ? 1 : 0;
-        while (!(flags2 & WLN) && flags2 !== 0) flags2 = c.flags(++pos);
-        c.addToken(pos);
-        continue;
-      }
-
-      let nWhitespace = 0;
-      while (c.flags(pos + nWhitespace) & WHITESPACE) nWhitespace++;
-      // \s+(?!\S)
-      if (nWhitespace > 1 && c.cpt(pos + nWhitespace) !== OUT_OF_RANGE) {
-        pos += nWhitespace - 1;
-        c.addToken(pos);
-        continue;
-      }
-      // \s+
-      if (nWhitespace > 0) {
-        pos += nWhitespace;
-        c.addToken(pos);
-        continue;
-      }
-      c.addToken(++pos);
-    }
-  });
+export const splitGpt2: SplitFunction = scanner(gpt2TokenEnd);
 
 /**
  * llama3:  (?i:'s|'t|'re|'ve|'m|'ll|'d)|[^\r\n\p{L}\p{N}]?\p{L}+|\p{N}{1,3}| ?[^\s\p{L}\p{N}]+[\r\n]*|\s*[\r\n]+|\s+(?!\S)|\s+
  * qwen2:   the same with \p{N} instead of \p{N}{1,3}
  */
-function makeLlama3LikeSplit(maxDigits: number): SplitFunction {
-  return (cps, lengths) =>
-    forEachFragment(cps, lengths, (c) => {
-      for (let pos = c.ini; pos < c.end; ) {
-        const cpt = c.cpt(pos);
-        const flags = c.flags(pos);
-
-        const nContraction = contractionLength(c, pos, true);
-        if (nContraction > 0) {
-          pos += c.addToken(pos + nContraction);
-          continue;
-        }
-
-        // [^\r\n\p{L}\p{N}]?\p{L}+
-        if (!(cpt === CR || cpt === LF || flags & NUMBER)) {
-          if (flags & LETTER || c.flags(pos + 1) & LETTER) {
-            pos++;
-            while (c.flags(pos) & LETTER) pos++;
-            c.addToken(pos);
-            continue;
-          }
-        }
-
-        // \p{N}{1,maxDigits}
-        if (flags & NUMBER) {
-          let ini = pos;
-          while (c.flags(pos) & NUMBER) {
-            if (++pos - ini >= maxDigits) {
-              c.addToken(pos);
-              ini = pos;
-            }
-          }
-          c.addToken(pos);
-          continue;
-        }
-
-        // <space>?[^\s\p{L}\p{N}]+[\r\n]*   (the guard tests the flags of `cpt` itself, as llama.cpp does)
-        let flags2 = cpt === SPACE ? c.flags(pos + 1) : flags;
-        if (!(flags2 & WLN) && flags !== 0) {
-          pos += cpt === SPACE ? 1 : 0;
-          while (!(flags2 & WLN) && flags2 !== 0) flags2 = c.flags(++pos);
-          let cpt2 = c.cpt(pos);
-          while (cpt2 === CR || cpt2 === LF) cpt2 = c.cpt(++pos);
-          c.addToken(pos);
-          continue;
-        }
-
-        let nWhitespace = 0;
-        let lastEndCrOrLf = 0;
-        while (c.flags(pos + nWhitespace) & WHITESPACE) {
-          const cpt2 = c.cpt(pos + nWhitespace);
-          if (cpt2 === CR || cpt2 === LF) lastEndCrOrLf = pos + nWhitespace + 1;
-          nWhitespace++;
-        }
-        // \s*[\r\n]+
-        if (lastEndCrOrLf > 0) {
-          pos = lastEndCrOrLf;
-          c.addToken(pos);
-          continue;
-        }
-        // \s+(?!\S)
-        if (nWhitespace > 1 && c.cpt(pos + nWhitespace) !== OUT_OF_RANGE) {
-          pos += nWhitespace - 1;
-          c.addToken(pos);
-          continue;
-        }
-        // \s+
-        if (nWhitespace > 0) {
-          pos += nWhitespace;
-          c.addToken(pos);
-          continue;
-        }
-        c.addToken(++pos);
-      }
-    });
+function llama3TokenEnd(c: FragmentCursor, pos: number, maxDigits: number): number {
+  const nContraction = contractionLength(c, pos, true);
+  if (nContraction > 0) return pos + nContraction;
+  const cpt = c.cpt(pos);
+  const flags = c.flags(pos);
+  // [^\r\n\p{L}\p{N}]?\p{L}+
+  if (!(cpt === CR || cpt === LF || flags & NUMBER) && (flags & LETTER || c.flags(pos + 1) & LETTER)) {
+    return endOfRun(c, pos + 1, LETTER);
+  }
+  if (flags & NUMBER) return emitDigitGroups(c, pos, maxDigits);
+  // <space>?[^\s\p{L}\p{N}]+[\r\n]*   (the guard tests the flags of `cpt` itself, as llama.cpp does)
+  const start = cpt === SPACE ? pos + 1 : pos;
+  if (!(c.flags(start) & WLN) && flags !== 0) return endOfLineBreaks(c, endOfSymbols(c, start));
+  return llama3WhitespaceEnd(c, pos);
 }
 
-export const splitLlama3: SplitFunction = makeLlama3LikeSplit(3);
-export const splitQwen2: SplitFunction = makeLlama3LikeSplit(1);
+/** \p{N}{1,maxDigits}: emits every full group of the run of digits at `pos`; returns the end of the last one. */
+function emitDigitGroups(c: FragmentCursor, pos: number, maxDigits: number): number {
+  let ini = pos;
+  while (c.flags(pos) & NUMBER) {
+    if (++pos - ini >= maxDigits) {
+      c.addToken(pos);
+      ini = pos;
+    }
+  }
+  return pos;
+}
+
+/** [\r\n]*: the first position at or after `pos` that is not CR or LF. */
+function endOfLineBreaks(c: FragmentCursor, pos: number): number {
+  let cpt = c.cpt(pos);
+  while (cpt === CR || cpt === LF) cpt = c.cpt(++pos);
+  return pos;
+}
+
+/** \s*[\r\n]+ (up to the last line break of the whitespace run), else as `whitespaceEnd`. */
+function llama3WhitespaceEnd(c: FragmentCursor, pos: number): number {
+  let nWhitespace = 0;
+  let lastEndCrOrLf = 0;
+  while (c.flags(pos + nWhitespace) & WHITESPACE) {
+    const cpt = c.cpt(pos + nWhitespace);
+    if (cpt === CR || cpt === LF) lastEndCrOrLf = pos + nWhitespace + 1;
+    nWhitespace++;
+  }
+  if (lastEndCrOrLf > 0) return lastEndCrOrLf;
+  return whitespaceEnd(c, pos, nWhitespace);
+}
+
+export const splitLlama3: SplitFunction = scanner((c, pos) => llama3TokenEnd(c, pos, 3));
+export const splitQwen2: SplitFunction = scanner((c, pos) => llama3TokenEnd(c, pos, 1));

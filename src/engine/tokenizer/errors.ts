@@ -19,6 +19,7 @@ export type TokenizerErrorCode =
   /** encode() was asked to add BOS/EOS but the vocabulary has none */
   | "NO_SPECIAL_TOKEN";
 
+/** A vocabulary the tokenizer cannot use, or a token id outside it. */
 export class TokenizerError extends LayerstreamError {
   declare readonly code: TokenizerErrorCode;
 

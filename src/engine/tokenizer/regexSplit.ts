@@ -53,7 +53,7 @@ const COLLAPSED_BYTE_BY_CATEGORY: ReadonlyMap<number, number> = new Map([
 ]);
 
 /** One char per code point: ASCII kept, others replaced by their category byte. */
-export function collapseText(cps: Uint32Array): string {
+function collapseText(cps: Uint32Array): string {
   const units = new Uint16Array(cps.length);
   for (let i = 0; i < cps.length; i++) {
     const cp = cps[i];

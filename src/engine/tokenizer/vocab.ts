@@ -119,58 +119,15 @@ function buildMergeRanks(merges: readonly string[]): Map<string, Map<string, num
 }
 
 export function buildVocab(spec: VocabSpec): Vocab {
-  const type = MODEL_TYPES.get(spec.model);
-  if (type === undefined) {
-    throw new TokenizerError(
-      "UNSUPPORTED_TOKENIZER_MODEL",
-      `tokenizer.ggml.model "${spec.model}" is not supported (expected "llama" or "gpt2")`,
-    );
-  }
-  let preTokenizer: PreTokenizerSpec | undefined;
-  if (type === "bpe") {
-    preTokenizer = findPreTokenizer(spec.pre ?? "");
-    if (preTokenizer === undefined) {
-      throw new TokenizerError(
-        "UNSUPPORTED_PRE_TOKENIZER",
-        `tokenizer.ggml.pre "${spec.pre}" is not supported (supported: ${supportedPreTokenizerNames().join(", ")})`,
-      );
-    }
-    if (spec.merges === undefined) {
-      throw new TokenizerError("MISSING_METADATA", "tokenizer.ggml.merges is required for a gpt2 (BPE) tokenizer");
-    }
-  }
-
-  const nTokens = spec.tokens.length;
-  for (const [name, values] of [["scores", spec.scores], ["token_type", spec.tokenTypes]] as const) {
-    if (values !== undefined && values.length < nTokens) {
-      throw new TokenizerError("BAD_METADATA", `tokenizer.ggml.${name} has ${values.length} entries for ${nTokens} tokens`);
-    }
-  }
-
-  const texts = spec.tokens.map((text, id) => (text.length === 0 ? `[EMPTY_${id}]` : text));
-  const scores = new Float32Array(nTokens);
-  const attrs = new Uint8Array(nTokens);
-  const idByText = new Map<string, number>();
-  for (let id = 0; id < nTokens; id++) {
-    idByText.set(texts[id], id);
-    scores[id] = spec.scores?.[id] ?? 0;
-    attrs[id] = spec.tokenTypes === undefined ? TokenAttr.NORMAL : attrFromGgufTokenType(spec.tokenTypes[id]);
-  }
-
-  const special = resolveSpecialIds(type, spec, nTokens);
+  const type = tokenizerType(spec);
+  const preTokenizer = type === "bpe" ? bpePreTokenizer(spec) : undefined;
+  const { texts, scores, attrs, idByText } = tokenTable(spec);
+  const special = resolveSpecialIds(type, spec, texts.length);
   const eogIds = detectSpecialTokens(texts, attrs, special);
-
-  const specialMask = TokenAttr.CONTROL | TokenAttr.USER_DEFINED | TokenAttr.UNKNOWN;
-  const specialTokenIds: number[] = [];
-  for (let id = 0; id < nTokens; id++) if (attrs[id] & specialMask) specialTokenIds.push(id);
-  const nBytes = (id: number) => utf8Length(texts[id]);
-  specialTokenIds.sort((a, b) => nBytes(b) - nBytes(a) || a - b);
-
   const mergeRanks = buildMergeRanks(spec.merges ?? []);
-
   return {
     type,
-    size: nTokens,
+    size: texts.length,
     texts,
     scores,
     attrs,
@@ -181,8 +138,65 @@ export function buildVocab(spec: VocabSpec): Vocab {
     addSpacePrefix: spec.addSpacePrefix ?? type === "spm",
     preTokenizer,
     cleanSpaces: type === "bpe" ? preTokenizer!.cleanSpaces : false,
-    specialTokenIds,
+    specialTokenIds: specialTokenOrder(texts, attrs),
     textToId: (text) => idByText.get(text) ?? -1,
     mergeRank: (left, right) => mergeRanks.get(left)?.get(right) ?? -1,
   };
+}
+
+/** "spm" for tokenizer.ggml.model "llama", "bpe" for "gpt2"; UNSUPPORTED_TOKENIZER_MODEL otherwise. */
+function tokenizerType(spec: VocabSpec): TokenizerType {
+  const type = MODEL_TYPES.get(spec.model);
+  if (type === undefined) {
+    throw new TokenizerError(
+      "UNSUPPORTED_TOKENIZER_MODEL",
+      `tokenizer.ggml.model "${spec.model}" is not supported (expected "llama" or "gpt2")`,
+    );
+  }
+  return type;
+}
+
+/** A BPE vocabulary's pre-tokenizer (tokenizer.ggml.pre), after checking that it has merges. */
+function bpePreTokenizer(spec: VocabSpec): PreTokenizerSpec {
+  const preTokenizer = findPreTokenizer(spec.pre ?? "");
+  if (preTokenizer === undefined) {
+    throw new TokenizerError(
+      "UNSUPPORTED_PRE_TOKENIZER",
+      `tokenizer.ggml.pre "${spec.pre}" is not supported (supported: ${supportedPreTokenizerNames().join(", ")})`,
+    );
+  }
+  if (spec.merges === undefined) {
+    throw new TokenizerError("MISSING_METADATA", "tokenizer.ggml.merges is required for a gpt2 (BPE) tokenizer");
+  }
+  return preTokenizer;
+}
+
+/** Token texts (an empty one becomes "[EMPTY_<id>]", as in llama.cpp), scores, attributes and the text → id map. */
+function tokenTable(spec: VocabSpec): { texts: string[]; scores: Float32Array; attrs: Uint8Array; idByText: Map<string, number> } {
+  const nTokens = spec.tokens.length;
+  for (const [name, values] of [["scores", spec.scores], ["token_type", spec.tokenTypes]] as const) {
+    if (values !== undefined && values.length < nTokens) {
+      throw new TokenizerError("BAD_METADATA", `tokenizer.ggml.${name} has ${values.length} entries for ${nTokens} tokens`);
+    }
+  }
+  const texts = spec.tokens.map((text, id) => (text.length === 0 ? `[EMPTY_${id}]` : text));
+  const scores = new Float32Array(nTokens);
+  const attrs = new Uint8Array(nTokens);
+  const idByText = new Map<string, number>();
+  for (let id = 0; id < nTokens; id++) {
+    idByText.set(texts[id], id);
+    scores[id] = spec.scores?.[id] ?? 0;
+    attrs[id] = spec.tokenTypes === undefined ? TokenAttr.NORMAL : attrFromGgufTokenType(spec.tokenTypes[id]);
+  }
+  return { texts, scores, attrs, idByText };
+}
+
+/** Control, user-defined and unknown tokens, longest UTF-8 text first, then by id (tokenizer_st_partition order). */
+function specialTokenOrder(texts: readonly string[], attrs: Uint8Array): number[] {
+  const specialMask = TokenAttr.CONTROL | TokenAttr.USER_DEFINED | TokenAttr.UNKNOWN;
+  const specialTokenIds: number[] = [];
+  for (let id = 0; id < texts.length; id++) if (attrs[id] & specialMask) specialTokenIds.push(id);
+  const nBytes = (id: number) => utf8Length(texts[id]);
+  specialTokenIds.sort((a, b) => nBytes(b) - nBytes(a) || a - b);
+  return specialTokenIds;
 }

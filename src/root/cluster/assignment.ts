@@ -5,7 +5,9 @@
 import { OptionError } from "../../engine/errors.js";
 import type { PipelineStage } from "../../protocol/clusterControl.js";
 
+/** How layers are spread over workers: `round-robin` (layer i → worker i mod N) or `contiguous` (balanced blocks). */
 export const ASSIGN_MODES = ["round-robin", "contiguous"] as const;
+/** One of ASSIGN_MODES. */
 export type AssignMode = (typeof ASSIGN_MODES)[number];
 
 /**

@@ -13,7 +13,9 @@ import { LocalWorkers } from "./localWorkers.js";
 import { RemoteLayerRunner } from "./remoteLayerRunner.js";
 import type { ClusterStats } from "./clusterStats.js";
 
+/** Activation encodings between nodes: q8_0 (34 bytes per 32 values), f16, f32 (exact). */
 export const WIRE_ENCODINGS = ["q8_0", "f16", "f32"] as const;
+/** One of WIRE_ENCODINGS. */
 export type WireName = (typeof WIRE_ENCODINGS)[number];
 const WIRE: Record<WireName, ActivationEncoding> = { q8_0: PayloadEncoding.Q8_0, f16: PayloadEncoding.F16, f32: PayloadEncoding.F32 };
 

@@ -9,6 +9,7 @@ import { decodeErrorPayload } from "../../protocol/control.js";
 import { MessageType, type Header } from "../../protocol/header.js";
 import { decodeMessage, encodeMessage, type Message } from "../../protocol/message.js";
 
+/** Workers that cannot be reached, refuse the root, fail a request, or answer what they should not. */
 export class ClusterError extends LayerstreamError {}
 
 interface Pending {

@@ -1,4 +1,3 @@
-import path from "node:path";
 import { afterAll, describe, expect, it } from "vitest";
 import { describeGguf, groupDigits, inspectGguf } from "../../../src/engine/gguf/describe.js";
 import { openGguf, parseGguf } from "../../../src/engine/gguf/reader.js";

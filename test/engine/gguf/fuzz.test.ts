@@ -3,7 +3,6 @@
  * succeed with a self-consistent result or throw GgufFormatError — never anything else.
  */
 import fs from "node:fs";
-import path from "node:path";
 import { describe, expect, it } from "vitest";
 import { GgufFormatError, parseGguf } from "../../../src/engine/gguf/reader.js";
 import type { GgufFile } from "../../../src/engine/gguf/types.js";

@@ -1,9 +1,7 @@
 import { describe, expect, it } from "vitest";
 import {
   architecture,
-  getBool,
   getNumber,
-  getNumberArray,
   getString,
   getStringArray,
   hasKey,
@@ -42,7 +40,7 @@ describe("metadata accessors", () => {
   it("read strings, bools and the architecture", () => {
     expect(getString(file, "general.architecture")).toBe("qwen2");
     expect(architecture(file)).toBe("qwen2");
-    expect(getBool(file, "b")).toBe(true);
+    expect(optionalBool(file, "b")).toBe(true);
     expect(hasKey(file, "b")).toBe(true);
     expect(hasKey(file, "nope")).toBe(false);
   });
@@ -63,9 +61,9 @@ describe("metadata accessors", () => {
     expect(tokens).toEqual(["a", "b"]);
     tokens.push("c");
     expect(getStringArray(file, "tokens")).toEqual(["a", "b"]);
-    expect(getNumberArray(file, "scores")).toEqual([0.5, -1]);
-    expect(getNumberArray(file, "ids64")).toEqual([1, -2]);
-    expect(getNumberArray(file, "types")).toEqual([1, 2, 3]);
+    expect(optionalNumberArray(file, "scores")).toEqual([0.5, -1]);
+    expect(optionalNumberArray(file, "ids64")).toEqual([1, -2]);
+    expect(optionalNumberArray(file, "types")).toEqual([1, 2, 3]);
     expect(optionalArrayLength(file, "tokens")).toBe(2);
   });
 
@@ -73,9 +71,7 @@ describe("metadata accessors", () => {
     const error = expectGgufError(() => getString(file, "general.name"), "MISSING_KEY");
     expect(error.message).toContain('"general.name"');
     expectGgufError(() => getNumber(file, "x"), "MISSING_KEY");
-    expectGgufError(() => getBool(file, "x"), "MISSING_KEY");
     expectGgufError(() => getStringArray(file, "x"), "MISSING_KEY");
-    expectGgufError(() => getNumberArray(file, "x"), "MISSING_KEY");
     expect(optionalString(file, "x")).toBeUndefined();
     expect(optionalNumber(file, "x")).toBeUndefined();
     expect(optionalBool(file, "x")).toBeUndefined();
@@ -88,11 +84,11 @@ describe("metadata accessors", () => {
     const error = expectGgufError(() => getNumber(file, "general.architecture"), "WRONG_TYPE");
     expect(error.message).toBe('metadata "general.architecture" is a string, expected a number');
     expectGgufError(() => getString(file, "n.u8"), "WRONG_TYPE");
-    expectGgufError(() => getBool(file, "n.u8"), "WRONG_TYPE");
+    expectGgufError(() => optionalBool(file, "n.u8"), "WRONG_TYPE");
     expectGgufError(() => optionalString(file, "b"), "WRONG_TYPE");
     expectGgufError(() => getStringArray(file, "scores"), "WRONG_TYPE");
-    expect(expectGgufError(() => getNumberArray(file, "tokens"), "WRONG_TYPE").message).toContain("an array of string");
-    expectGgufError(() => getNumberArray(file, "n.u8"), "WRONG_TYPE");
+    expect(expectGgufError(() => optionalNumberArray(file, "tokens"), "WRONG_TYPE").message).toContain("an array of string");
+    expectGgufError(() => optionalNumberArray(file, "n.u8"), "WRONG_TYPE");
     expectGgufError(() => optionalArrayLength(file, "b"), "WRONG_TYPE");
   });
 });

@@ -6,7 +6,8 @@
  */
 import { describe, expect, it } from "vitest";
 import { createRng, type Rng } from "../../../src/engine/sampling/rng.js";
-import { resolveSamplerOptions, Sampler, type SamplerOptions } from "../../../src/engine/sampling/sampler.js";
+import { resolveSamplerOptions, type SamplerOptions } from "../../../src/engine/sampling/options.js";
+import { Sampler } from "../../../src/engine/sampling/sampler.js";
 
 const f32 = Math.fround;
 
