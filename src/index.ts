@@ -10,7 +10,8 @@
  * See docs/API.md.
  */
 export { loadModel } from "./api/loadModel.js";
-export type { LoadedModel, TokenizeOptions } from "./api/loadedModel.js";
+export type { LoadedModel, TokenizeOptions, ChatOptions } from "./api/loadedModel.js";
+export type { ChatMessage, ChatRole, ChatContentPart, ChatTool, ChatToolCall } from "./engine/chat/types.js";
 export { CompletionStream, type CompletionResult, type CompletionTimings, type CompletionUsage } from "./api/completionStream.js";
 export type { ModelInfo, ModelSource } from "./api/modelInfo.js";
 export type { ModelStats } from "./api/modelStats.js";
@@ -37,5 +38,6 @@ export { GgufFormatError, type GgufErrorCode } from "./engine/gguf/errors.js";
 export { UnsupportedTensorTypeError, TensorShapeError } from "./engine/quant/errors.js";
 export { TokenizerError, type TokenizerErrorCode } from "./engine/tokenizer/errors.js";
 export { SamplerOptionsError } from "./engine/sampling/errors.js";
+export { ChatTemplateError, type ChatTemplateErrorCode } from "./engine/chat/errors.js";
 export { ClusterError } from "./root/cluster/workerLinks.js";
 export { StoreError, type StoreErrorCode } from "./store/errors.js";

@@ -22,9 +22,12 @@ export interface GenerateRunStats {
   [key: string]: unknown;
 }
 
-/** The compiled `layerstream generate`, generated text discarded. */
-export function runGenerate(args: readonly string[], env: NodeJS.ProcessEnv = {}): Promise<GenerateRunStats> {
-  return runStats([BIN, "generate", ...args], { env, label: "layerstream generate" });
+/**
+ * The compiled `layerstream generate`, generated text discarded.
+ * @param bin another build's bin/layerstream.js (a baseline checkout), default this one's
+ */
+export function runGenerate(args: readonly string[], env: NodeJS.ProcessEnv = {}, bin: string = BIN): Promise<GenerateRunStats> {
+  return runStats([bin, "generate", ...args], { env, label: `layerstream generate (${bin})` });
 }
 
 /**

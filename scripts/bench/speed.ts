@@ -1,5 +1,9 @@
 /**
- * npm run bench -- [--model FILE]… [--types q4_0,q8_0,f16,q4_k] [--prompt-tokens N] [--threads N] [--reps N] [--tokens N]
+ * npm run bench -- [--model FILE]… [--types q4_0,q8_0,f16,q4_k] [--prompt-tokens N] [--threads N] [--reps N] [--tokens N] [--baseline DIR]
+ *
+ * --baseline DIR: also run another build of layerstream (a checkout at DIR, built: dist/ and the
+ * addon), alternating with this one and llama.cpp in the same run, to measure a change before
+ * and after; results go to the "speed-baseline" section.
  *
  * Prefill and decode speed of layerstream (`layerstream generate`, native kernels, in a child
  * process) against llama.cpp (node-llama-cpp, CPU build, in this process) on the same GGUF file,
@@ -9,6 +13,7 @@
  * Default models: TinyLlama-1.1B-shaped synthetic files in Q4_0, Q8_0, F16 and Q4_K (its output
  * head Q6_K, like a Q4_K_M download), cached outside the repository; --types picks among them. Results go to the "speed" section of docs/BENCHMARKS.md.
  */
+import { execFileSync } from "node:child_process";
 import fs from "node:fs";
 import os from "node:os";
 import { parseArgs } from "node:util";
@@ -32,8 +37,11 @@ const { values } = parseArgs({
     tokens: { type: "string", default: "32" },
     types: { type: "string", default: "q4_0,q8_0,f16,q4_k" },
     "prompt-tokens": { type: "string", default: "128" },
+    baseline: { type: "string" },
   },
 });
+const BASELINE_BIN = values.baseline ? `${values.baseline.replace(/\/$/, "")}/bin/layerstream.js` : undefined;
+if (BASELINE_BIN && !fs.existsSync(BASELINE_BIN)) throw new Error(`--baseline: ${BASELINE_BIN} does not exist`);
 const log = (line: string) => process.stderr.write(`bench: ${line}\n`);
 
 /** prompt length in tokens, BOS included */
@@ -98,11 +106,11 @@ interface Speed {
 /** the kernels layerstream reported in each run ("native avx512, 2 threads", …) */
 const layerstreamKernels = new Set<string>();
 
-async function runLayerstream(modelPath: string, prompt: string, nPrompt: number): Promise<Speed> {
+async function runLayerstream(modelPath: string, prompt: string, nPrompt: number, bin?: string): Promise<Speed> {
   const stats = await runGenerate([
     "--model", modelPath, "--prompt", prompt, "--temperature", "0", "--ignore-eos",
     "-n", String(nDecode + 1), "--threads", String(nThreads), "--ctx-size", String(CONTEXT_SIZE),
-  ]);
+  ], {}, bin);
   if (stats.promptTokens !== nPrompt) throw new Error(`layerstream saw ${stats.promptTokens} prompt tokens, expected ${nPrompt}`);
   layerstreamKernels.add(String(stats.kernels));
   if (!String(stats.kernels).startsWith("native")) log(`  warning: layerstream ran the ${String(stats.kernels)} kernels, not the native addon`);
@@ -170,7 +178,8 @@ interface Result {
   weightBytes: number;
   layerstream: Speed;
   llamaCpp: Speed;
-  runs: { layerstream: Speed[]; llamaCpp: Speed[] };
+  baseline?: Speed;
+  runs: { layerstream: Speed[]; llamaCpp: Speed[]; baseline: Speed[] };
 }
 const results: Result[] = [];
 const benchStart = performance.now();
@@ -196,12 +205,16 @@ for (const modelPath of modelPaths) {
   if (llamaTokens.join() !== prompt.tokens.join()) log("  note: llama.cpp tokenizes the prompt text differently; both engines still get layerstream's ids");
   await runLlamaCpp(context, prompt.tokens.slice(0, 8)); // warm-up (untimed)
 
-  const runs = { layerstream: [] as Speed[], llamaCpp: [] as Speed[] };
+  const runs = { layerstream: [] as Speed[], llamaCpp: [] as Speed[], baseline: [] as Speed[] };
+  const engines = BASELINE_BIN ? (["layerstream", "baseline", "llamaCpp"] as const) : (["layerstream", "llamaCpp"] as const);
   for (let rep = 0; rep < nReps; rep++) {
-    // alternate which engine goes first
-    const order = rep % 2 === 0 ? (["layerstream", "llamaCpp"] as const) : (["llamaCpp", "layerstream"] as const);
+    // rotate which engine goes first
+    const order = engines.map((_, i) => engines[(i + rep) % engines.length]);
     for (const engine of order) {
-      const speed = engine === "layerstream" ? await runLayerstream(modelPath, prompt.text, prompt.tokens.length) : await runLlamaCpp(context, prompt.tokens);
+      const speed =
+        engine === "layerstream" ? await runLayerstream(modelPath, prompt.text, prompt.tokens.length)
+        : engine === "baseline" ? await runLayerstream(modelPath, prompt.text, prompt.tokens.length, BASELINE_BIN)
+        : await runLlamaCpp(context, prompt.tokens);
       runs[engine].push(speed);
       log(`  rep ${rep + 1} ${engine}: prefill ${speed.prefillTokensPerSecond.toFixed(1)} tok/s, decode ${speed.decodeTokensPerSecond.toFixed(1)} tok/s`);
     }
@@ -212,7 +225,7 @@ for (const modelPath of modelPaths) {
     prefillTokensPerSecond: median(xs.map((x) => x.prefillTokensPerSecond)),
     decodeTokensPerSecond: median(xs.map((x) => x.decodeTokensPerSecond)),
   });
-  results.push({ name, weightType, fileBytes: fs.statSync(modelPath).size, weightBytes, layerstream: summarize(runs.layerstream), llamaCpp: summarize(runs.llamaCpp), runs });
+  results.push({ name, weightType, fileBytes: fs.statSync(modelPath).size, weightBytes, layerstream: summarize(runs.layerstream), llamaCpp: summarize(runs.llamaCpp), baseline: BASELINE_BIN ? summarize(runs.baseline) : undefined, runs });
 }
 await llama.dispose();
 const benchMinutes = (performance.now() - benchStart) / 60000;
@@ -226,6 +239,13 @@ const speedTable = [
     row([`${r.weightType} (${formatBytes(r.fileBytes)})`, "layerstream", r.layerstream.prefillTokensPerSecond.toFixed(1), r.layerstream.decodeTokensPerSecond.toFixed(2)]),
     row(["", "llama.cpp", r.llamaCpp.prefillTokensPerSecond.toFixed(1), r.llamaCpp.decodeTokensPerSecond.toFixed(2)]),
     row(["", "**layerstream ÷ llama.cpp**", `**${ratio(r.layerstream.prefillTokensPerSecond, r.llamaCpp.prefillTokensPerSecond)}**`, `**${ratio(r.layerstream.decodeTokensPerSecond, r.llamaCpp.decodeTokensPerSecond)}**`]),
+    ...(r.baseline
+      ? [
+          row(["", "baseline layerstream", r.baseline.prefillTokensPerSecond.toFixed(1), r.baseline.decodeTokensPerSecond.toFixed(2)]),
+          row(["", "baseline ÷ llama.cpp", ratio(r.baseline.prefillTokensPerSecond, r.llamaCpp.prefillTokensPerSecond), ratio(r.baseline.decodeTokensPerSecond, r.llamaCpp.decodeTokensPerSecond)]),
+          row(["", "**layerstream ÷ baseline**", `**${ratio(r.layerstream.prefillTokensPerSecond, r.baseline.prefillTokensPerSecond)}**`, `**${ratio(r.layerstream.decodeTokensPerSecond, r.baseline.decodeTokensPerSecond)}**`]),
+        ]
+      : []),
   ]),
 ].join("\n");
 
@@ -249,11 +269,14 @@ const targets = results
   .join("\n");
 
 const perRun = results
-  .map((r) => `- ${r.weightType}: layerstream ${r.runs.layerstream.map((s) => `${s.prefillTokensPerSecond.toFixed(0)}/${s.decodeTokensPerSecond.toFixed(1)}`).join(", ")}; llama.cpp ${r.runs.llamaCpp.map((s) => `${s.prefillTokensPerSecond.toFixed(0)}/${s.decodeTokensPerSecond.toFixed(1)}`).join(", ")}`)
+  .map((r) => {
+    const list = (xs: Speed[]) => xs.map((s) => `${s.prefillTokensPerSecond.toFixed(0)}/${s.decodeTokensPerSecond.toFixed(1)}`).join(", ");
+    return `- ${r.weightType}: layerstream ${list(r.runs.layerstream)}; ${r.baseline ? `baseline ${list(r.runs.baseline)}; ` : ""}llama.cpp ${list(r.runs.llamaCpp)}`;
+  })
   .join("\n");
 
-const report = `## Speed: layerstream vs llama.cpp (\`npm run bench\`${N_PROMPT_TOKENS === 128 ? "" : `, ${N_PROMPT_TOKENS}-token prompt`})
-
+const report = `## Speed: layerstream vs llama.cpp (\`npm run bench\`${N_PROMPT_TOKENS === 128 ? "" : `, ${N_PROMPT_TOKENS}-token prompt`}${BASELINE_BIN ? ", before and after a change" : ""})
+${BASELINE_BIN ? `\n"baseline" is the build in \`${values.baseline}\` (${baselineCommit()}); "layerstream" is this checkout (${baselineCommit(".")}). All three engines run alternately in the same run.\n` : ""}
 - command: \`npm run bench${process.argv.length > 2 ? ` -- ${process.argv.slice(2).join(" ")}` : ""}\`
 - date: ${new Date().toISOString()}; whole run ${benchMinutes.toFixed(1)} min; 1-minute load average ${loadAverageAtStart.toFixed(2)} at the start, ${os.loadavg()[0].toFixed(2)} at the end (other work on this machine shows up here)
 - machine: ${describeMachine(machine)}
@@ -286,5 +309,15 @@ function llamaVersion(): string {
   }
 }
 
-log(`wrote ${writeSection(N_PROMPT_TOKENS === 128 ? "speed" : `speed-prompt-${N_PROMPT_TOKENS}`, report)}`);
+/** `git rev-parse --short HEAD` of a checkout, or "?" */
+function baselineCommit(dir: string = values.baseline ?? "."): string {
+  try {
+    return execFileSync("git", ["-C", dir, "log", "-1", "--format=%h %s"], { encoding: "utf8" }).trim().slice(0, 80);
+  } catch {
+    return "?";
+  }
+}
+
+const section = BASELINE_BIN ? "speed-baseline" : N_PROMPT_TOKENS === 128 ? "speed" : `speed-prompt-${N_PROMPT_TOKENS}`;
+log(`wrote ${writeSection(section, report)}`);
 process.stdout.write(report);

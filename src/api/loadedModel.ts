@@ -12,6 +12,7 @@ import { createRng } from "../engine/sampling/rng.js";
 import { randomSeed } from "../engine/sampling/randomSeed.js";
 import type { Recorder } from "../telemetry/recorder.js";
 import { CompletionStream, type CompletionResult } from "./completionStream.js";
+import { ChatFormatter, type ChatMessage, type ChatTool } from "../engine/chat/index.js";
 import { checkCompletionOptions, DEFAULT_MAX_TOKENS, stopList, type CompletionOptions } from "./options.js";
 import type { ModelCore } from "./modelCore.js";
 import type { ModelInfo } from "./modelInfo.js";
@@ -31,11 +32,20 @@ export interface TokenizeOptions {
   readonly parseSpecial?: boolean;
 }
 
+/** Options of `chat()`: a completion's, plus what the chat template may use. */
+export interface ChatOptions extends CompletionOptions {
+  /** tools the model may call (templates that support tools render them) */
+  readonly tools?: readonly ChatTool[];
+  /** for templates with a thinking switch (Qwen3 and others); default true */
+  readonly enableThinking?: boolean;
+}
+
 export class LoadedModel implements AsyncDisposable {
   private readonly lock = new FifoLock();
   private readonly sequenceIds = new SequenceIds();
   private readonly totals: UsageTotals = { completions: 0, promptTokens: 0, generatedTokens: 0, promptSeconds: 0, generateSeconds: 0 };
   private disposing?: Promise<void>;
+  private chatFormatter?: ChatFormatter;
 
   /** @internal use loadModel() */
   constructor(
@@ -75,6 +85,36 @@ export class LoadedModel implements AsyncDisposable {
       if (options.signal?.aborted) throw new AbortError("the completion was aborted before it started");
       return this.lock.run(() => this.runCompletion(prompt, options, emit, stop, observer));
     });
+  }
+
+  /**
+   * Answers a conversation: the messages rendered with the model's chat template (ChatML when it
+   * has none; control-token texts parsed as tokens, BOS not doubled), then completed like
+   * `stream()`. Iterate it for the reply's pieces, or `await .result` for the whole reply.
+   */
+  chat(messages: readonly ChatMessage[], options: ChatOptions = {}): CompletionStream {
+    return this.chatObserved(messages, options);
+  }
+
+  /** chat() with hooks into the session and sampler. @internal */
+  chatObserved(messages: readonly ChatMessage[], options: ChatOptions, observer?: CompletionObserver): CompletionStream {
+    const { tools, enableThinking, ...completion } = options;
+    let prompt: number[];
+    try {
+      this.checkUsable();
+      this.chatFormatter ??= ChatFormatter.forModel(this.core.model.file, this.core.model.tokenizer);
+      prompt = this.chatFormatter.encode(messages, { tools, enableThinking });
+    } catch (error) {
+      return new CompletionStream(() => Promise.reject(error));
+    }
+    return this.streamObserved(prompt, { ...completion, addBos: false }, observer);
+  }
+
+  /** The prompt text `chat(messages)` would complete (the model's template applied). */
+  formatChat(messages: readonly ChatMessage[], options: Pick<ChatOptions, "tools" | "enableThinking"> = {}): string {
+    this.checkUsable();
+    this.chatFormatter ??= ChatFormatter.forModel(this.core.model.file, this.core.model.tokenizer);
+    return this.chatFormatter.format(messages, options);
   }
 
   /** Text → token ids with this model's tokenizer. */

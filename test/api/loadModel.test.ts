@@ -99,6 +99,29 @@ describe("loadModel", () => {
   });
 });
 
+describe("chat", () => {
+  it("renders with the model's template (ChatML when it has none) and completes", async () => {
+    const messages = [
+      { role: "system" as const, content: "You tell stories." },
+      { role: "user" as const, content: "Once upon a time" },
+    ];
+    expect(model.info.chatTemplate).toBeUndefined();
+    expect(model.formatChat(messages)).toBe("<|im_start|>system\nYou tell stories.<|im_end|>\n<|im_start|>user\nOnce upon a time<|im_end|>\n<|im_start|>assistant\n");
+    const stream = model.chat(messages, { maxTokens: 8, temperature: 0 });
+    let text = "";
+    for await (const piece of stream) text += piece;
+    const result = await stream.result;
+    expect(result.text).toBe(text);
+    expect(result.usage.completionTokens).toBe(8);
+    // the same as completing the rendered prompt (BOS once)
+    expect(text).toBe(await model.complete(model.formatChat(messages), { maxTokens: 8, temperature: 0 }));
+  });
+
+  it("a template error is typed, on the result", async () => {
+    await expect(model.chat([{ role: "user", content: [{ type: "image_url" } as never] }]).result).rejects.toMatchObject({ name: "ChatTemplateError" });
+  });
+});
+
 describe("loadModel: bad input is a typed error", () => {
   it("an unknown option names it", async () => {
     await expect(loadModel({ modle: "x" } as never)).rejects.toThrow(/unknown loadModel option "modle"/);

@@ -6,7 +6,7 @@ import type { ModelHparams } from "./hparams.js";
 import { outputRows, type LayerRange, type LayerRunner, type RunOptions, type RunnerStats, type SequenceBatch } from "./layerRunner.js";
 import type { LayerSource } from "./layerSource.js";
 import { KvCache, type KvType } from "./kvCache.js";
-import { BlockScratch, forwardBlock, type BlockContext } from "./transformerBlock.js";
+import { BlockScratch, forwardBlock, type BlockContext, type BlockRun } from "./transformerBlock.js";
 import type { ComputeBackend } from "../backend/computeBackend.js";
 import { RopeTable } from "./rope.js";
 import { LayerstreamError, OptionError } from "../errors.js";
@@ -45,25 +45,48 @@ export class LocalLayerRunner implements LayerRunner {
     const timer = recorder.enabled ? new OpTimer() : undefined;
     const callStartMs = timer ? performance.now() : 0;
     const timings: LayerTiming[] = [];
-    const lastRowOnly = (options.rows ?? "last") === "last" && range.to === this.hparams.nLayer;
+    const lastRowsOnly = (options.rows ?? "last") === "last" && range.to === this.hparams.nLayer;
+    const stacked = this.stack(batches);
     for (let il = range.from; il < range.to; il++) {
-      const timing = await this.runLayer(batches, il, lastRowOnly && il === range.to - 1, timer);
+      const timing = await this.runLayer(stacked, il, lastRowsOnly && il === range.to - 1, timer);
       if (timing) timings.push({ ...timing, startAtMs: timing.startAtMs - callStartMs, endAtMs: timing.endAtMs - callStartMs });
     }
+    if (batches.length > 1) this.unstack(stacked.hidden, batches);
     if (timer) this.recordHop(recorder, batches, timings, performance.now() - callStartMs);
     return batches.map((batch) => outputRows(batch, this.hparams.nEmbd, options.rows ?? "last"));
   }
 
-  /** One layer over every batch; with a timer, its timing (times absolute, performance.now()). */
-  private async runLayer(batches: readonly SequenceBatch[], il: number, lastRowOnly: boolean, timer: OpTimer | undefined): Promise<LayerTiming | undefined> {
+  /** Every batch's rows in one matrix (a single batch is used as it is), with where each sequence's rows are. */
+  private stack(batches: readonly SequenceBatch[]): Pick<BlockRun, "hidden" | "segments"> {
+    const { nEmbd } = this.hparams;
+    let rowStart = 0;
+    const segments = batches.map((batch) => {
+      const segment = { cache: this.cacheFor(batch.sequenceId), position: batch.position, rowStart, nTokens: batch.nTokens };
+      rowStart += batch.nTokens;
+      return segment;
+    });
+    if (batches.length === 1) return { hidden: batches[0].hidden, segments };
+    const hidden = new Float32Array(rowStart * nEmbd);
+    batches.forEach((batch, i) => hidden.set(batch.hidden.subarray(0, batch.nTokens * nEmbd), segments[i].rowStart * nEmbd));
+    return { hidden, segments };
+  }
+
+  private unstack(hidden: Float32Array, batches: readonly SequenceBatch[]): void {
+    const { nEmbd } = this.hparams;
+    let row = 0;
+    for (const batch of batches) {
+      batch.hidden.set(hidden.subarray(row * nEmbd, (row + batch.nTokens) * nEmbd));
+      row += batch.nTokens;
+    }
+  }
+
+  /** One layer over every sequence's rows at once; with a timer, its timing (times absolute, performance.now()). */
+  private async runLayer(stacked: Pick<BlockRun, "hidden" | "segments">, il: number, onlyLastRows: boolean, timer: OpTimer | undefined): Promise<LayerTiming | undefined> {
     const acquireStart = timer ? performance.now() : 0;
     const weights = await this.source.acquire(il);
     const start = timer ? timer.start() : performance.now();
     try {
-      for (const batch of batches) {
-        const run = { hidden: batch.hidden, cache: this.cacheFor(batch.sequenceId), layer: il, position: batch.position, nTokens: batch.nTokens, onlyLastRow: lastRowOnly };
-        forwardBlock(this.block, weights, run, timer);
-      }
+      forwardBlock(this.block, weights, { ...stacked, layer: il, onlyLastRows }, timer);
     } finally {
       this.source.release(il);
     }

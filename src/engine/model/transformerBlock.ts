@@ -52,17 +52,29 @@ export interface BlockContext {
   readonly scratch: BlockScratch;
 }
 
-/** One run of one block: which rows, at which positions, into which layer of which KV cache. */
-export interface BlockRun {
-  /** f32 [nTokens, nEmbd], updated in place */
-  readonly hidden: Float32Array;
+/** One sequence's rows inside a block run. */
+export interface BlockSegment {
   readonly cache: KvCache;
-  /** index of this block in `cache` */
-  readonly layer: number;
+  /** position of the segment's first row in its sequence */
   readonly position: number;
+  /** first row of the segment in BlockRun.hidden */
+  readonly rowStart: number;
   readonly nTokens: number;
-  /** llama.cpp's last layer computes the feed-forward only for the row it outputs (the last) */
-  readonly onlyLastRow: boolean;
+}
+
+/**
+ * One run of one block over one or more sequences' rows, stacked: the projections and the
+ * feed-forward multiply every row at once (one pass over the weights), while RoPE, the KV cache
+ * and attention work per sequence.
+ */
+export interface BlockRun {
+  /** f32 [Σ nTokens, nEmbd], updated in place */
+  readonly hidden: Float32Array;
+  readonly segments: readonly BlockSegment[];
+  /** index of this block in every segment's cache */
+  readonly layer: number;
+  /** llama.cpp's last layer computes the feed-forward only for the rows it outputs (each sequence's last) */
+  readonly onlyLastRows: boolean;
 }
 
 /** y = W·x for nTokens rows (x f32 [nTokens, W.nCols] → out f32 [nTokens, W.nRows]). */
@@ -70,48 +82,81 @@ function project(ctx: BlockContext, out: Float32Array, w: WeightMatrix, x: Float
   ctx.backend.matmul(out, w.bytes, w.type, x, w.nCols, w.nRows, nTokens, ctx.scratch.matmul);
 }
 
+/** Rows in a run. */
+function rowCount(run: BlockRun): number {
+  return run.segments.reduce((n, s) => n + s.nTokens, 0);
+}
+
 /**
- * One llama/qwen2 block over nTokens consecutive positions starting at `position`, in place:
+ * One llama/qwen2 block over every segment's rows, in place:
  * hidden += attention(norm(hidden)); hidden += ffn(norm(hidden)).
  * @param timer when profiling: splits the block's time into operations (laps since `timer.start()`)
  */
 export function forwardBlock(ctx: BlockContext, weights: LayerWeights, run: BlockRun, timer?: OpTimer): void {
-  ctx.scratch.ensure(run.nTokens);
+  ctx.scratch.ensure(rowCount(run));
   attentionHalf(ctx, weights, run, timer);
   feedForwardHalf(ctx, weights, run, timer);
 }
 
 function attentionHalf(ctx: BlockContext, weights: LayerWeights, run: BlockRun, timer?: OpTimer): void {
   const { nEmbd, nHead, nHeadKv, headDim, rmsEps } = ctx.hparams;
-  const { hidden, nTokens, position } = run;
+  const nRows = rowCount(run);
   const { normed, q, k, v, attnOut, projected } = ctx.scratch;
-  ctx.backend.rmsNorm(normed, hidden, weights.attnNorm, nEmbd, nTokens, rmsEps);
+  ctx.backend.rmsNorm(normed, run.hidden, weights.attnNorm, nEmbd, nRows, rmsEps);
   timer?.lap(Op.normsRope);
-  project(ctx, q, weights.wq, normed, nTokens);
-  project(ctx, k, weights.wk, normed, nTokens);
-  project(ctx, v, weights.wv, normed, nTokens);
-  if (weights.bq) addBiasRows(q, weights.bq, nHead * headDim, nTokens);
-  if (weights.bk) addBiasRows(k, weights.bk, nHeadKv * headDim, nTokens);
-  if (weights.bv) addBiasRows(v, weights.bv, nHeadKv * headDim, nTokens);
+  project(ctx, q, weights.wq, normed, nRows);
+  project(ctx, k, weights.wk, normed, nRows);
+  project(ctx, v, weights.wv, normed, nRows);
+  if (weights.bq) addBiasRows(q, weights.bq, nHead * headDim, nRows);
+  if (weights.bk) addBiasRows(k, weights.bk, nHeadKv * headDim, nRows);
+  if (weights.bv) addBiasRows(v, weights.bv, nHeadKv * headDim, nRows);
   timer?.lap(Op.attnProjections);
+  for (const segment of run.segments) attendSegment(ctx, run.layer, segment, timer);
+  project(ctx, projected, weights.wo, attnOut, nRows);
+  timer?.lap(Op.attnProjections);
+  addInPlace(run.hidden, projected, nRows * nEmbd);
+}
+
+/** RoPE, the KV cache and attention for one sequence's rows of q, k and v. */
+function attendSegment(ctx: BlockContext, layer: number, segment: BlockSegment, timer?: OpTimer): void {
+  const { nHead, nHeadKv, headDim } = ctx.hparams;
+  const nQ = nHead * headDim;
+  const nKv = nHeadKv * headDim;
+  const { rowStart, nTokens, position, cache } = segment;
+  const q = ctx.scratch.q.subarray(rowStart * nQ, (rowStart + nTokens) * nQ);
+  const k = ctx.scratch.k.subarray(rowStart * nKv, (rowStart + nTokens) * nKv);
+  const v = ctx.scratch.v.subarray(rowStart * nKv, (rowStart + nTokens) * nKv);
   ctx.backend.rope(q, nTokens, nHead, headDim, ctx.rope, position);
   ctx.backend.rope(k, nTokens, nHeadKv, headDim, ctx.rope, position);
   timer?.lap(Op.normsRope);
-  run.cache.store(run.layer, position, nTokens, k, v);
-  ctx.backend.attention(attnOut, q, run.cache, run.layer, position, nTokens, { nHead, nHeadKv, headDim }, ctx.scratch.attention);
+  cache.store(layer, position, nTokens, k, v);
+  const out = ctx.scratch.attnOut.subarray(rowStart * nQ, (rowStart + nTokens) * nQ);
+  ctx.backend.attention(out, q, cache, layer, position, nTokens, { nHead, nHeadKv, headDim }, ctx.scratch.attention);
   timer?.lap(Op.attention);
-  project(ctx, projected, weights.wo, attnOut, nTokens);
-  timer?.lap(Op.attnProjections);
-  addInPlace(hidden, projected, nTokens * nEmbd);
 }
 
-/** SwiGLU feed-forward over every row, or only the last (see BlockRun.onlyLastRow). */
+/**
+ * SwiGLU feed-forward over every row, or only each sequence's last (see BlockRun.onlyLastRows;
+ * those rows are gathered, run together, and put back).
+ */
 function feedForwardHalf(ctx: BlockContext, weights: LayerWeights, run: BlockRun, timer?: OpTimer): void {
+  const { nEmbd } = ctx.hparams;
+  const single = run.segments.length === 1 ? run.segments[0] : undefined;
+  if (!run.onlyLastRows) return feedForwardRows(ctx, weights, run.hidden.subarray(0, rowCount(run) * nEmbd), rowCount(run), timer);
+  if (single) {
+    const last = single.rowStart + single.nTokens - 1;
+    return feedForwardRows(ctx, weights, run.hidden.subarray(last * nEmbd, (last + 1) * nEmbd), 1, timer);
+  }
+  const lastRows = new Float32Array(run.segments.length * nEmbd);
+  run.segments.forEach((s, i) => lastRows.set(run.hidden.subarray((s.rowStart + s.nTokens - 1) * nEmbd, (s.rowStart + s.nTokens) * nEmbd), i * nEmbd));
+  feedForwardRows(ctx, weights, lastRows, run.segments.length, timer);
+  run.segments.forEach((s, i) => run.hidden.set(lastRows.subarray(i * nEmbd, (i + 1) * nEmbd), (s.rowStart + s.nTokens - 1) * nEmbd));
+}
+
+/** h += ffn(norm(h)) for `rows` rows of h f32 [rows, nEmbd], in place. */
+function feedForwardRows(ctx: BlockContext, weights: LayerWeights, h: Float32Array, rows: number, timer?: OpTimer): void {
   const { nEmbd, nFf, rmsEps } = ctx.hparams;
   const { normed, gate, up, projected } = ctx.scratch;
-  const first = run.onlyLastRow ? run.nTokens - 1 : 0;
-  const rows = run.nTokens - first;
-  const h = run.hidden.subarray(first * nEmbd, run.nTokens * nEmbd);
   ctx.backend.rmsNorm(normed, h, weights.ffnNorm, nEmbd, rows, rmsEps);
   timer?.lap(Op.normsRope);
   project(ctx, gate, weights.ffnGate, normed, rows);
