@@ -33,7 +33,7 @@ export type { StopReason } from "./engine/generate.js";
 export { DEFAULT_SAMPLER_OPTIONS } from "./engine/sampling/options.js";
 
 // errors: every error layerstream throws for bad input is a LayerstreamError with a `code`
-export { LayerstreamError, OptionError, AbortError, ModelFormatError, UnsupportedArchitectureError } from "./engine/errors.js";
+export { LayerstreamError, OptionError, AbortError, QueueFullError, ModelFormatError, UnsupportedArchitectureError } from "./engine/errors.js";
 export { GgufFormatError, type GgufErrorCode } from "./engine/gguf/errors.js";
 export { UnsupportedTensorTypeError, TensorShapeError } from "./engine/quant/errors.js";
 export { TokenizerError, type TokenizerErrorCode } from "./engine/tokenizer/errors.js";

@@ -2,7 +2,7 @@
  * `loadModel()`: the one way to get a runnable model, used by the CLI, the server and programs.
  */
 import { AbortError } from "../engine/errors.js";
-import { checkLoadOptions, type LoadModelOptions } from "./options.js";
+import { checkLoadOptions, DEFAULT_MAX_QUEUE, type LoadModelOptions } from "./options.js";
 import { openModelCore } from "./modelCore.js";
 import { LoadedModel } from "./loadedModel.js";
 import { describeModel } from "./modelInfo.js";
@@ -31,5 +31,6 @@ export async function loadModel(options: LoadModelOptions = {}): Promise<LoadedM
   });
   if (resolved.source === "default") options.log?.(`no model given: using the built-in ${resolved.name}`);
   const core = await openModelCore(resolved.path, options);
-  return new LoadedModel(core, describeModel(core.model, resolved.source, core.runner.describe()));
+  const limits = { parallel: options.parallel ?? 1, maxQueue: options.maxQueue ?? DEFAULT_MAX_QUEUE };
+  return new LoadedModel(core, describeModel(core.model, resolved.source, core.runner.describe()), limits);
 }

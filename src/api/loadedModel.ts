@@ -6,18 +6,18 @@
  */
 import { AbortError, LayerstreamError } from "../engine/errors.js";
 import { Session } from "../engine/session.js";
-import { generate, type TokenSampler } from "../engine/generate.js";
+import { Generation, type GenerationTimings, type TokenSampler } from "../engine/generation.js";
 import { Sampler } from "../engine/sampling/sampler.js";
 import { createRng } from "../engine/sampling/rng.js";
 import { randomSeed } from "../engine/sampling/randomSeed.js";
 import type { Recorder } from "../telemetry/recorder.js";
 import { CompletionStream, type CompletionResult } from "./completionStream.js";
 import { ChatFormatter, type ChatMessage, type ChatTool } from "../engine/chat/index.js";
-import { checkCompletionOptions, DEFAULT_MAX_TOKENS, stopList, type CompletionOptions } from "./options.js";
+import { checkCompletionOptions, DEFAULT_MAX_QUEUE, DEFAULT_MAX_TOKENS, stopList, type CompletionOptions } from "./options.js";
 import type { ModelCore } from "./modelCore.js";
 import type { ModelInfo } from "./modelInfo.js";
 import { collectStats, type ModelStats, type UsageTotals } from "./modelStats.js";
-import { FifoLock } from "./fifoLock.js";
+import { Scheduler } from "./scheduler.js";
 import { SequenceIds } from "./sequenceIds.js";
 
 /** A completion's telemetry: the recorder its session and runner report to, and a wrapper around its sampler (profiling). @internal */
@@ -41,7 +41,7 @@ export interface ChatOptions extends CompletionOptions {
 }
 
 export class LoadedModel implements AsyncDisposable {
-  private readonly lock = new FifoLock();
+  private readonly scheduler: Scheduler;
   private readonly sequenceIds = new SequenceIds();
   private readonly totals: UsageTotals = { completions: 0, promptTokens: 0, generatedTokens: 0, promptSeconds: 0, generateSeconds: 0 };
   private disposing?: Promise<void>;
@@ -52,7 +52,15 @@ export class LoadedModel implements AsyncDisposable {
     /** @internal */ readonly core: ModelCore,
     /** what the model is: architecture, size, quantization, context, chat template */
     readonly info: ModelInfo,
-  ) {}
+    limits: { readonly parallel: number; readonly maxQueue: number } = { parallel: 1, maxQueue: DEFAULT_MAX_QUEUE },
+  ) {
+    this.scheduler = new Scheduler(limits.parallel, limits.maxQueue);
+  }
+
+  /** Sequences generating now, and calls waiting for a slot (for servers and dashboards). */
+  get load(): { readonly active: number; readonly waiting: number } {
+    return this.scheduler.load;
+  }
 
   /** true once dispose() has been called */
   get disposed(): boolean {
@@ -83,7 +91,7 @@ export class LoadedModel implements AsyncDisposable {
       this.checkUsable();
       checkCompletionOptions(options);
       if (options.signal?.aborted) throw new AbortError("the completion was aborted before it started");
-      return this.lock.run(() => this.runCompletion(prompt, options, emit, stop, observer));
+      return this.runCompletion(prompt, options, emit, stop, observer);
     });
   }
 
@@ -132,14 +140,15 @@ export class LoadedModel implements AsyncDisposable {
   /** Counters since load: tokens and rates, the layer cache, the kernels, and each worker's share. */
   async stats(): Promise<ModelStats> {
     this.checkUsable();
-    return this.lock.run(() => collectStats(this.core, this.totals));
+    return collectStats(this.core, this.totals);
   }
 
   /** Stops the workers this model started, closes connections and the file. Safe to call twice. */
   dispose(): Promise<void> {
-    this.disposing ??= this.lock.run(async () => {
+    this.disposing ??= (async () => {
+      await this.scheduler.close(new LayerstreamError("DISPOSED", "the model was disposed during the call"));
       await this.core[Symbol.asyncDispose]();
-    });
+    })();
     return this.disposing;
   }
 
@@ -158,50 +167,43 @@ export class LoadedModel implements AsyncDisposable {
     stop: AbortSignal,
     observer?: CompletionObserver,
   ): Promise<CompletionResult> {
-    this.checkUsable();
     const { model, runner } = this.core;
     const promptTokens = typeof prompt === "string" ? model.tokenizer.encode(prompt, { addSpecial: options.addBos ?? true, parseSpecial: false }) : [...prompt];
     if (promptTokens.length === 0) promptTokens.push(model.tokenizer.bosId ?? 0);
     const seed = options.seed ?? randomSeed();
     const sampler: TokenSampler = new Sampler(options, createRng(seed));
-    const session = new Session(model, runner, this.sequenceIds.take(), { recorder: observer });
-    const signal = options.signal ? AbortSignal.any([options.signal, stop]) : stop;
+    const sequenceId = this.sequenceIds.take();
+    const session = new Session(model, runner, sequenceId, { recorder: observer });
     let text = "";
     try {
-      const pieces = generate(session, promptTokens, {
+      const generation = new Generation(session, promptTokens, {
         maxTokens: options.maxTokens ?? DEFAULT_MAX_TOKENS,
         sampler: observer ? observer.wrapSampler(sampler) : sampler,
         ignoreEos: options.ignoreEos,
         stop: stopList(options.stop),
-        signal,
-        onPromptProgress: options.onProgress && ((done, total) => options.onProgress!({ phase: "prompt", done, total, unit: "tokens" })),
       });
-      let next = await pieces.next();
-      for (; !next.done; next = await pieces.next()) {
-        text += next.value.text;
-        emit(next.value.text);
-      }
-      const timings = next.value;
-      if (options.signal?.aborted) throw new AbortError("the completion was aborted");
-      this.count(timings);
-      return {
-        text,
-        stopReason: timings.stopReason,
-        usage: { promptTokens: timings.promptTokens, completionTokens: timings.generatedTokens },
-        timings: {
-          promptSeconds: timings.promptSeconds,
-          generateSeconds: timings.generateSeconds,
-          promptTokensPerSecond: rate(timings.promptTokens, timings.promptSeconds),
-          generatedTokensPerSecond: rate(timings.generatedTokens, timings.generateSeconds),
+      const timings = await this.scheduler.submit({
+        generation,
+        signal: options.signal ? AbortSignal.any([options.signal, stop]) : stop,
+        callerSignal: options.signal,
+        emit: (piece) => {
+          text += piece;
+          emit(piece);
         },
-        seed,
-      };
+        onPromptProgress: options.onProgress && ((done, total) => options.onProgress!({ phase: "prompt", done, total, unit: "tokens" })),
+        release: async () => {
+          try {
+            await session.rewind(0);
+          } finally {
+            this.sequenceIds.release(sequenceId);
+          }
+        },
+      });
+      this.count(timings);
+      return completionResult(text, timings, seed);
     } catch (error) {
-      if (error instanceof AbortError || options.signal?.aborted) throw error instanceof AbortError ? error : new AbortError("the completion was aborted");
+      this.sequenceIds.release(sequenceId);
       throw error;
-    } finally {
-      await session.rewind(0);
-      this.sequenceIds.release(session.sequenceId);
     }
   }
 
@@ -217,4 +219,19 @@ export class LoadedModel implements AsyncDisposable {
 
 function rate(n: number, seconds: number): number {
   return seconds > 0 ? n / seconds : 0;
+}
+
+function completionResult(text: string, timings: GenerationTimings, seed: number): CompletionResult {
+  return {
+    text,
+    stopReason: timings.stopReason,
+    usage: { promptTokens: timings.promptTokens, completionTokens: timings.generatedTokens },
+    timings: {
+      promptSeconds: timings.promptSeconds,
+      generateSeconds: timings.generateSeconds,
+      promptTokensPerSecond: rate(timings.promptTokens, timings.promptSeconds),
+      generatedTokensPerSecond: rate(timings.generatedTokens, timings.generateSeconds),
+    },
+    seed,
+  };
 }

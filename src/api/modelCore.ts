@@ -44,6 +44,7 @@ export async function openModelCore(path: string, options: LoadModelOptions): Pr
       maxMemoryBytes: budget,
       prefetch: options.prefetch,
       keepPageCache: options.keepPageCache,
+      sequences: options.parallel ?? 1,
       onProgress: (done, total) => options.onProgress?.({ phase: "load", done, total, unit: "layers" }),
     });
     owned.push(host);
@@ -70,11 +71,12 @@ export async function openModelCore(path: string, options: LoadModelOptions): Pr
 
 function clusterFlags(options: LoadModelOptions) {
   const { workers, assign = "round-robin", wire = "q8_0" } = options;
-  if (typeof workers === "number") return { spawnWorkers: workers, assign, wire };
+  const sequences = options.parallel ?? 1;
+  if (typeof workers === "number") return { spawnWorkers: workers, assign, wire, sequences };
   if (workers !== undefined && workers.every((address) => address.trim() === "")) {
     throw new OptionError("BAD_WORKERS", "the worker list is empty");
   }
-  return { workers: workers?.join(","), assign, wire };
+  return { workers: workers?.join(","), assign, wire, sequences };
 }
 
 async function disposeAll(owned: AsyncDisposable[]): Promise<void> {

@@ -49,6 +49,14 @@ export interface LoadModelOptions {
   readonly assign?: AssignMode;
   /** activation encoding between nodes (default q8_0) */
   readonly wire?: WireName;
+  /**
+   * Sequences generated at once (default 1): concurrent calls share every forward pass — one
+   * read of each layer serves them all — and each has its own KV cache (the memory plan makes
+   * room for this many).
+   */
+  readonly parallel?: number;
+  /** calls that may wait for a free sequence slot before new ones fail with QueueFullError (default 64) */
+  readonly maxQueue?: number;
   readonly onProgress?: (event: ProgressEvent) => void;
   /** one line per notable event while loading (memory plan, workers, layer assignment) */
   readonly log?: (line: string) => void;
@@ -78,6 +86,7 @@ export interface CompletionOptions extends SamplingOptions {
 
 /** maxTokens when a completion does not say */
 export const DEFAULT_MAX_TOKENS = 128;
+export const DEFAULT_MAX_QUEUE = 64;
 /** llama.cpp's default context when the model's is larger */
 export const DEFAULT_MAX_CONTEXT = 4096;
 
@@ -103,6 +112,8 @@ const LOAD_CHECKS: Record<keyof LoadModelOptions, [Check, string]> = {
   workers: [isWorkers, "a list of worker addresses or a number of local workers in [1, 255]"],
   assign: [oneOf(ASSIGN_MODES), `one of ${ASSIGN_MODES.join(", ")}`],
   wire: [oneOf(WIRE_ENCODINGS), `one of ${WIRE_ENCODINGS.join(", ")}`],
+  parallel: [isInt(1, 256), "an integer in [1, 256]"],
+  maxQueue: [isInt(0, 1 << 20), "an integer ≥ 0"],
   onProgress: [isFunction, "a function"],
   log: [isFunction, "a function"],
   signal: [isSignal, "an AbortSignal"],

@@ -35,3 +35,10 @@ export class AbortError extends LayerstreamError {
     super("ABORTED", message);
   }
 }
+
+/** More calls are waiting on a model than its queue holds (`maxQueue`); try again later. */
+export class QueueFullError extends LayerstreamError {
+  constructor(readonly queued: number) {
+    super("QUEUE_FULL", `${queued} calls are already waiting for this model; try again later`);
+  }
+}

@@ -1,111 +1,45 @@
+/**
+ * The generation loop for one sequence alone: the prompt, then one token at a time, through
+ * its session. (The API's scheduler runs many Generations through shared passes instead.)
+ */
 import type { Session } from "./session.js";
-import { StreamingDecoder } from "./tokenizer/index.js";
-import { StopMatcher } from "./stopStrings.js";
-import { AbortError } from "./errors.js";
+import { Generation, type GeneratedPiece, type GenerationOptions, type GenerationTimings } from "./generation.js";
 
-/** Anything that turns logits into a token (the Sampler, or a test double). */
-export interface TokenSampler {
-  sample(logits: Float32Array, history: readonly number[]): number;
-}
+export { Generation, type GeneratedPiece, type GenerationTimings, type StopReason, type TokenSampler } from "./generation.js";
 
-export interface GenerateOptions {
-  readonly maxTokens: number;
-  readonly sampler: TokenSampler;
-  /** keep going past end-of-generation tokens */
-  readonly ignoreEos?: boolean;
-  /** generation ends before the first of these strings; the string is not yielded */
-  readonly stop?: readonly string[];
-  /** checked before every token and every prompt pass: generation then ends with stopReason "aborted" */
+export interface GenerateOptions extends GenerationOptions {
+  /** checked before every forward pass: generation then ends with stopReason "aborted" */
   readonly signal?: AbortSignal;
   /** prompt evaluation progress, after every forward pass of the prompt */
   readonly onPromptProgress?: (tokensDone: number, tokensTotal: number) => void;
-  /** monotonic clock in milliseconds (injected for tests) */
-  readonly nowMs?: () => number;
-}
-
-/** Why a generation ended: an end-of-generation token, maxTokens, a stop string, a full context, or an abort. */
-export type StopReason = "eos" | "max-tokens" | "stop" | "context-full" | "aborted";
-
-export interface GeneratedPiece {
-  /** the token this text comes from; −1 for text released at the end (held back until then) */
-  readonly token: number;
-  /** the text this token completes (may be empty while a UTF-8 character is split or a stop string may be starting) */
-  readonly text: string;
-}
-
-export interface GenerationTimings {
-  readonly promptTokens: number;
-  readonly promptSeconds: number;
-  readonly generatedTokens: number;
-  readonly generateSeconds: number;
-  readonly stopReason: StopReason;
 }
 
 /**
- * Evaluates the prompt as one batch, then samples and evaluates one token at a time,
- * yielding text as soon as it forms complete characters and cannot be the start of a stop
- * string. Returns the timings. An abort (between forward passes) ends it with stopReason
- * "aborted", the text so far yielded.
+ * Evaluates the prompt (in passes of up to the session's batch size), then samples and
+ * evaluates one token at a time, yielding text as soon as it forms complete characters and
+ * cannot be the start of a stop string. Returns the timings.
  */
-export async function* generate(
-  session: Session,
-  promptTokens: readonly number[],
-  options: GenerateOptions,
-): AsyncGenerator<GeneratedPiece, GenerationTimings> {
-  const nowMs = options.nowMs ?? (() => performance.now());
-  const tokenizer = session.model.tokenizer;
-  const decoder = new StreamingDecoder(tokenizer);
-  const stops = new StopMatcher(options.stop ?? []);
-  const contextSize = session.model.contextSize;
-
-  const promptStart = nowMs();
-  let logits: Float32Array;
-  try {
-    logits = await session.evaluate(promptTokens, { signal: options.signal, onProgress: options.onPromptProgress });
-  } catch (error) {
-    if (!(error instanceof AbortError)) throw error;
-    return { promptTokens: promptTokens.length, promptSeconds: (nowMs() - promptStart) / 1000, generatedTokens: 0, generateSeconds: 0, stopReason: "aborted" };
-  }
-  const promptSeconds = (nowMs() - promptStart) / 1000;
-
-  const generateStart = nowMs();
-  let generatedTokens = 0;
-  let stopReason: StopReason = "max-tokens";
-  while (generatedTokens < options.maxTokens) {
+export async function* generate(session: Session, promptTokens: readonly number[], options: GenerateOptions): AsyncGenerator<GeneratedPiece, GenerationTimings> {
+  const generation = new Generation(session, promptTokens, options);
+  let promptDone = 0;
+  while (!generation.done) {
     // A local forward pass never waits for I/O, so without this the loop would never let the
     // event loop run: no signal handler (Ctrl-C), no closed-pipe error, no other caller's timer.
     await yieldToEventLoop();
     if (options.signal?.aborted) {
-      stopReason = "aborted";
+      generation.abort();
       break;
     }
-    const token = options.sampler.sample(logits, session.history);
-    if (!options.ignoreEos && tokenizer.isEog(token)) {
-      stopReason = "eos";
-      break;
-    }
-    generatedTokens++;
-    yield { token, text: stops.push(decoder.push(token)) };
-    if (stops.stopped) {
-      stopReason = "stop";
-      break;
-    }
-    if (generatedTokens >= options.maxTokens) break;
-    if (session.position + 1 > contextSize) {
-      stopReason = "context-full";
-      break;
-    }
-    logits = await session.evaluate([token]);
+    const { tokens, wantLogits } = generation.nextInput();
+    const reading = generation.readingPrompt;
+    const logits = await session.step(tokens, wantLogits);
+    if (reading) options.onPromptProgress?.((promptDone += tokens.length), promptTokens.length);
+    const piece = generation.accept(logits);
+    if (piece) yield piece;
   }
-  const tail = stops.push(decoder.flush()) + stops.flush();
+  const tail = generation.tail();
   if (tail) yield { token: -1, text: tail };
-  return {
-    promptTokens: promptTokens.length,
-    promptSeconds,
-    generatedTokens,
-    generateSeconds: (nowMs() - generateStart) / 1000,
-    stopReason,
-  };
+  return generation.timings();
 }
 
 function yieldToEventLoop(): Promise<void> {

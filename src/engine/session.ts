@@ -1,5 +1,5 @@
 import type { Model } from "./model/model.js";
-import type { LayerRunner } from "./model/layerRunner.js";
+import type { LayerRunner, SequenceBatch } from "./model/layerRunner.js";
 import { AbortError, OptionError } from "./errors.js";
 import { NULL_RECORDER, type Recorder } from "../telemetry/recorder.js";
 
@@ -69,18 +69,40 @@ export class Session {
 
   /** One forward pass: embed, run every layer, and (for the last chunk) the output head. */
   private async pass(chunk: readonly number[], final: boolean): Promise<void> {
-    const timed = this.recorder.enabled;
-    const startMs = timed ? performance.now() : 0;
-    const { nEmbd, nLayer } = this.model.hparams;
-    const hidden = new Float32Array(chunk.length * nEmbd);
-    this.model.embed(chunk, hidden);
-    const embeddedMs = timed ? performance.now() : 0;
-    const position = this.position;
-    const [last] = await this.runner.run([{ sequenceId: this.sequenceId, position, nTokens: chunk.length, hidden }], { from: 0, to: nLayer }, { rows: "last", recorder: this.recorder });
-    this.history.push(...chunk);
-    const layersDoneMs = timed ? performance.now() : 0;
-    if (final) this.model.logits(last, this.logitsOut);
-    if (timed) this.recorder.pass({ sequenceId: this.sequenceId, position, nTokens: chunk.length, startMs, embeddedMs, layersDoneMs, endMs: final ? performance.now() : layersDoneMs });
+    await evaluateTogether([{ session: this, tokens: chunk, wantLogits: final }]);
+  }
+
+  /**
+   * One forward pass of at most batchSize tokens; returns the logits after the last one when
+   * asked (f32 [nVocab], valid until this session's next pass), else undefined.
+   */
+  async step(tokens: readonly number[], wantLogits: boolean): Promise<Float32Array | undefined> {
+    const [logits] = await evaluateTogether([{ session: this, tokens, wantLogits }]);
+    return logits;
+  }
+
+  /** @internal the batch of a pass over `tokens`: embedded, after the context checks */
+  prepare(tokens: readonly number[]): SequenceBatch {
+    if (tokens.length === 0 || tokens.length > this.batchSize) throw new OptionError("BAD_BATCH", `a forward pass takes 1 to ${this.batchSize} tokens, got ${tokens.length}`);
+    if (this.position + tokens.length > this.model.contextSize) {
+      throw new OptionError("CONTEXT_FULL", `context is full: ${this.position + tokens.length} positions needed, context size is ${this.model.contextSize}`);
+    }
+    const hidden = new Float32Array(tokens.length * this.model.hparams.nEmbd);
+    this.model.embed(tokens, hidden);
+    return { sequenceId: this.sequenceId, position: this.position, nTokens: tokens.length, hidden };
+  }
+
+  /** @internal after the pass: the tokens join the history, and the logits are computed when wanted */
+  commit(tokens: readonly number[], lastRow: Float32Array, wantLogits: boolean): Float32Array | undefined {
+    this.history.push(...tokens);
+    if (!wantLogits) return undefined;
+    this.model.logits(lastRow, this.logitsOut);
+    return this.logitsOut;
+  }
+
+  /** @internal */
+  get passRecorder(): Recorder {
+    return this.recorder;
   }
 
   /** Forgets everything from `position` on. */
@@ -88,4 +110,38 @@ export class Session {
     this.history.length = Math.min(this.history.length, position);
     await this.runner.truncate(this.sequenceId, position);
   }
+}
+
+/** One sequence's part of a shared forward pass. */
+export interface StepItem {
+  readonly session: Session;
+  /** 1 to session.batchSize tokens */
+  readonly tokens: readonly number[];
+  readonly wantLogits: boolean;
+}
+
+/**
+ * One forward pass for several sessions of the same model and runner at once: every layer runs
+ * over all their rows together (continuous batching), each with its own KV cache. Returns each
+ * item's logits (when it wanted them; valid until its session's next pass).
+ */
+export async function evaluateTogether(items: readonly StepItem[]): Promise<(Float32Array | undefined)[]> {
+  if (items.length === 0) return [];
+  const { runner, model } = items[0].session;
+  if (items.some((item) => item.session.runner !== runner || item.session.model !== model)) {
+    throw new OptionError("BAD_BATCH", "sessions evaluated together must share their model and runner");
+  }
+  const recorder = items.length === 1 ? items[0].session.passRecorder : NULL_RECORDER;
+  const timed = recorder.enabled;
+  const startMs = timed ? performance.now() : 0;
+  const batches = items.map((item) => item.session.prepare(item.tokens));
+  const embeddedMs = timed ? performance.now() : 0;
+  const lastRows = await runner.run(batches, { from: 0, to: model.hparams.nLayer }, { rows: "last", recorder });
+  const layersDoneMs = timed ? performance.now() : 0;
+  const logits = items.map((item, i) => item.session.commit(item.tokens, lastRows[i], item.wantLogits));
+  if (timed) {
+    const { sequenceId, position, nTokens } = batches[0];
+    recorder.pass({ sequenceId, position, nTokens, startMs, embeddedMs, layersDoneMs, endMs: items[0].wantLogits ? performance.now() : layersDoneMs });
+  }
+  return logits;
 }

@@ -44,6 +44,8 @@ export interface AssignPayload {
   readonly kvType: string;
   /** most positions per sequence */
   readonly contextSize: number;
+  /** sequences the root runs at once: the worker's memory plan makes room for their KV caches (default 1) */
+  readonly sequences?: number;
 }
 
 /** STATS: what a worker has done since its last ASSIGN (its layer runner's counters, and more; bad frames: since start). */
@@ -76,7 +78,7 @@ export function decodeAssign(payload: Uint8Array): AssignPayload {
     if (typeof v !== "number" || !Number.isInteger(v) || v < min) throw bad(`assign field ${what} should be an integer ≥ ${min}, got ${String(v)}`);
     return v;
   };
-  const { workerIndex, addresses, stages, encoding, kvType, contextSize } = value;
+  const { workerIndex, addresses, stages, encoding, kvType, contextSize, sequences } = value;
   if (!Array.isArray(addresses) || addresses.length === 0 || !addresses.every((a) => typeof a === "string")) {
     throw bad("assign field addresses should be a non-empty list of strings");
   }
@@ -100,7 +102,8 @@ export function decodeAssign(payload: Uint8Array): AssignPayload {
   }
   if (kvType !== "f16" && kvType !== "f32") throw bad(`assign field kvType should be "f16" or "f32", got ${String(kvType)}`);
   int(contextSize, "contextSize", 1);
-  return { workerIndex: workerIndex as number, addresses: addresses as string[], stages: checked, encoding, kvType, contextSize: contextSize as number };
+  if (sequences !== undefined) int(sequences, "sequences", 1);
+  return { workerIndex: workerIndex as number, addresses: addresses as string[], stages: checked, encoding, kvType, contextSize: contextSize as number, sequences: (sequences as number | undefined) ?? 1 };
 }
 
 const STATS_FIELDS = ["computeSeconds", "batches", "wireBytesSent", "messagesSent", "badFrames", "layerRuns", "cacheHits", "cacheMisses", "bytesRead", "ioWaitSeconds", "readBusySeconds"] as const;

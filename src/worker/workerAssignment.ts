@@ -44,6 +44,7 @@ export class WorkerAssignment implements AsyncDisposable {
       keepPageCache: memory.keepPageCache,
       kvType: plan.kvType as KvType,
       contextSize: plan.contextSize,
+      sequences: plan.sequences ?? 1,
     });
     return new WorkerAssignment(plan, host, ownStages);
   }

@@ -25,6 +25,8 @@ export interface ClusterFlags {
   readonly spawnWorkers?: number;
   readonly assign: AssignMode;
   readonly wire: WireName;
+  /** sequences run at once (workers plan KV for this many) */
+  readonly sequences?: number;
 }
 
 export class Cluster implements AsyncDisposable {
@@ -56,6 +58,7 @@ export class Cluster implements AsyncDisposable {
         nEmbd: model.hparams.nEmbd,
         kvType: model.kvType,
         contextSize: model.contextSize,
+        sequences: flags.sequences,
         log,
       });
       return new Cluster(runner, localWorkers);

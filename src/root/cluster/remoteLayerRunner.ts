@@ -29,6 +29,8 @@ export interface RemoteRunnerOptions {
   readonly nEmbd: number;
   readonly kvType: string;
   readonly contextSize: number;
+  /** sequences run at once (workers plan KV for this many) */
+  readonly sequences?: number;
   readonly log: (line: string) => void;
   /** HELLO, ASSIGN, TRUNCATE, STATS (default 10 s) */
   readonly controlTimeoutMs?: number;
@@ -88,10 +90,10 @@ export class RemoteLayerRunner implements LayerRunner {
   }
 
   private async assignAll(): Promise<void> {
-    const { addresses, encoding, kvType, contextSize } = this.options;
+    const { addresses, encoding, kvType, contextSize, sequences = 1 } = this.options;
     await Promise.all(
       addresses.map((address, w) => {
-        const plan: AssignPayload = { workerIndex: w, addresses, stages: this.stages, encoding, kvType, contextSize };
+        const plan: AssignPayload = { workerIndex: w, addresses, stages: this.stages, encoding, kvType, contextSize, sequences };
         return this.links.request(w, controlHeader(MessageType.ASSIGN, this.links.newRequestId()), encodeControl(plan), MessageType.ASSIGN, this.controlTimeoutMs, `ASSIGN to worker ${address}`);
       }),
     );
