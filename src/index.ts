@@ -16,6 +16,8 @@ export { CompletionStream, type CompletionResult, type CompletionTimings, type C
 export type { ModelInfo, ModelSource } from "./api/modelInfo.js";
 export type { ModelStats } from "./api/modelStats.js";
 export type { ClusterStats, WorkerShare } from "./root/cluster/clusterStats.js";
+export { workerStatus, type WorkerStatusOptions, type WorkerReport } from "./api/workerStatus.js";
+export type { WorkerStats, WorkerStatus, WorkerCapacity } from "./protocol/clusterControl.js";
 export {
   ASSIGN_MODES,
   WIRE_ENCODINGS,
@@ -40,4 +42,5 @@ export { TokenizerError, type TokenizerErrorCode } from "./engine/tokenizer/erro
 export { SamplerOptionsError } from "./engine/sampling/errors.js";
 export { ChatTemplateError, type ChatTemplateErrorCode } from "./engine/chat/errors.js";
 export { ClusterError } from "./root/cluster/workerLinks.js";
+export { ClusterKeyError } from "./host/clusterKey.js";
 export { StoreError, type StoreErrorCode } from "./store/errors.js";

@@ -10,6 +10,8 @@ import type { StopReason } from "../engine/generate.js";
 export interface CompletionUsage {
   readonly promptTokens: number;
   readonly completionTokens: number;
+  /** prompt tokens whose KV cache an earlier call left (the prompt cache): not evaluated again */
+  readonly cachedPromptTokens: number;
 }
 
 /** How long a completion took: reading the prompt, and generating (seconds, and tokens per second). */

@@ -31,6 +31,6 @@ export async function loadModel(options: LoadModelOptions = {}): Promise<LoadedM
   });
   if (resolved.source === "default") options.log?.(`no model given: using the built-in ${resolved.name}`);
   const core = await openModelCore(resolved.path, options);
-  const limits = { parallel: options.parallel ?? 1, maxQueue: options.maxQueue ?? DEFAULT_MAX_QUEUE };
+  const limits = { parallel: options.parallel ?? 1, maxQueue: options.maxQueue ?? DEFAULT_MAX_QUEUE, promptCache: options.promptCache ?? true };
   return new LoadedModel(core, describeModel(core.model, resolved.source, core.runner.describe()), limits);
 }

@@ -4,7 +4,7 @@
  * Calls on one model run one at a time, in the order made (a queue), so two at once never
  * touch each other's state.
  */
-import { AbortError, LayerstreamError } from "../engine/errors.js";
+import { AbortError, LayerstreamError, OptionError } from "../engine/errors.js";
 import { Session } from "../engine/session.js";
 import { Generation, type GenerationTimings, type TokenSampler } from "../engine/generation.js";
 import { Sampler } from "../engine/sampling/sampler.js";
@@ -18,7 +18,7 @@ import type { ModelCore } from "./modelCore.js";
 import type { ModelInfo } from "./modelInfo.js";
 import { collectStats, type ModelStats, type UsageTotals } from "./modelStats.js";
 import { Scheduler } from "./scheduler.js";
-import { SequenceIds } from "./sequenceIds.js";
+import { SequenceSlots } from "./sequenceSlots.js";
 
 /** A completion's telemetry: the recorder its session and runner report to, and a wrapper around its sampler (profiling). @internal */
 export interface CompletionObserver extends Recorder {
@@ -42,7 +42,7 @@ export interface ChatOptions extends CompletionOptions {
 
 export class LoadedModel implements AsyncDisposable {
   private readonly scheduler: Scheduler;
-  private readonly sequenceIds = new SequenceIds();
+  private readonly slots: SequenceSlots;
   private readonly totals: UsageTotals = { completions: 0, promptTokens: 0, generatedTokens: 0, promptSeconds: 0, generateSeconds: 0 };
   private disposing?: Promise<void>;
   private chatFormatter?: ChatFormatter;
@@ -52,9 +52,10 @@ export class LoadedModel implements AsyncDisposable {
     /** @internal */ readonly core: ModelCore,
     /** what the model is: architecture, size, quantization, context, chat template */
     readonly info: ModelInfo,
-    limits: { readonly parallel: number; readonly maxQueue: number } = { parallel: 1, maxQueue: DEFAULT_MAX_QUEUE },
+    limits: { readonly parallel: number; readonly maxQueue: number; readonly promptCache?: boolean } = { parallel: 1, maxQueue: DEFAULT_MAX_QUEUE },
   ) {
-    this.scheduler = new Scheduler(limits.parallel, limits.maxQueue);
+    this.scheduler = new Scheduler(limits.parallel, limits.maxQueue, core.runner.concurrency ?? 1);
+    this.slots = new SequenceSlots(core.runner, limits.promptCache === false ? 0 : limits.parallel);
   }
 
   /** Sequences generating now, and calls waiting for a slot (for servers and dashboards). */
@@ -143,10 +144,26 @@ export class LoadedModel implements AsyncDisposable {
     return collectStats(this.core, this.totals);
   }
 
+  /**
+   * Connects one more worker (a machine that joined later, or a replacement) to a model that
+   * runs on workers: after a HELLO shows it has the same model file, the layers are placed again
+   * over every live worker at the next forward pass (sequences in flight are replayed, so their
+   * text does not change with an f32 wire). A lost worker that comes back rejoins by itself.
+   * @throws OptionError NOT_A_CLUSTER when the model runs in this process, BAD_WORKERS for a bad or known address
+   */
+  addWorker(address: string): void {
+    this.checkUsable();
+    const cluster = this.core.cluster;
+    if (!cluster) throw new OptionError("NOT_A_CLUSTER", "addWorker: this model runs in this process; load it with workers to add more");
+    if (!/^(tcp|ipc):\/\/\S+$/.test(address)) throw new OptionError("BAD_WORKERS", `worker address "${address}" is not a ZeroMQ endpoint such as tcp://host:port`);
+    cluster.runner.addWorker(address);
+  }
+
   /** Stops the workers this model started, closes connections and the file. Safe to call twice. */
   dispose(): Promise<void> {
     this.disposing ??= (async () => {
       await this.scheduler.close(new LayerstreamError("DISPOSED", "the model was disposed during the call"));
+      await this.slots.clear().catch(() => {});
       await this.core[Symbol.asyncDispose]();
     })();
     return this.disposing;
@@ -172,11 +189,12 @@ export class LoadedModel implements AsyncDisposable {
     if (promptTokens.length === 0) promptTokens.push(model.tokenizer.bosId ?? 0);
     const seed = options.seed ?? randomSeed();
     const sampler: TokenSampler = new Sampler(options, createRng(seed));
-    const sequenceId = this.sequenceIds.take();
-    const session = new Session(model, runner, sequenceId, { recorder: observer });
+    const load = this.scheduler.load;
+    const { sequenceId, reused } = await this.slots.acquire(promptTokens, load.active + load.waiting);
+    const session = new Session(model, runner, sequenceId, { recorder: observer, history: reused });
     let text = "";
     try {
-      const generation = new Generation(session, promptTokens, {
+      const generation = new Generation(session, promptTokens.slice(reused.length), {
         maxTokens: options.maxTokens ?? DEFAULT_MAX_TOKENS,
         sampler: observer ? observer.wrapSampler(sampler) : sampler,
         ignoreEos: options.ignoreEos,
@@ -190,19 +208,14 @@ export class LoadedModel implements AsyncDisposable {
           text += piece;
           emit(piece);
         },
-        onPromptProgress: options.onProgress && ((done, total) => options.onProgress!({ phase: "prompt", done, total, unit: "tokens" })),
-        release: async () => {
-          try {
-            await session.rewind(0);
-          } finally {
-            this.sequenceIds.release(sequenceId);
-          }
-        },
+        onPromptProgress: options.onProgress && ((done) => options.onProgress!({ phase: "prompt", done: reused.length + done, total: promptTokens.length, unit: "tokens" })),
+        // a finished sequence stays cached for a later prompt that starts the same way; an aborted one is forgotten
+        release: () => this.slots.release(sequenceId, generation.stopReason === "aborted" ? undefined : session.history),
       });
       this.count(timings);
-      return completionResult(text, timings, seed);
+      return completionResult(text, timings, seed, reused.length);
     } catch (error) {
-      this.sequenceIds.release(sequenceId);
+      await this.slots.release(sequenceId, undefined);
       throw error;
     }
   }
@@ -221,11 +234,11 @@ function rate(n: number, seconds: number): number {
   return seconds > 0 ? n / seconds : 0;
 }
 
-function completionResult(text: string, timings: GenerationTimings, seed: number): CompletionResult {
+function completionResult(text: string, timings: GenerationTimings, seed: number, cachedPromptTokens: number): CompletionResult {
   return {
     text,
     stopReason: timings.stopReason,
-    usage: { promptTokens: timings.promptTokens, completionTokens: timings.generatedTokens },
+    usage: { promptTokens: cachedPromptTokens + timings.promptTokens, completionTokens: timings.generatedTokens, cachedPromptTokens },
     timings: {
       promptSeconds: timings.promptSeconds,
       generateSeconds: timings.generateSeconds,

@@ -8,10 +8,11 @@ import { Model } from "../engine/model/model.js";
 import type { LayerRunner } from "../engine/model/layerRunner.js";
 import { openLayerHost, type LayerHost } from "../host/layerHost.js";
 import { describePlan } from "../host/memoryPlan.js";
-import { Cluster } from "../root/cluster/openCluster.js";
+import { Cluster, type ClusterFlags } from "../root/cluster/openCluster.js";
 import { setUpKernels } from "./kernelSetup.js";
 import { DEFAULT_MAX_CONTEXT, maxMemoryBytes, type LoadModelOptions } from "./options.js";
 import { OptionError } from "../engine/errors.js";
+import { describeVerified, verifyModelFile } from "./verifyModelFile.js";
 
 export interface ModelCore extends AsyncDisposable {
   readonly model: Model;
@@ -33,10 +34,11 @@ export async function openModelCore(path: string, options: LoadModelOptions): Pr
   const log = options.log ?? (() => {});
   const budget = maxMemoryBytes(options.maxMemory);
   const backend = await setUpKernels(options.threads, log);
-  const model = Model.open(path, { backend, kvType: options.kvType, contextSize: options.contextSize, defaultContextCap: DEFAULT_MAX_CONTEXT, access: budget !== undefined ? "read" : undefined });
+  if (options.verify === "full") log(`model file ${path}: ${describeVerified(await verifyModelFile(path, { signal: options.signal }))}`);
+  const model = Model.open(path, { backend, kvType: options.kvType, contextSize: options.contextSize, defaultContextCap: DEFAULT_MAX_CONTEXT, checkTensors: options.checkTensors });
   const owned: AsyncDisposable[] = [];
   try {
-    const cluster = await Cluster.open(model, clusterFlags(options), log);
+    const cluster = await Cluster.open(model, clusterFlags(options, budget), log);
     if (cluster) owned.push(cluster);
     const host = await openLayerHost(model, {
       layers: cluster ? [] : model.layers.map((_, il) => il),
@@ -69,14 +71,14 @@ export async function openModelCore(path: string, options: LoadModelOptions): Pr
   }
 }
 
-function clusterFlags(options: LoadModelOptions) {
-  const { workers, assign = "round-robin", wire = "q8_0" } = options;
-  const sequences = options.parallel ?? 1;
-  if (typeof workers === "number") return { spawnWorkers: workers, assign, wire, sequences };
+function clusterFlags(options: LoadModelOptions, budget: number | undefined): ClusterFlags {
+  const { workers, assign = "auto", wire = "q8_0", clusterKey, insecure, heartbeatTimeoutMs } = options;
+  const common = { assign, wire, sequences: options.parallel ?? 1, clusterKey, insecure, heartbeatTimeoutMs, verify: options.verify, fallbackMemory: { maxMemoryBytes: budget, prefetch: options.prefetch, keepPageCache: options.keepPageCache } };
+  if (typeof workers === "number") return { spawnWorkers: workers, ...common };
   if (workers !== undefined && workers.every((address) => address.trim() === "")) {
     throw new OptionError("BAD_WORKERS", "the worker list is empty");
   }
-  return { workers: workers?.join(","), assign, wire, sequences };
+  return { workers: workers?.join(","), ...common };
 }
 
 async function disposeAll(owned: AsyncDisposable[]): Promise<void> {

@@ -4,12 +4,14 @@
  */
 import { OptionError } from "../engine/errors.js";
 import { KV_TYPES, type KvType } from "../engine/model/kvCache.js";
+import { MAX_CONTEXT_SIZE } from "../engine/model/hparams.js";
+import { VERIFY_MODES, type VerifyMode } from "../host/modelIdentity.js";
 import { DEFAULT_SAMPLER_OPTIONS, type SamplerOptions } from "../engine/sampling/options.js";
 import { parseByteSize } from "../engine/streaming/byteSize.js";
 import { ASSIGN_MODES, type AssignMode } from "../root/cluster/assignment.js";
 import { WIRE_ENCODINGS, type WireName } from "../root/cluster/openCluster.js";
 
-export { ASSIGN_MODES, WIRE_ENCODINGS, KV_TYPES, type AssignMode, type WireName, type KvType };
+export { ASSIGN_MODES, WIRE_ENCODINGS, KV_TYPES, VERIFY_MODES, MAX_CONTEXT_SIZE, type AssignMode, type WireName, type KvType, type VerifyMode };
 
 /** Progress of long work: a download, bringing a model's layers into memory, a long prompt. */
 export interface ProgressEvent {
@@ -39,14 +41,18 @@ export interface LoadModelOptions {
   readonly keepPageCache?: boolean;
   /** compute threads of the native kernels (default: physical cores) */
   readonly threads?: number;
-  /** most positions per sequence (default: the model's training context, at most 4096) */
+  /** most positions per sequence (default: the model's training context, at most 4096; at most 2^24) */
   readonly contextSize?: number;
   /** KV cache element type (default f16, as llama.cpp) */
   readonly kvType?: KvType;
   /** run the layers on workers: their addresses (`tcp://host:port`), or a number of local workers to start */
   readonly workers?: readonly string[] | number;
-  /** how layers are spread over workers (default round-robin) */
-  readonly assign?: AssignMode;
+  /**
+   * how layers are spread over workers: "auto" (default: shares by each worker's memory and
+   * speed, windows in a ring when the cluster's memory is smaller than the model),
+   * "round-robin", "contiguous", or explicit ranges "0-9@host:port,10-21@host:port"
+   */
+  readonly assign?: AssignMode | string;
   /** activation encoding between nodes (default q8_0) */
   readonly wire?: WireName;
   /**
@@ -57,6 +63,27 @@ export interface LoadModelOptions {
   readonly parallel?: number;
   /** calls that may wait for a free sequence slot before new ones fail with QueueFullError (default 64) */
   readonly maxQueue?: number;
+  /**
+   * keep finished sequences' KV caches (up to `parallel`, 5 minutes each) so a prompt that starts
+   * with one's tokens — a chat's next turn, a shared system prompt — evaluates only the rest
+   * (default true; llama-server's cache_prompt)
+   */
+  readonly promptCache?: boolean;
+  /** read every weight at load and refuse NaN or Inf values, naming the tensor (llama.cpp's --check-tensors; default false) */
+  readonly checkTensors?: boolean;
+  /**
+   * How the model file is checked against the workers' (and the hash recorded at download):
+   * "sampled" (default) compares full sha256 hashes when both sides have one cached (`layerstream
+   * verify`), else the sampled fingerprints; "full" hashes the whole file now unless cached and
+   * requires full hashes everywhere.
+   */
+  readonly verify?: VerifyMode;
+  /** the cluster key file workers share (default: $XDG_CONFIG_HOME/layerstream/cluster.key; local workers get a fresh key) */
+  readonly clusterKey?: string;
+  /** plaintext links to workers started with --insecure: no encryption, no authentication (logs a warning) */
+  readonly insecure?: boolean;
+  /** a worker that stops answering is lost after this long and its layers move to the others (default 2000) */
+  readonly heartbeatTimeoutMs?: number;
   readonly onProgress?: (event: ProgressEvent) => void;
   /** one line per notable event while loading (memory plan, workers, layer assignment) */
   readonly log?: (line: string) => void;
@@ -107,13 +134,19 @@ const LOAD_CHECKS: Record<keyof LoadModelOptions, [Check, string]> = {
   prefetch: [isInt(0, 1024), "an integer in [0, 1024]"],
   keepPageCache: [isBool, "a boolean"],
   threads: [isInt(1, 1024), "an integer in [1, 1024]"],
-  contextSize: [isInt(1), "an integer ≥ 1"],
+  contextSize: [isInt(1, MAX_CONTEXT_SIZE), `an integer in [1, ${MAX_CONTEXT_SIZE}]`],
   kvType: [oneOf(KV_TYPES), `one of ${KV_TYPES.join(", ")}`],
   workers: [isWorkers, "a list of worker addresses or a number of local workers in [1, 255]"],
-  assign: [oneOf(ASSIGN_MODES), `one of ${ASSIGN_MODES.join(", ")}`],
+  assign: [(v) => oneOf(ASSIGN_MODES)(v) || (typeof v === "string" && v.includes("@")), `one of ${ASSIGN_MODES.join(", ")} or ranges such as "0-9@host:port,10-21@host:port"`],
   wire: [oneOf(WIRE_ENCODINGS), `one of ${WIRE_ENCODINGS.join(", ")}`],
   parallel: [isInt(1, 256), "an integer in [1, 256]"],
   maxQueue: [isInt(0, 1 << 20), "an integer ≥ 0"],
+  promptCache: [isBool, "a boolean"],
+  checkTensors: [isBool, "a boolean"],
+  verify: [oneOf(VERIFY_MODES), `one of ${VERIFY_MODES.join(", ")}`],
+  clusterKey: [(v) => typeof v === "string" && v.length > 0, "a key file path"],
+  insecure: [isBool, "a boolean"],
+  heartbeatTimeoutMs: [isInt(200, 3_600_000), "an integer in [200, 3600000]"],
   onProgress: [isFunction, "a function"],
   log: [isFunction, "a function"],
   signal: [isSignal, "an AbortSignal"],

@@ -26,18 +26,29 @@ interface Running {
   readonly resolve: (timings: GenerationTimings) => void;
   readonly reject: (error: unknown) => void;
   promptDone: number;
+  /** the lane whose passes carry this sequence */
+  lane: number;
 }
 
 export class Scheduler {
   private readonly waiting: Running[] = [];
   private readonly active: Running[] = [];
-  private looping = false;
+  /** lanes whose loop is running */
+  private readonly lanes: boolean[];
   private closing?: LayerstreamError;
 
+  /**
+   * @param lanes forward passes kept in flight at once (a pipeline of workers: one per stage, so
+   *   while one group of sequences is in a later stage the next group fills the first); each
+   *   lane carries its own share of the sequences through its own passes. 1: one pass at a time.
+   */
   constructor(
     private readonly parallel: number,
     private readonly maxQueue: number,
-  ) {}
+    lanes = 1,
+  ) {
+    this.lanes = new Array<boolean>(Math.max(1, Math.min(lanes, parallel))).fill(false);
+  }
 
   /** Sequences generating now, and calls waiting for a slot. */
   get load(): { active: number; waiting: number } {
@@ -50,47 +61,69 @@ export class Scheduler {
     const freeSlots = Math.max(0, this.parallel - this.active.length);
     if (this.waiting.length >= freeSlots + this.maxQueue) return Promise.reject(new QueueFullError(this.waiting.length - freeSlots));
     return new Promise((resolve, reject) => {
-      this.waiting.push({ job, resolve, reject, promptDone: 0 });
-      if (!this.looping) void this.loop();
+      const entry: Running = { job, resolve, reject, promptDone: 0, lane: -1 };
+      this.waiting.push(entry);
+      // a call that gives up while it waits leaves the queue at once (its slot goes to the next)
+      job.signal.addEventListener("abort", () => void this.leaveQueue(entry), { once: true });
+      this.lanes.forEach((running, lane) => running || void this.runLane(lane));
     });
   }
 
   /** Refuses new calls; ends the running and waiting ones with `reason`; resolves when the passes have stopped. */
   async close(reason: LayerstreamError): Promise<void> {
     this.closing = reason;
-    while (this.looping) await new Promise((resolve) => setTimeout(resolve, 1));
+    while (this.lanes.some((running) => running)) await new Promise((resolve) => setTimeout(resolve, 1));
     for (const entry of this.waiting.splice(0)) entry.reject(reason);
   }
 
-  private async loop(): Promise<void> {
-    this.looping = true;
+  /** One lane: takes waiting calls up to its share, and runs passes over its sequences until it has none. */
+  private async runLane(lane: number): Promise<void> {
+    this.lanes[lane] = true;
+    const share = Math.ceil(this.parallel / this.lanes.length);
     try {
-      while (this.active.length > 0 || this.waiting.length > 0) {
+      for (;;) {
         // let signals, sockets and new calls in between passes
         await new Promise((resolve) => setImmediate(resolve));
         if (this.closing) {
-          await Promise.all(this.active.splice(0).map((entry) => this.end(entry, this.closing)));
+          await Promise.all(this.take(lane).map((entry) => this.end(entry, this.closing)));
           break;
         }
-        while (this.active.length < this.parallel && this.waiting.length > 0) this.active.push(this.waiting.shift()!);
-        await this.step();
+        while (this.active.length < this.parallel && this.waiting.length > 0 && this.mine(lane).length < share) {
+          const entry = this.waiting.shift()!;
+          entry.lane = lane;
+          this.active.push(entry);
+        }
+        if (this.mine(lane).length === 0) break;
+        await this.step(lane);
       }
     } finally {
-      this.looping = false;
+      this.lanes[lane] = false;
     }
   }
 
-  /** One forward pass over every active sequence that is still going. */
-  private async step(): Promise<void> {
-    for (const entry of [...this.active]) if (entry.job.signal.aborted) entry.job.generation.abort();
-    await this.retire();
-    if (this.active.length === 0) return;
-    const inputs = this.active.map((entry) => ({ entry, reading: entry.job.generation.readingPrompt, ...entry.job.generation.nextInput() }));
+  private mine(lane: number): Running[] {
+    return this.active.filter((entry) => entry.lane === lane);
+  }
+
+  /** Removes the lane's sequences from the active ones and returns them. */
+  private take(lane: number, which: (entry: Running) => boolean = () => true): Running[] {
+    const taken = this.mine(lane).filter(which);
+    for (const entry of taken) this.active.splice(this.active.indexOf(entry), 1);
+    return taken;
+  }
+
+  /** One forward pass over every sequence of the lane that is still going. */
+  private async step(lane: number): Promise<void> {
+    for (const entry of this.mine(lane)) if (entry.job.signal.aborted) entry.job.generation.abort();
+    await this.retire(lane);
+    const entries = this.mine(lane);
+    if (entries.length === 0) return;
+    const inputs = entries.map((entry) => ({ entry, reading: entry.job.generation.readingPrompt, ...entry.job.generation.nextInput() }));
     let logits: (Float32Array | undefined)[];
     try {
       logits = await evaluateTogether(inputs.map(({ entry, tokens, wantLogits }) => ({ session: entry.job.generation.session, tokens, wantLogits })));
     } catch (error) {
-      await Promise.all(this.active.splice(0).map((entry) => this.end(entry, error)));
+      await Promise.all(this.take(lane).map((entry) => this.end(entry, error)));
       return;
     }
     inputs.forEach(({ entry, tokens, reading }, i) => {
@@ -98,13 +131,20 @@ export class Scheduler {
       const piece = entry.job.generation.accept(logits[i]);
       if (piece?.text) entry.job.emit(piece.text);
     });
-    await this.retire();
+    await this.retire(lane);
   }
 
-  /** Ends the generations that are done. */
-  private async retire(): Promise<void> {
-    const done = this.active.filter((entry) => entry.job.generation.done);
-    for (const entry of done) this.active.splice(this.active.indexOf(entry), 1);
+  private async leaveQueue(entry: Running): Promise<void> {
+    const at = this.waiting.indexOf(entry);
+    if (at < 0) return;
+    this.waiting.splice(at, 1);
+    entry.job.generation.abort();
+    await this.end(entry);
+  }
+
+  /** Ends the lane's generations that are done. */
+  private async retire(lane: number): Promise<void> {
+    const done = this.take(lane, (entry) => entry.job.generation.done);
     await Promise.all(done.map((entry) => this.end(entry)));
   }
 

@@ -7,6 +7,11 @@ import { modelsCommand } from "./commands/models.js";
 import { pullCommand } from "./commands/pull.js";
 import { rmCommand } from "./commands/rm.js";
 import { workerCommand } from "./commands/worker.js";
+import { verifyCommand } from "./commands/verify.js";
+import { serveCommand } from "./commands/serve.js";
+import { chatCommand } from "./commands/chat.js";
+import { keygenCommand } from "./commands/keygen.js";
+import { statusCommand } from "./commands/status.js";
 import { processIo, type CliIo } from "./io.js";
 
 /** Exit codes: 0 success, 1 internal error, 2 bad input (flags, files, unsupported models). */
@@ -21,7 +26,7 @@ export function buildProgram(io: CliIo): Command {
     .showSuggestionAfterError(true)
     .configureOutput({ writeOut: (s) => io.writeOut(s), writeErr: (s) => io.writeErr(s) })
     .exitOverride();
-  for (const command of [generateCommand(io), inspectCommand(io), workerCommand(io), profileCommand(io), pullCommand(io), modelsCommand(io), rmCommand(io)]) {
+  for (const command of [generateCommand(io), chatCommand(io), serveCommand(io), inspectCommand(io), verifyCommand(io), workerCommand(io), keygenCommand(io), statusCommand(io), profileCommand(io), pullCommand(io), modelsCommand(io), rmCommand(io)]) {
     command.exitOverride().configureOutput({ writeOut: (s) => io.writeOut(s), writeErr: (s) => io.writeErr(s) });
     program.addCommand(command);
   }

@@ -16,6 +16,8 @@ export interface SessionOptions {
   readonly batchSize?: number;
   /** forward passes are timed into it when it is enabled (profiling) */
   readonly recorder?: Recorder;
+  /** tokens the runner already holds in this sequence's KV cache (a reused sequence): the session continues after them */
+  readonly history?: readonly number[];
 }
 
 /** Tokens per forward pass during prefill (llama.cpp's default micro-batch). */
@@ -41,6 +43,7 @@ export class Session {
     this.batchSize = options.batchSize ?? DEFAULT_BATCH_SIZE;
     if (!Number.isInteger(this.batchSize) || this.batchSize <= 0) throw new OptionError("BAD_BATCH_SIZE", `batch size ${this.batchSize} must be a positive integer`);
     this.recorder = options.recorder ?? NULL_RECORDER;
+    this.history.push(...(options.history ?? []));
     this.logitsOut = new Float32Array(model.hparams.nVocab);
   }
 
@@ -89,7 +92,7 @@ export class Session {
     }
     const hidden = new Float32Array(tokens.length * this.model.hparams.nEmbd);
     this.model.embed(tokens, hidden);
-    return { sequenceId: this.sequenceId, position: this.position, nTokens: tokens.length, hidden };
+    return { sequenceId: this.sequenceId, position: this.position, nTokens: tokens.length, hidden, tokens };
   }
 
   /** @internal after the pass: the tokens join the history, and the logits are computed when wanted */

@@ -81,5 +81,6 @@ async function streamLayers(model: Model, plan: MemoryPlan, options: LayerHostOp
     prefetchDepth: plan.prefetchDepth,
     keepPageCache: options.keepPageCache ?? false,
     schedule: options.layers,
+    stamp: model.watch.stamp,
   });
 }

@@ -1,5 +1,5 @@
 /**
- * ACTIVATIONS and RESULT payloads (protocol version 2): a batch descriptor, then the
+ * ACTIVATIONS and RESULT payloads (protocol version 3): a batch descriptor, then the
  * activations of every row of every sequence in it, in order.
  *
  * | offset | size | field |
@@ -7,10 +7,11 @@
  * | 0 | 1 | end layer: the pass stops before it; the stage that reaches it sends RESULT to the root |
  * | 1 | 1 | rows: 0 = each sequence's last row comes back, 1 = every row |
  * | 2 | 2 | number of sequences n (u16, ≥ 1) |
- * | 4 + 8i | 2 | sequence i: sequence id (u16) |
- * | 6 + 8i | 2 | sequence i: rows in this payload (u16, ≥ 1) |
- * | 8 + 8i | 4 | sequence i: position of its first row (u32) |
- * | 4 + 8n | … | activations, Σ rows × nEmbd values in the header's encoding |
+ * | 4 | 4 | session: the root session (ASSIGN) whose sequences these are (u32) |
+ * | 8 + 8i | 2 | sequence i: sequence id (u16) |
+ * | 10 + 8i | 2 | sequence i: rows in this payload (u16, ≥ 1) |
+ * | 12 + 8i | 4 | sequence i: position of its first row (u32) |
+ * | 8 + 8n | … | activations, Σ rows × nEmbd values in the header's encoding |
  *
  * The header's `tokens` field is the total of the rows; its `position` and `sequence id` are
  * the first sequence's (for logs).
@@ -29,6 +30,8 @@ export interface WireSequence {
 }
 
 export interface BatchDescriptor {
+  /** the root session these sequences belong to (a worker serves one session's KV caches only) */
+  readonly session: number;
   readonly endLayer: number;
   readonly rows: WireRows;
   readonly sequences: readonly WireSequence[];
@@ -39,7 +42,7 @@ export interface DecodedBatch extends BatchDescriptor {
   readonly values: Float32Array;
 }
 
-const FIXED_BYTES = 4;
+const FIXED_BYTES = 8;
 const PER_SEQUENCE_BYTES = 8;
 const MAX_SEQUENCES = 0xffff;
 
@@ -54,6 +57,7 @@ export function encodeBatch(descriptor: BatchDescriptor, values: Float32Array, e
   view.setUint8(0, checkRange(descriptor.endLayer, 0xff, "end layer"));
   view.setUint8(1, descriptor.rows === "all" ? 1 : 0);
   view.setUint16(2, sequences.length, true);
+  view.setUint32(4, checkRange(descriptor.session, 0xffffffff, "session"), true);
   sequences.forEach((s, i) => {
     const at = FIXED_BYTES + PER_SEQUENCE_BYTES * i;
     view.setUint16(at, checkRange(s.sequenceId, 0xffff, "sequence id"), true);
@@ -82,7 +86,7 @@ export function decodeBatch(payload: Uint8Array, header: Pick<Header, "nTokens" 
   if (nRows !== header.nTokens) throw new ProtocolError("BAD_PAYLOAD", `the batch's sequences hold ${nRows} rows, the header says ${header.nTokens}`);
   const activations = payload.subarray(headBytes);
   const values = decodeActivations(activations, header.encoding, nRows * nEmbd);
-  return { endLayer: view.getUint8(0), rows: rowsCode === 1 ? "all" : "last", sequences, values };
+  return { session: view.getUint32(4, true), endLayer: view.getUint8(0), rows: rowsCode === 1 ? "all" : "last", sequences, values };
 }
 
 /** Payload bytes a batch of these rows takes (descriptor included). */

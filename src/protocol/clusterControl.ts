@@ -10,7 +10,7 @@ import { unpack } from "msgpackr";
 import { ProtocolError } from "./errors.js";
 import { PayloadEncoding } from "./header.js";
 import { isActivationEncoding, type ActivationEncoding } from "./activations.js";
-import { decodeModelIdentity, type ModelIdentity } from "./control.js";
+import { decodeModelIdentity, encodeControl, type ModelIdentity } from "./control.js";
 import { decodeHopTimings, decodeStatsRequest, decodeNodeFacts } from "./profileCodec.js";
 import type { HopTiming, NodeFacts, RunnerStats } from "../telemetry/records.js";
 
@@ -32,6 +32,8 @@ export interface PipelineStage {
  * one more ASSIGN with a new pipeline.
  */
 export interface AssignPayload {
+  /** the root's session (u32): the batches of this assignment carry it, and a worker holds one session at a time */
+  readonly session: number;
   /** which entry of `addresses` the receiving worker is */
   readonly workerIndex: number;
   /** listen address of every worker, as the root reached it */
@@ -61,11 +63,16 @@ export interface WorkerStats extends RunnerStats {
   readonly profile?: readonly HopTiming[];
   /** with a `takeProfile` request: the worker's machine */
   readonly facts?: NodeFacts;
+  /** when the request asked for it */
+  readonly status?: WorkerStatus;
 }
 
 /** STATS request payload: none, or this (msgpack). */
 export interface StatsRequest {
+  /** hand over the hop records (and forget them) with the machine facts */
   readonly takeProfile: boolean;
+  /** add the worker's status (`layerstream status`) */
+  readonly status?: boolean;
 }
 
 export function decodeStatsRequestPayload(payload: Uint8Array): StatsRequest {
@@ -78,7 +85,9 @@ export function decodeAssign(payload: Uint8Array): AssignPayload {
     if (typeof v !== "number" || !Number.isInteger(v) || v < min) throw bad(`assign field ${what} should be an integer ≥ ${min}, got ${String(v)}`);
     return v;
   };
-  const { workerIndex, addresses, stages, encoding, kvType, contextSize, sequences } = value;
+  const { session, workerIndex, addresses, stages, encoding, kvType, contextSize, sequences } = value;
+  int(session, "session");
+  if ((session as number) > 0xffffffff) throw bad(`assign session ${String(session)} is not a u32`);
   if (!Array.isArray(addresses) || addresses.length === 0 || !addresses.every((a) => typeof a === "string")) {
     throw bad("assign field addresses should be a non-empty list of strings");
   }
@@ -103,7 +112,7 @@ export function decodeAssign(payload: Uint8Array): AssignPayload {
   if (kvType !== "f16" && kvType !== "f32") throw bad(`assign field kvType should be "f16" or "f32", got ${String(kvType)}`);
   int(contextSize, "contextSize", 1);
   if (sequences !== undefined) int(sequences, "sequences", 1);
-  return { workerIndex: workerIndex as number, addresses: addresses as string[], stages: checked, encoding, kvType, contextSize: contextSize as number, sequences: (sequences as number | undefined) ?? 1 };
+  return { session: session as number, workerIndex: workerIndex as number, addresses: addresses as string[], stages: checked, encoding, kvType, contextSize: contextSize as number, sequences: (sequences as number | undefined) ?? 1 };
 }
 
 const STATS_FIELDS = ["computeSeconds", "batches", "wireBytesSent", "messagesSent", "badFrames", "layerRuns", "cacheHits", "cacheMisses", "bytesRead", "ioWaitSeconds", "readBusySeconds"] as const;
@@ -119,6 +128,7 @@ export function decodeWorkerStats(payload: Uint8Array): WorkerStats {
     ...stats,
     profile: value.profile === undefined ? undefined : decodeHopTimings(value.profile),
     facts: value.facts === undefined ? undefined : decodeNodeFacts(value.facts),
+    status: value.status === undefined ? undefined : decodeWorkerStatus(value.status),
   };
 }
 
@@ -138,4 +148,71 @@ function unpackMap(payload: Uint8Array, what: string): Record<string, unknown> {
 
 function bad(message: string): ProtocolError {
   return new ProtocolError("BAD_PAYLOAD", message);
+}
+
+/**
+ * What a worker can give, reported in its HELLO reply for placement (`--assign auto`) and
+ * `layerstream status`: its memory, its budget, how fast it reads its model file and how long
+ * one layer takes it.
+ */
+export interface WorkerCapacity {
+  /** all the worker may hold for its layers: its --max-memory, else available memory less a margin */
+  readonly budgetBytes: number;
+  /** budgetBytes is the worker's --max-memory (not taken from available memory) */
+  readonly budgetGiven: boolean;
+  /** memory available on the machine when it answered */
+  readonly freeMemoryBytes: number;
+  /** reading its model file, bytes per second (measured at start; the page cache counts) */
+  readonly diskBytesPerSecond: number;
+  /** one token through one layer, seconds (timed at start) */
+  readonly layerSeconds: number;
+  readonly threads: number;
+}
+
+/** HELLO reply: the worker's model identity (the fields of ModelIdentity), and what it can give. */
+export interface HelloReply {
+  readonly identity: ModelIdentity;
+  readonly capacity?: WorkerCapacity;
+}
+
+const CAPACITY_FIELDS = ["budgetBytes", "freeMemoryBytes", "diskBytesPerSecond", "layerSeconds", "threads"] as const;
+
+export function encodeHelloReply(reply: HelloReply): Uint8Array {
+  return encodeControl(reply.capacity ? { ...reply.identity, capacity: reply.capacity } : reply.identity);
+}
+
+export function decodeHelloReply(payload: Uint8Array): HelloReply {
+  const identity = decodeModelIdentity(payload);
+  const { capacity: raw, ...rest } = identity as ModelIdentity & { capacity?: unknown };
+  return raw === undefined ? { identity: rest } : { identity: rest, capacity: decodeCapacity(raw, "hello reply") };
+}
+
+function decodeCapacity(raw: unknown, what: string): WorkerCapacity {
+  if (typeof raw !== "object" || raw === null || Array.isArray(raw)) throw bad(`${what} field capacity is not a map`);
+  const value = raw as Record<string, unknown>;
+  for (const key of CAPACITY_FIELDS) {
+    const field = value[key];
+    if (typeof field !== "number" || !Number.isFinite(field) || field < 0) throw bad(`${what} capacity field ${key} should be a number ≥ 0, got ${String(field)}`);
+  }
+  if (typeof value.budgetGiven !== "boolean") throw bad(`${what} capacity field budgetGiven should be a boolean`);
+  return value as unknown as WorkerCapacity;
+}
+
+/** What `layerstream status` shows of a worker: its models, its session's layers and memory, what it can give. */
+export interface WorkerStatus {
+  readonly models: readonly { readonly file: string; readonly nLayer: number; readonly fileBytes: number }[];
+  /** the root session it serves, if any */
+  readonly session?: { readonly id: number; readonly layers: readonly number[]; readonly layersResident: number; readonly budgetBytes: number; readonly sequences: number };
+  readonly capacity?: WorkerCapacity;
+}
+
+function decodeWorkerStatus(raw: unknown): WorkerStatus {
+  if (typeof raw !== "object" || raw === null || Array.isArray(raw)) throw bad("stats field status is not a map");
+  const value = raw as Record<string, unknown>;
+  const models = value.models;
+  if (!Array.isArray(models) || !models.every((m) => typeof m === "object" && m !== null && typeof (m as { file?: unknown }).file === "string")) throw bad("status field models should be a list of models");
+  const session = value.session as WorkerStatus["session"] | undefined;
+  if (session !== undefined && (typeof session !== "object" || session === null || !Array.isArray(session.layers) || typeof session.id !== "number")) throw bad("status field session is malformed");
+  const capacity = value.capacity === undefined ? undefined : decodeCapacity(value.capacity, "status");
+  return { models: models as WorkerStatus["models"], session, capacity };
 }

@@ -12,6 +12,8 @@ export interface ModelIdentity {
   /** hash of the header and of sampled chunks across the file */
   readonly fingerprint: string;
   readonly nLayer: number;
+  /** sha256 of the whole file, lower-case hex, when the sender has one (cached by `layerstream verify`, or `--verify full`) */
+  readonly fullSha256?: string;
 }
 
 export interface ErrorPayload {
@@ -46,5 +48,10 @@ function decodeWith<T>(payload: Uint8Array, schema: Schema<T>, what: string): T 
   return value as T;
 }
 
-export const decodeModelIdentity = (payload: Uint8Array) => decodeWith<ModelIdentity>(payload, SCHEMAS.modelIdentity, "model identity");
+export function decodeModelIdentity(payload: Uint8Array): ModelIdentity {
+  const identity = decodeWith<ModelIdentity>(payload, SCHEMAS.modelIdentity, "model identity");
+  const full: unknown = identity.fullSha256;
+  if (full !== undefined && (typeof full !== "string" || !/^[0-9a-f]{64}$/.test(full))) throw new ProtocolError("BAD_PAYLOAD", "model identity field fullSha256 should be 64 lower-case hex digits");
+  return identity;
+}
 export const decodeErrorPayload = (payload: Uint8Array) => decodeWith<ErrorPayload>(payload, SCHEMAS.error, "error");

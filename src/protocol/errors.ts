@@ -11,7 +11,9 @@ export type ProtocolErrorCode =
   | "BAD_LAYER_RANGE"
   | "PAYLOAD_SIZE_MISMATCH"
   | "BAD_PAYLOAD"
-  | "BAD_VALUE";
+  | "BAD_VALUE"
+  /** a batch of a root session this worker does not serve */
+  | "BAD_SESSION";
 
 export class ProtocolError extends Error {
   constructor(

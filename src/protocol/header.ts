@@ -21,7 +21,7 @@ import { ProtocolError } from "./errors.js";
 
 export const HEADER_BYTES = 24;
 export const MAGIC = [0x4c, 0x53] as const; // "LS"
-export const PROTOCOL_VERSION = 2;
+export const PROTOCOL_VERSION = 3;
 
 export const OFFSET = {
   magic: 0,

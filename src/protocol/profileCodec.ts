@@ -94,8 +94,9 @@ export function decodeNodeFacts(value: unknown): NodeFacts {
 }
 
 /** STATS request payload (optional): `{ takeProfile: true }` asks for the hop records and facts too. */
-export function decodeStatsRequest(value: unknown): { takeProfile: boolean } {
+export function decodeStatsRequest(value: unknown): { takeProfile: boolean; status: boolean } {
   const o = object(value, "stats request");
   if (o.takeProfile !== undefined && typeof o.takeProfile !== "boolean") throw bad("stats request field takeProfile should be a boolean");
-  return { takeProfile: o.takeProfile === true };
+  if (o.status !== undefined && typeof o.status !== "boolean") throw bad("stats request field status should be a boolean");
+  return { takeProfile: o.takeProfile === true, status: o.status === true };
 }

@@ -38,7 +38,9 @@ export type StoreErrorCode =
   /** `rm` of a model that ships in the package */
   | "BUILTIN_MODEL"
   /** a path given to --model that does not exist */
-  | "MODEL_FILE_NOT_FOUND";
+  | "MODEL_FILE_NOT_FOUND"
+  /** --model names a path that exists but is a FIFO, socket, device or directory */
+  | "NOT_A_FILE";
 
 /** Finding, downloading, listing or removing a model went wrong (`code` says what; the message is one line). */
 export class StoreError extends LayerstreamError {

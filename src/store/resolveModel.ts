@@ -9,6 +9,7 @@ import { defaultModelPath, findBuiltinModel, listBuiltinModels } from "./builtin
 import { findCachedBySource, findCachedModel, listCachedFiles } from "./cache.js";
 import type { DownloadProgress } from "./download.js";
 import { StoreError } from "./errors.js";
+import { fileKind } from "../engine/gguf/modelFile.js";
 import { DEFAULT_MODEL_FILE, hfEndpointFromEnv, modelsDirFromEnv } from "./paths.js";
 import { pullModel } from "./pull.js";
 import { hfResolveUrl, looksLikeSource, parseSource } from "./source.js";
@@ -43,8 +44,9 @@ export async function resolveModel(spec: string | undefined, options: ResolveMod
   if (looksLikeSource(spec)) return resolveSourceSpec(spec, modelsDir, options);
   if (/[\\/]/.test(spec) || /\.gguf$/i.test(spec)) {
     const absolute = path.resolve(spec);
-    const what = fs.existsSync(absolute) ? " (it is not a regular file)" : "";
-    throw new StoreError("MODEL_FILE_NOT_FOUND", `model file not found: ${absolute}${what}`);
+    const stats = fs.statSync(absolute, { throwIfNoEntry: false });
+    if (stats) throw new StoreError("NOT_A_FILE", `model file ${absolute} is ${fileKind(stats)}, not a regular file`);
+    throw new StoreError("MODEL_FILE_NOT_FOUND", `model file not found: ${absolute}`);
   }
   throw unknownModel(spec, modelsDir);
 }

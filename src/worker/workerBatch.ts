@@ -10,7 +10,8 @@ import { encodeMessage } from "../protocol/message.js";
 import { ProtocolError } from "../protocol/errors.js";
 import { HopCapture, NULL_RECORDER } from "../telemetry/recorder.js";
 import type { HopTiming, LayerTiming } from "../telemetry/records.js";
-import type { WorkerAssignment } from "./workerAssignment.js";
+import type { WorkerSession } from "./workerSession.js";
+import { checkBatchTokens, checkSequences, type WorkerLimits } from "./workerLimits.js";
 
 export type Frames = Uint8Array[];
 
@@ -26,17 +27,26 @@ export interface BatchOutcome {
   readonly layers: readonly LayerTiming[];
 }
 
-/** Runs an ACTIVATIONS message's layers; throws ProtocolError for a batch that is not this worker's. */
-export async function runBatch(assignment: WorkerAssignment, header: Header, payload: Uint8Array, nEmbd: number, profiled: boolean): Promise<BatchOutcome> {
+/**
+ * Runs an ACTIVATIONS message's layers; throws ProtocolError for a batch that is not this
+ * worker's (another session, layers it does not run) or over its limits.
+ */
+export async function runBatch(session: WorkerSession, header: Header, payload: Uint8Array, profiled: boolean, limits: WorkerLimits): Promise<BatchOutcome> {
   const t0 = performance.now();
-  const batch = decodeBatch(payload, header, nEmbd);
+  const { assignment } = session;
+  const nEmbd = session.served.model.hparams.nEmbd;
   if (header.nTokens === 0) throw new ProtocolError("BAD_VALUE", "an activation batch needs at least one token");
+  checkBatchTokens(header.nTokens, limits);
+  const batch = decodeBatch(payload, header, nEmbd);
+  session.checkBatch(batch.session);
+  const runner = assignment.host.runner;
+  checkSequences(runner.sequenceCount, batch.sequences.filter((s) => !runner.hasSequence(s.sequenceId)).length, limits);
   const stageIndex = assignment.stageFor(header.layerFrom, header.layerTo, batch.endLayer);
   const t1 = performance.now();
   const capture = profiled ? new HopCapture() : undefined;
   const final = header.layerTo === batch.endLayer;
   const rows = final ? batch.rows : "all";
-  const out = await assignment.host.runner.run(splitSequences(batch, nEmbd), { from: header.layerFrom, to: header.layerTo }, { rows, recorder: capture ?? NULL_RECORDER });
+  const out = await runner.run(splitSequences(batch, nEmbd), { from: header.layerFrom, to: header.layerTo }, { rows, recorder: capture ?? NULL_RECORDER });
   const t2 = performance.now();
   const encoding = assignment.plan.encoding;
   const values = concatRows(out);
@@ -51,7 +61,7 @@ export async function runBatch(assignment: WorkerAssignment, header: Header, pay
     const sequences = rows === "all" ? batch.sequences : batch.sequences.map((s) => ({ sequenceId: s.sequenceId, position: s.position + s.nTokens - 1, nTokens: 1 }));
     const nRows = sequences.reduce((n, s) => n + s.nTokens, 0);
     const resultHeader = { ...header, type: MessageType.RESULT, position: sequences[0].position, nTokens: nRows, encoding };
-    frames = encodeMessage(resultHeader, encodeBatch({ endLayer: batch.endLayer, rows, sequences }, values, encoding));
+    frames = encodeMessage(resultHeader, encodeBatch({ session: batch.session, endLayer: batch.endLayer, rows, sequences }, values, encoding));
     to = { kind: "root" };
   }
   const layers = capture?.hops[0]?.layers ?? [];

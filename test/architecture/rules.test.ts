@@ -21,6 +21,7 @@ const VIOLATIONS: Record<string, { file: string; code: string; expect: RegExp }>
   "the worker imports the cluster client": { file: "src/worker/d.ts", code: 'import { x } from "../root/cluster/openCluster.js";\nexport const y = x;\n', expect: /never imports the cluster client/ },
   "telemetry imports the project": { file: "src/telemetry/e.ts", code: 'import { x } from "../engine/errors.js";\nexport const y = x;\n', expect: /telemetry is a leaf/ },
   "the protocol imports the engine's model": { file: "src/protocol/k.ts", code: 'import { x } from "../engine/model/model.js";\nexport const y = x;\n', expect: /the protocol only encodes and decodes/ },
+  "the server imports the engine": { file: "src/server/l.ts", code: 'import { x } from "../engine/session.js";\nexport const y = x;\n', expect: /the server is built on the public API only/ },
   "a script imports test code": { file: "scripts/f.ts", code: 'import { x } from "../test/helpers/cli.js";\nexport const y = x;\n', expect: /scripts never import test code/ },
   "a function over 60 lines": { file: "src/g.ts", code: `export function long(): number {\n  let n = 0;\n${"  n++;\n".repeat(60)}  return n;\n}\n`, expect: /max-lines-per-function/ },
   "a file over 400 lines": { file: "src/h.ts", code: Array.from({ length: 402 }, (_, i) => `export const v${i} = ${i};`).join("\n") + "\n", expect: /max-lines\b/ },

@@ -67,7 +67,7 @@ export function describeEquivalence(c: EquivalenceCase): void {
       expect(stats.hops as number).toBeGreaterThanOrEqual(n + 1);
       expect(stats.wireBytesPerToken as number).toBeGreaterThan(0);
       expect(stats.networkSeconds as number).toBeGreaterThanOrEqual(0);
-      expect(run.stderr).toMatch(new RegExp(`assignment \\(${assign}, wire ${wire}`));
+      expect(run.stderr).toMatch(new RegExp(`assignment \\(session \\d+, ${assign}, wire ${wire}`));
     });
   });
 }

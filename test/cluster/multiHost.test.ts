@@ -4,12 +4,15 @@
  * Needs root and `ip netns` (CI runs as root); skipped with the reason otherwise.
  */
 import { spawn, type ChildProcess } from "node:child_process";
+import fs from "node:fs";
+import os from "node:os";
 import path from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { BIN, runCli, runCommand, type CliResult } from "../helpers/cli.js";
 import { createNetnsLan, netemAvailable, netnsUnavailableReason, type NetnsLan, type NetnsNode } from "../helpers/netns.js";
 import { modelFile } from "../helpers/paths.js";
 import { statsOf } from "./workerProcess.js";
+import { defaultClusterKeyPath, generateClusterKey, writeClusterKey } from "../../src/host/clusterKey.js";
 
 const MODEL = modelFile("stories260K.gguf");
 const PROMPT = "Once upon a time, there was a little dog named Max";
@@ -59,10 +62,14 @@ describe.skipIf(unavailable !== undefined)("cluster across network namespaces (r
   let single: CliResult;
 
   /** generate in the root's namespace, greedy, against the two namespaced workers */
-  const generateOnRoot = (extra: readonly string[]) => {
+  const rootCommand = (extra: readonly string[]) => {
     const [cmd, ...prefix] = lan!.exec(lan!.nodes[0]);
     const args = ["generate", "-m", MODEL, "-p", PROMPT, "-n", "24", "--temperature", "0", "--ignore-eos", "--stats-json"];
-    return runCommand(cmd, [...prefix, process.execPath, BIN, ...args, "--workers", workers.map((w) => w.address).join(","), ...extra], {}, 15_000);
+    return [cmd, [...prefix, process.execPath, BIN, ...args, "--workers", workers.map((w) => w.address).join(","), ...extra]] as const;
+  };
+  const generateOnRoot = (extra: readonly string[], env: NodeJS.ProcessEnv = {}) => {
+    const [cmd, args] = rootCommand(extra);
+    return runCommand(cmd, args, env, 20_000);
   };
 
   beforeAll(async () => {
@@ -113,4 +120,40 @@ describe.skipIf(unavailable !== undefined)("cluster across network namespaces (r
     const stats = statsOf(run.stderr);
     expect(stats.networkSeconds as number).toBeGreaterThan(0.002 * 24);
   }, 20_000);
+
+  it("a root with another cluster key is refused within 15 s, in one line; a keyless worker refuses to start; a plaintext peer on the LAN gets no reply", async () => {
+    const other = fs.mkdtempSync(path.join(os.tmpdir(), "layerstream-otherkey-"));
+    writeClusterKey(defaultClusterKeyPath({ XDG_CONFIG_HOME: other }), generateClusterKey());
+    const t0 = performance.now();
+    const run = await generateOnRoot([], { XDG_CONFIG_HOME: other });
+    fs.rmSync(other, { recursive: true, force: true });
+    expect(performance.now() - t0).toBeLessThan(15_000);
+    expect(run.code).toBe(2);
+    expect(run.stderr).toMatch(/does not hold this root's cluster key/);
+    const [cmd, ...prefix] = lan!.exec(lan!.nodes[0]);
+    const keyless = await runCommand(cmd, [...prefix, process.execPath, BIN, "worker", "--model", MODEL, "--listen", `tcp://${lan!.nodes[0].address}:${PORT + 1}`], { XDG_CONFIG_HOME: path.join(os.tmpdir(), "layerstream-no-config") }, 10_000);
+    expect(keyless.code).toBe(2);
+    expect(keyless.stderr).toMatch(/a worker needs the cluster key: no cluster key at/);
+    const probe = `const zmq = require("zeromq"); const d = new zmq.Dealer({ linger: 0, receiveTimeout: 1500, sendTimeout: 0 }); d.connect("${workers[0].address}");
+      d.send([Buffer.from("LS"), Buffer.alloc(22)]).catch(() => {}); d.receive().then(() => console.log("REPLY"), () => console.log("NO REPLY")).finally(() => d.close());`;
+    const peer = await runCommand(cmd, [...prefix, process.execPath, "-e", probe], {}, 10_000);
+    expect(peer.stdout.trim()).toBe("NO REPLY");
+  }, 30_000);
+
+  it("a worker host that dies mid-generation: its layers move to the other host, the same text (f32 wire)", async () => {
+    const reference = await runCli(["generate", "-m", MODEL, "-p", PROMPT, "-n", "400", "--temperature", "0", "--ignore-eos"]);
+    const [cmd, args] = rootCommand(["-n", "400", "--wire", "f32"]);
+    const root = spawn(cmd, args, { stdio: ["ignore", "pipe", "pipe"] });
+    let stdout = "";
+    let stderr = "";
+    root.stderr.setEncoding("utf8").on("data", (text: string) => (stderr += text));
+    root.stdout.setEncoding("utf8").on("data", (text: string) => {
+      if (stdout.length === 0) workers[1].child.kill("SIGKILL");
+      stdout += text;
+    });
+    const code = await new Promise((resolve) => root.on("close", resolve));
+    expect(code, stderr).toBe(0);
+    expect(stdout).toBe(reference.stdout);
+    expect(statsOf(stderr)).toMatchObject({ workers: 1, recoveries: 1 });
+  }, 30_000);
 });

@@ -16,6 +16,7 @@ import { computeModelIdentity } from "../../src/host/modelIdentity.js";
 import { PayloadEncoding } from "../../src/protocol/header.js";
 import { HopCapture } from "../../src/telemetry/recorder.js";
 import { writeSyntheticModel } from "../../src/engine/gguf/syntheticModel.js";
+import { testSecurity } from "../helpers/clusterKey.js";
 import { startWorker, type WorkerProcess } from "./workerProcess.js";
 
 const N_LAYER = 6;
@@ -58,6 +59,7 @@ const kinds: [string, () => Promise<LayerRunner>][] = [
         nEmbd: model.hparams.nEmbd,
         kvType: model.kvType,
         contextSize: model.contextSize,
+        security: testSecurity(),
         log: () => {},
       }),
   ],

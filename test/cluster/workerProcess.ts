@@ -11,9 +11,10 @@ export interface WorkerProcess extends AsyncDisposable {
   stop(): Promise<number | null>;
 }
 
-export function startWorker(modelPath: string, extraArgs: readonly string[] = [], timeoutMs = 20_000): Promise<WorkerProcess> {
+export function startWorker(modelPath: string, extraArgs: readonly string[] = [], timeoutMs = 20_000, env: NodeJS.ProcessEnv = {}): Promise<WorkerProcess> {
   const child: ChildProcess = spawn(process.execPath, [BIN, "worker", "--model", modelPath, "--listen", "tcp://127.0.0.1:*", ...extraArgs], {
     stdio: ["ignore", "pipe", "pipe"],
+    env: { ...process.env, ...env },
   });
   let stdout = "";
   let stderr = "";

@@ -36,7 +36,7 @@ describe("npm run profile on a real 2-worker run", () => {
 
   beforeAll(async () => {
     await writeSyntheticModel(modelPath, { nEmbd: 64, nLayer: N_LAYER, nHead: 4, nHeadKv: 2, nFf: 160, nVocab: 320, weightType: GgmlType.Q8_0, seed: 11 });
-    result = await runProfile(["--model", modelPath, "--prompt", "once upon a time", "--max-tokens", String(MAX_TOKENS), "--ignore-eos", "--temperature", "0", "--spawn-workers", "2", "--out", reportPath, "--json"]);
+    result = await runProfile(["--model", modelPath, "--prompt", "once upon a time", "--max-tokens", String(MAX_TOKENS), "--ignore-eos", "--temperature", "0", "--spawn-workers", "2", "--assign", "round-robin", "--out", reportPath, "--json"]);
     expect(result.stderr).not.toContain("internal error");
     expect(result.code).toBe(0);
     run = JSON.parse(result.stdout) as ProfileRun;

@@ -23,7 +23,7 @@ describe("protocol-header", () => {
     // prettier-ignore
     expect(Array.from(bytes)).toEqual([
       0x4c, 0x53,             // magic "LS"
-      0x02,                   // version
+      0x03,                   // version
       0x04,                   // type ACTIVATIONS
       0x04, 0x03, 0x02, 0x01, // request id
       0x0d, 0x0c, 0x0b, 0x0a, // payload bytes
@@ -50,7 +50,8 @@ describe("protocol-header", () => {
     ["a short frame", new Uint8Array(23), "SHORT_HEADER"],
     ["a long frame", new Uint8Array(25), "SHORT_HEADER"],
     ["wrong magic", corrupt(0, 0x47), "BAD_MAGIC"],
-    ["a newer version", corrupt(2, 3), "BAD_VERSION"],
+    ["a newer version", corrupt(2, 4), "BAD_VERSION"],
+    ["version 2 (no session in batches)", corrupt(2, 2), "BAD_VERSION"],
     ["version 1", corrupt(2, 1), "BAD_VERSION"],
     ["an unknown type", corrupt(3, 200), "BAD_TYPE"],
     ["an unknown encoding", corrupt(22, 99), "BAD_ENCODING"],

@@ -75,8 +75,10 @@ describe("STATS profile payloads", () => {
   });
 
   it("decodes the request and rejects a bad one", () => {
-    expect(decodeStatsRequestPayload(pack({ takeProfile: true }))).toEqual({ takeProfile: true });
-    expect(decodeStatsRequestPayload(pack({}))).toEqual({ takeProfile: false });
+    expect(decodeStatsRequestPayload(pack({ takeProfile: true }))).toEqual({ takeProfile: true, status: false });
+    expect(decodeStatsRequestPayload(pack({ status: true }))).toEqual({ takeProfile: false, status: true });
+    expect(decodeStatsRequestPayload(pack({}))).toEqual({ takeProfile: false, status: false });
+    expectBadPayload(() => decodeStatsRequestPayload(pack({ status: "yes" })), /status/);
     expectBadPayload(() => decodeStatsRequestPayload(pack({ takeProfile: 1 })), /takeProfile/);
     expectBadPayload(() => decodeStatsRequestPayload(pack([1])), /not a map/);
     expectBadPayload(() => decodeStatsRequestPayload(Uint8Array.of(0x82, 0xa1)), /not valid msgpack/);

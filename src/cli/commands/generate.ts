@@ -6,9 +6,9 @@ import { Command, Option } from "commander";
 import { loadModel } from "../../api/loadModel.js";
 import type { LoadedModel } from "../../api/loadedModel.js";
 import type { CompletionResult } from "../../api/completionStream.js";
-import { ASSIGN_MODES, KV_TYPES, WIRE_ENCODINGS, DEFAULT_MAX_TOKENS, type AssignMode, type KvType, type WireName } from "../../api/options.js";
+import { KV_TYPES, DEFAULT_MAX_TOKENS, MAX_CONTEXT_SIZE, VERIFY_MODES, type KvType, type VerifyMode } from "../../api/options.js";
 import type { ModelStats } from "../../api/modelStats.js";
-import { AbortError, OptionError } from "../../engine/errors.js";
+import { AbortError } from "../../engine/errors.js";
 import { DEFAULT_SAMPLER_OPTIONS } from "../../engine/sampling/options.js";
 import { formatBytes } from "../../engine/streaming/byteSize.js";
 import type { RunProfiler } from "../../profile/runProfiler.js";
@@ -17,8 +17,9 @@ import type { CliIo } from "../io.js";
 import { progressReporter } from "../progressBar.js";
 import { readPrompt } from "../prompt.js";
 import { resolveForRun } from "../modelForRun.js";
+import { addClusterOptions, clusterLoadOptions, type ClusterCliFlags } from "../clusterOptions.js";
 
-export interface GenerateFlags {
+export interface GenerateFlags extends ClusterCliFlags {
   model?: string;
   prompt?: string;
   file?: string;
@@ -41,10 +42,8 @@ export interface GenerateFlags {
   prefetch?: number;
   keepPageCache: boolean;
   statsJson: boolean;
-  workers?: string;
-  spawnWorkers?: number;
-  assign: AssignMode;
-  wire: WireName;
+  checkTensors: boolean;
+  verify: VerifyMode;
 }
 
 const D = DEFAULT_SAMPLER_OPTIONS;
@@ -57,7 +56,7 @@ export function generateCommand(io: CliIo): Command {
 
 /** generate's flags, also taken by `layerstream profile`. */
 export function addGenerateOptions(command: Command): Command {
-  return command
+  command
     .option("-m, --model <model>", "GGUF file path, cached or built-in model name, or a source pulled on first use (hf:owner/repo:Q4_K_M, hf:owner/repo/file.gguf, https://…); default: the built-in model")
     .option("-p, --prompt <text>", "prompt text; - reads it from stdin")
     .option("-f, --file <path>", "read the prompt from a file")
@@ -74,16 +73,16 @@ export function addGenerateOptions(command: Command): Command {
     .option("--seed <s>", "random seed (same seed, same text); default: random, printed in the summary", parseIntInRange(0, 2 ** 32 - 1))
     .option("--ignore-eos", "keep generating after end-of-sequence tokens", false)
     .option("-t, --threads <n>", "compute threads for the native kernels (default: physical cores; the TypeScript fallback uses 1)", parseIntInRange(1, 1024))
-    .option("-c, --ctx-size <n>", "context size in tokens (default: what the prompt and --max-tokens need, at most the model's)", parseIntInRange(1))
+    .option("-c, --ctx-size <n>", "context size in tokens (default: what the prompt and --max-tokens need, at most the model's)", parseIntInRange(1, MAX_CONTEXT_SIZE))
     .option("--kv-type <type>", `KV cache type (${KV_TYPES.join(", ")})`, parseChoice(KV_TYPES), "f16")
     .option("--max-memory <size>", "memory budget, e.g. 512MB or 4GB; layers beyond it are streamed from disk (default: available memory − 512 MiB)", parseByteSizeOption)
     .option("--prefetch <n>", "layers to read ahead while computing (default: 1; 0 when the budget holds one layer)", parseIntInRange(0, 1024))
     .option("--keep-page-cache", "leave streamed layers in the OS page cache too (default: drop them once copied, so the kernel holds no second copy)", false)
     .option("--stats-json", "print the run's statistics as one JSON object, the last line on stderr", false)
-    .option("--workers <addresses>", "run the layers on workers: comma-separated ZeroMQ addresses, e.g. tcp://10.0.0.2:5555,tcp://10.0.0.3:5555")
-    .option("--assign <mode>", `how layers are spread over the workers (${ASSIGN_MODES.join(", ")})`, parseChoice(ASSIGN_MODES), "round-robin")
-    .option("--wire <encoding>", `activation encoding between nodes (${WIRE_ENCODINGS.join(", ")})`, parseChoice(WIRE_ENCODINGS), "q8_0")
-    .option("--spawn-workers <n>", "start n local worker processes for this run; they stop when it ends", parseIntInRange(1, 255));
+
+    .option("--check-tensors", "read every weight at load and refuse NaN or Inf values, naming the tensor (llama.cpp's flag)", false)
+    .option("--verify <mode>", `model file check (${VERIFY_MODES.join(", ")}): full hashes the whole file (cached; see layerstream verify) and requires full hashes on every worker`, parseChoice(VERIFY_MODES), "sampled");
+  return addClusterOptions(command, "when the run ends");
 }
 
 export interface GenerateStats extends Omit<ModelStats, "cluster"> {
@@ -101,7 +100,7 @@ export interface GenerateStats extends Omit<ModelStats, "cluster"> {
  */
 export async function runGenerate(flags: GenerateFlags, io: CliIo, profiler?: RunProfiler): Promise<GenerateStats | undefined> {
   const prompt = await readPrompt(flags);
-  const workers = flags.spawnWorkers ?? splitWorkers(flags.workers);
+  const cluster = clusterLoadOptions(flags); // a bad --workers list fails before anything is loaded
   const progress = progressReporter();
   const { path, contextSize } = await resolveForRun(flags, prompt, io);
   await using model = await loadModel({
@@ -112,9 +111,9 @@ export async function runGenerate(flags: GenerateFlags, io: CliIo, profiler?: Ru
     prefetch: flags.prefetch,
     keepPageCache: flags.keepPageCache,
     threads: flags.threads,
-    workers,
-    assign: flags.assign,
-    wire: flags.wire,
+    ...cluster,
+    checkTensors: flags.checkTensors,
+    verify: flags.verify,
     onProgress: progress.report,
     log: (line) => io.progress(line),
   });
@@ -214,11 +213,4 @@ async function finishProfile(profiler: RunProfiler, model: LoadedModel, result: 
       wallSeconds: summary.promptSeconds + summary.generateSeconds,
     },
   );
-}
-
-function splitWorkers(list: string | undefined): string[] | undefined {
-  if (list === undefined) return undefined;
-  const addresses = list.split(",").map((a) => a.trim()).filter((a) => a.length > 0);
-  if (addresses.length === 0) throw new OptionError("BAD_WORKERS", `--workers "${list}" names no worker address (expected e.g. tcp://10.0.0.2:5555,tcp://10.0.0.3:5555)`);
-  return addresses;
 }

@@ -41,6 +41,10 @@ export type GgufErrorCode =
   /** a 64-bit quantity (offset, element count, byte count) beyond Number.MAX_SAFE_INTEGER */
   | "OVERFLOW"
   | "FILE_NOT_FOUND"
+  /** the path is a FIFO, socket, device or directory */
+  | "NOT_A_FILE"
+  /** two tensors' data ranges overlap */
+  | "OVERLAPPING_TENSORS"
   | "IO"
   /** used after dispose() */
   | "DISPOSED"

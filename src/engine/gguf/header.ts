@@ -7,6 +7,7 @@
 import fs from "node:fs";
 import { GgufFormatError } from "./errors.js";
 import { parseGguf } from "./parse.js";
+import { openRegularFile, type FileStamp } from "./modelFile.js";
 import type { GgufFile, GgufTensorInfo } from "./types.js";
 
 /** First read; doubled while the header does not fit. */
@@ -20,13 +21,14 @@ export interface GgufHeaderFile extends GgufFile, Disposable {
   readonly path: string;
   /** an open read-only descriptor, for tensor reads; closed by dispose() */
   readonly fd: number;
+  /** the file when it was opened (checkUnchanged compares against it) */
+  readonly stamp: FileStamp;
   dispose(): void;
 }
 
 export function openGgufHeader(path: string, { firstReadBytes = FIRST_READ_BYTES } = {}): GgufHeaderFile {
-  const fd = openReadOnly(path);
+  const { fd, stamp, size: fileBytes } = openRegularFile(path);
   try {
-    const fileBytes = fs.fstatSync(fd).size;
     if (fileBytes === 0) throw new GgufFormatError("TRUNCATED", `${path} is empty (0 bytes); a GGUF header needs at least 24`, { path, offset: 0 });
     let nRead = Math.min(fileBytes, firstReadBytes);
     for (;;) {
@@ -34,7 +36,7 @@ export function openGgufHeader(path: string, { firstReadBytes = FIRST_READ_BYTES
       readFully(fd, prefix, 0, nRead, 0, path);
       try {
         const file = parseGguf(prefix, { fileBytes });
-        return { ...file, bytes: prefix.subarray(0, file.dataOffset), path, fd, dispose: once(() => fs.closeSync(fd)), [Symbol.dispose]() { this.dispose(); } };
+        return { ...file, bytes: prefix.subarray(0, file.dataOffset), path, fd, stamp, dispose: once(() => fs.closeSync(fd)), [Symbol.dispose]() { this.dispose(); } };
       } catch (error) {
         const canGrow = nRead < fileBytes && nRead < MAX_HEADER_BYTES;
         if (!(error instanceof GgufFormatError) || !NEEDS_MORE_BYTES.has(error.code) || !canGrow) {
@@ -63,22 +65,6 @@ export function readFully(fd: number, into: Uint8Array, offset: number, length: 
     const n = fs.readSync(fd, into, offset + done, Math.min(length - done, 1 << 30), position + done);
     if (n === 0) throw new GgufFormatError("TRUNCATED", `${path}: unexpected end of file at offset ${position + done}`, { path, offset: position + done });
     done += n;
-  }
-}
-
-function openReadOnly(path: string): number {
-  try {
-    const fd = fs.openSync(path, "r");
-    if (!fs.fstatSync(fd).isFile()) {
-      fs.closeSync(fd);
-      throw new GgufFormatError("IO", `${path} is not a regular file`, { path });
-    }
-    return fd;
-  } catch (error) {
-    if (error instanceof GgufFormatError) throw error;
-    const code = (error as NodeJS.ErrnoException).code;
-    if (code === "ENOENT") throw new GgufFormatError("FILE_NOT_FOUND", `GGUF file not found: ${path}`, { path, cause: error });
-    throw new GgufFormatError("IO", `cannot open ${path}: ${(error as Error).message}`, { path, cause: error });
   }
 }
 

@@ -15,6 +15,7 @@ import { constants as bufferConstants } from "node:buffer";
 import type mmapModule from "@riaskov/mmap-io";
 import { GgufFormatError } from "./errors.js";
 import { parseGguf } from "./parse.js";
+import { openRegularFile, type FileStamp } from "./modelFile.js";
 import type { GgufFile, GgufMetadataEntry, GgufTensorInfo } from "./types.js";
 
 type MmapIo = (typeof mmapModule)["default"];
@@ -43,6 +44,8 @@ export function mmapAvailable(): boolean {
 
 export interface MappedGguf extends GgufFile, Disposable {
   readonly path: string;
+  /** the file when it was mapped */
+  readonly stamp: FileStamp;
   readonly disposed: boolean;
   /** Idempotent. Afterwards every property access throws DISPOSED. */
   dispose(): void;
@@ -50,9 +53,9 @@ export interface MappedGguf extends GgufFile, Disposable {
 
 /** Memory-maps `path` read-only and parses it. Throws GgufFormatError (FILE_NOT_FOUND, IO, TRUNCATED, …). */
 export function openGguf(path: string): MappedGguf {
-  const bytes = mapReadOnly(path);
+  const { bytes, stamp } = mapReadOnly(path);
   try {
-    return new MappedGgufFile(path, parseGguf(bytes));
+    return new MappedGgufFile(path, parseGguf(bytes), stamp);
   } catch (error) {
     if (error instanceof GgufFormatError && error.path === undefined) {
       throw new GgufFormatError(error.code, `${path}: ${error.message}`, { offset: error.offset, path, cause: error });
@@ -61,37 +64,24 @@ export function openGguf(path: string): MappedGguf {
   }
 }
 
-function mapReadOnly(path: string): Uint8Array {
-  let fd: number;
+function mapReadOnly(path: string): { bytes: Uint8Array; stamp: FileStamp } {
+  const { fd, stamp, size } = openRegularFile(path);
   try {
-    fd = fs.openSync(path, "r");
-  } catch (error) {
-    const code = (error as NodeJS.ErrnoException).code;
-    if (code === "ENOENT") throw new GgufFormatError("FILE_NOT_FOUND", `GGUF file not found: ${path}`, { path, cause: error });
-    throw new GgufFormatError("IO", `cannot open ${path}: ${(error as Error).message}`, { path, cause: error });
-  }
-  try {
-    const stat = fs.fstatSync(fd);
-    if (!stat.isFile()) throw new GgufFormatError("IO", `${path} is not a regular file`, { path });
-    if (stat.size === 0) {
+    if (size === 0) {
       throw new GgufFormatError("TRUNCATED", `${path} is empty (0 bytes); a GGUF header needs at least 24`, { path, offset: 0 });
     }
-    if (stat.size > bufferConstants.MAX_LENGTH) {
-      throw new GgufFormatError(
-        "IO",
-        `${path} is ${stat.size} bytes; a single mapping holds at most ${bufferConstants.MAX_LENGTH} bytes`,
-        { path },
-      );
+    if (size > bufferConstants.MAX_LENGTH) {
+      throw new GgufFormatError("IO", `${path} is ${size} bytes; a single mapping holds at most ${bufferConstants.MAX_LENGTH} bytes`, { path });
     }
     const mmap = loadMmap();
-    if (!mmap) return readWhole(fd, stat.size, path);
+    if (!mmap) return { bytes: readWhole(fd, size, path), stamp };
     let buffer: Buffer;
     try {
-      buffer = mmap.map(stat.size, mmap.PROT_READ, mmap.MAP_SHARED, fd, 0);
+      buffer = mmap.map(size, mmap.PROT_READ, mmap.MAP_SHARED, fd, 0);
     } catch (error) {
       throw new GgufFormatError("IO", `cannot memory-map ${path}: ${(error as Error).message}`, { path, cause: error });
     }
-    return new Uint8Array(buffer.buffer, buffer.byteOffset, buffer.byteLength);
+    return { bytes: new Uint8Array(buffer.buffer, buffer.byteOffset, buffer.byteLength), stamp };
   } finally {
     fs.closeSync(fd);
   }
@@ -111,11 +101,13 @@ function readWhole(fd: number, nBytes: number, path: string): Uint8Array {
 
 class MappedGgufFile implements MappedGguf {
   readonly path: string;
+  readonly stamp: FileStamp;
   #file: GgufFile | undefined;
 
-  constructor(path: string, file: GgufFile) {
+  constructor(path: string, file: GgufFile, stamp: FileStamp) {
     this.path = path;
     this.#file = file;
+    this.stamp = stamp;
   }
 
   get disposed(): boolean {

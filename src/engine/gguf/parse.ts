@@ -69,8 +69,24 @@ export function parseGguf(bytes: Uint8Array, options: ParseOptions = {}): GgufFi
     tensors.push(tensor);
     tensorsByName.set(tensor.name, tensor);
   }
+  checkNoOverlap(tensors);
 
   return { version, alignment, metadata, tensors, tensorsByName, dataOffset, fileBytes, bytes };
+}
+
+/** Two tensors whose data ranges share a byte would alias each other's weights: refused (llama.cpp's loader assumes disjoint tensors too). */
+function checkNoOverlap(tensors: readonly GgufTensorInfo[]): void {
+  const sorted = tensors.filter((t) => t.nBytes > 0).sort((a, b) => a.fileOffset - b.fileOffset);
+  for (let i = 1; i < sorted.length; i++) {
+    const [previous, tensor] = [sorted[i - 1], sorted[i]];
+    if (tensor.fileOffset < previous.fileOffset + previous.nBytes) {
+      throw new GgufFormatError(
+        "OVERLAPPING_TENSORS",
+        `tensor "${tensor.name}" data [${tensor.fileOffset}, ${tensor.fileOffset + tensor.nBytes}) overlaps tensor "${previous.name}" [${previous.fileOffset}, ${previous.fileOffset + previous.nBytes})`,
+        { offset: tensor.fileOffset },
+      );
+    }
+  }
 }
 
 /** Zero-copy view of a tensor's bytes inside `file.bytes`. */

@@ -52,32 +52,38 @@ export interface ModelHparams {
   readonly rope: RopeParams;
 }
 
-/** Reads and checks the hyper-parameters of a llama-family model. */
+/** Most positions a context may hold (2^24: above every released model's, below what a KV cache index or the kernels' int32 shapes can take). */
+export const MAX_CONTEXT_SIZE = 2 ** 24;
+/** Bounds on sizes read from a file: far above real models, far below what overflows an allocation or a kernel's shape. */
+const MAX_LAYERS = 4096;
+const MAX_WIDTH = 2 ** 20;
+const MAX_HEADS = 65535;
+
+/** Reads and checks the hyper-parameters of a llama-family model: every number is range-checked here, with a one-line error. */
 export function readHparams(file: GgufFile): ModelHparams {
   const architecture = getString(file, "general.architecture");
   const traits = ARCHITECTURES.get(architecture);
   if (!traits) throw new UnsupportedArchitectureError(architecture, [...ARCHITECTURES.keys()]);
   const key = (name: string) => `${architecture}.${name}`;
 
-  const nEmbd = positiveInt(file, key("embedding_length"));
-  const nLayer = positiveInt(file, key("block_count"));
-  const nHead = positiveInt(file, key("attention.head_count"));
-  const nHeadKv = optionalNumber(file, key("attention.head_count_kv")) ?? nHead;
-  const nFf = positiveInt(file, key("feed_forward_length"));
-  const nCtxTrain = optionalNumber(file, key("context_length")) ?? 2048;
+  const nEmbd = intIn(file, key("embedding_length"), 1, MAX_WIDTH);
+  const nLayer = intIn(file, key("block_count"), 1, MAX_LAYERS);
+  const nHead = intIn(file, key("attention.head_count"), 1, MAX_HEADS);
+  const nHeadKv = intIn(file, key("attention.head_count_kv"), 1, MAX_HEADS, nHead);
+  const nFf = intIn(file, key("feed_forward_length"), 1, 4 * MAX_WIDTH);
+  const nCtxTrain = intIn(file, key("context_length"), 1, MAX_CONTEXT_SIZE, 2048);
   const headDim = optionalNumber(file, key("attention.key_length")) ?? nEmbd / nHead;
   const rmsEps = optionalNumber(file, key("attention.layer_norm_rms_epsilon")) ?? 1e-5;
   const embd = file.tensorsByName.get("token_embd.weight");
   if (!embd) throw new ModelFormatError("MISSING_TENSOR", `missing tensor "token_embd.weight"`);
   const nVocab = embd.dims[1] ?? 0;
 
-  if (!Number.isInteger(headDim) || headDim <= 0 || headDim % 2 !== 0) {
-    throw new ModelFormatError("BAD_HPARAM", `head dimension ${headDim} (embedding ${nEmbd} / heads ${nHead}) must be a positive even integer`);
+  if (!Number.isInteger(headDim) || headDim <= 0 || headDim > MAX_HEADS || headDim % 2 !== 0) {
+    throw new ModelFormatError("BAD_HPARAM", `head dimension ${headDim} (embedding ${nEmbd} / heads ${nHead}) must be a positive even integer ≤ ${MAX_HEADS}`);
   }
-  if (!Number.isInteger(nHeadKv) || nHeadKv <= 0 || nHead % nHeadKv !== 0) {
-    throw new ModelFormatError("BAD_HPARAM", `head_count_kv ${nHeadKv} must divide head_count ${nHead}`);
-  }
-  if (!(rmsEps > 0)) throw new ModelFormatError("BAD_HPARAM", `layer_norm_rms_epsilon ${rmsEps} must be > 0`);
+  if (nHead % nHeadKv !== 0) throw new ModelFormatError("BAD_HPARAM", `head_count_kv ${nHeadKv} must divide head_count ${nHead}`);
+  if (!(rmsEps > 0 && rmsEps < 1)) throw new ModelFormatError("BAD_HPARAM", `${key("attention.layer_norm_rms_epsilon")} = ${rmsEps} must be in (0, 1)`);
+  if (!(nVocab >= 1 && nVocab < 2 ** 31)) throw new ModelFormatError("BAD_HPARAM", `token_embd.weight has ${nVocab} rows: the vocabulary must hold 1 to 2^31 − 1 tokens`);
 
   return {
     architecture,
@@ -101,15 +107,16 @@ function readRope(file: GgufFile, architecture: string, traits: ArchitectureTrai
   if (!Number.isInteger(nRot) || nRot <= 0 || nRot > headDim || nRot % 2 !== 0) {
     throw new ModelFormatError("BAD_HPARAM", `rope.dimension_count ${nRot} must be an even integer in [2, ${headDim}]`);
   }
-  const freqBase = optionalNumber(file, key("rope.freq_base")) ?? 10000;
+  const freqBase = finiteIn(file, key("rope.freq_base"), 10000, { above: 0 });
   const scalingName = optionalString(file, key("rope.scaling.type")) ?? "none";
   let scalingType: RopeScalingType;
   if (scalingName === "none" || scalingName === "linear" || scalingName === "yarn") scalingType = scalingName;
   else throw new ModelFormatError("UNSUPPORTED_ROPE_SCALING", `unsupported rope scaling "${scalingName}" (supported: none, linear, yarn)`);
   // llama.cpp: the factor comes from rope.scaling.factor, or the older rope.scale_linear
-  const factor = optionalNumber(file, key("rope.scaling.factor")) ?? optionalNumber(file, key("rope.scale_linear")) ?? 0;
+  const factorKey = file.metadata.has(key("rope.scaling.factor")) ? key("rope.scaling.factor") : key("rope.scale_linear");
+  const factor = finiteIn(file, factorKey, 0, { atLeast: 0 });
   const freqScale = scalingType !== "none" && factor > 0 ? 1 / factor : 1;
-  const nCtxOrig = optionalNumber(file, key("rope.scaling.original_context_length")) ?? nCtxTrain;
+  const nCtxOrig = intIn(file, key("rope.scaling.original_context_length"), 1, MAX_CONTEXT_SIZE, nCtxTrain);
   const isYarn = scalingType === "yarn";
   return {
     layout: traits.ropeLayout,
@@ -119,14 +126,26 @@ function readRope(file: GgufFile, architecture: string, traits: ArchitectureTrai
     scalingType,
     nCtxOrig,
     extFactor: isYarn ? 1 : 0,
-    attnFactor: optionalNumber(file, key("rope.scaling.attn_factor")) ?? 1,
-    betaFast: optionalNumber(file, key("rope.scaling.yarn_beta_fast")) ?? 32,
-    betaSlow: optionalNumber(file, key("rope.scaling.yarn_beta_slow")) ?? 1,
+    attnFactor: finiteIn(file, key("rope.scaling.attn_factor"), 1, { above: 0 }),
+    betaFast: finiteIn(file, key("rope.scaling.yarn_beta_fast"), 32, {}),
+    betaSlow: finiteIn(file, key("rope.scaling.yarn_beta_slow"), 1, {}),
   };
 }
 
-function positiveInt(file: GgufFile, key: string): number {
-  const value = getNumber(file, key);
-  if (!Number.isInteger(value) || value <= 0) throw new ModelFormatError("BAD_HPARAM", `${key} = ${value} must be a positive integer`);
+/** An integer metadata value in [min, max]; `fallback` when absent (required when no fallback is given). */
+function intIn(file: GgufFile, key: string, min: number, max: number, fallback?: number): number {
+  const value = fallback === undefined ? getNumber(file, key) : (optionalNumber(file, key) ?? fallback);
+  if (!Number.isInteger(value) || value < min || value > max) throw new ModelFormatError("BAD_HPARAM", `${key} = ${value} must be an integer in [${min}, ${max}]`);
+  return value;
+}
+
+/** A finite metadata value, above (or at least) a bound; `fallback` when absent. */
+function finiteIn(file: GgufFile, key: string, fallback: number, bound: { above?: number; atLeast?: number }): number {
+  const value = optionalNumber(file, key) ?? fallback;
+  const ok = Number.isFinite(value) && (bound.above === undefined || value > bound.above) && (bound.atLeast === undefined || value >= bound.atLeast);
+  if (!ok) {
+    const wanted = bound.above !== undefined ? `a finite number > ${bound.above}` : bound.atLeast !== undefined ? `a finite number ≥ ${bound.atLeast}` : "a finite number";
+    throw new ModelFormatError("BAD_HPARAM", `${key} = ${value} must be ${wanted}`);
+  }
   return value;
 }

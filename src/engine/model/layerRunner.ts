@@ -19,6 +19,11 @@ export interface SequenceBatch {
   readonly nTokens: number;
   /** f32 [nTokens, nEmbd]: hidden states entering layer `from` (a runner may overwrite it) */
   readonly hidden: Float32Array;
+  /**
+   * the tokens whose embeddings `hidden` holds, when the batch enters layer 0: lets a runner
+   * rebuild the batch later (a cluster replays it after losing a worker)
+   */
+  readonly tokens?: readonly number[];
 }
 
 /** Layers [from, to). */
@@ -58,6 +63,11 @@ export interface LayerRunner extends AsyncDisposable {
   collectTelemetry(recorder: Recorder): Promise<void>;
   /** A short description for the run summary, e.g. "local, all layers resident (mmap)". */
   describe(): string;
+  /**
+   * Calls worth keeping in flight at once (each with its own sequences): a pipeline of N stages
+   * is full with N. Absent: 1 — calls run one after another.
+   */
+  readonly concurrency?: number;
 }
 
 /** Counters that are all zero. */

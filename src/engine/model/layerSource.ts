@@ -50,9 +50,12 @@ export class ResidentLayerSource implements LayerSource {
     private readonly tensors: readonly LayerTensors[],
     private readonly bytesOf: TensorBytes,
     private readonly access: string,
+    /** checks the model file before each use (throws when it changed on disk) */
+    private readonly checkFile: () => void = () => {},
   ) {}
 
   acquire(il: number): LayerWeights {
+    this.checkFile();
     this.acquisitions++;
     return this.bind(il);
   }

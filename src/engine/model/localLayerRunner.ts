@@ -25,6 +25,8 @@ export interface LocalRunnerOptions {
 
 export class LocalLayerRunner implements LayerRunner {
   private readonly caches = new Map<number, KvCache>();
+  /** performance.now() of each sequence's last use */
+  private readonly lastUsedMs = new Map<number, number>();
   private readonly block: BlockContext;
   private disposed = false;
   private computeSeconds = 0;
@@ -117,12 +119,32 @@ export class LocalLayerRunner implements LayerRunner {
       }
       if (ids.has(batch.sequenceId)) throw new OptionError("BAD_BATCH", `sequence ${batch.sequenceId} appears twice in one call`);
       ids.add(batch.sequenceId);
+      if (range.from < range.to) this.checkPosition(batch, range.from);
     }
   }
 
+  /**
+   * Before any work: the rows fit the context, and start at most where the sequence's cache
+   * ends (a jump ahead would otherwise first grow the RoPE table to the far position — gigabytes
+   * and seconds for a position of 2^25 — before the KV cache refused it).
+   */
+  private checkPosition(batch: SequenceBatch, firstLayer: number): void {
+    const { position, nTokens, sequenceId } = batch;
+    const { contextSize } = this.options;
+    if (!Number.isSafeInteger(position) || position < 0 || position + nTokens > contextSize) {
+      throw new OptionError("BAD_POSITION", `sequence ${sequenceId}: positions [${position}, ${position + nTokens}) are outside the context of ${contextSize}`);
+    }
+    const held = this.caches.get(sequenceId)?.lengthOf(firstLayer) ?? 0;
+    if (position > held) throw new OptionError("BAD_POSITION", `sequence ${sequenceId} holds ${held} positions at layer ${firstLayer}, cannot continue at position ${position}`);
+  }
+
   async truncate(sequenceId: number, position: number): Promise<void> {
-    if (position === 0) this.caches.delete(sequenceId);
-    else this.caches.get(sequenceId)?.truncate(position);
+    if (position === 0) {
+      this.caches.delete(sequenceId);
+      this.lastUsedMs.delete(sequenceId);
+    } else {
+      this.caches.get(sequenceId)?.truncate(position);
+    }
   }
 
   async stats(): Promise<RunnerStats> {
@@ -140,7 +162,24 @@ export class LocalLayerRunner implements LayerRunner {
     return this.caches.size;
   }
 
+  hasSequence(sequenceId: number): boolean {
+    return this.caches.has(sequenceId);
+  }
+
+  /** Frees the KV caches of sequences unused for `idleMs`; returns how many. */
+  freeIdle(idleMs: number, nowMs = performance.now()): number {
+    let freed = 0;
+    for (const [id, usedMs] of this.lastUsedMs) {
+      if (nowMs - usedMs < idleMs) continue;
+      this.caches.delete(id);
+      this.lastUsedMs.delete(id);
+      freed++;
+    }
+    return freed;
+  }
+
   private cacheFor(sequenceId: number): KvCache {
+    this.lastUsedMs.set(sequenceId, performance.now());
     let cache = this.caches.get(sequenceId);
     if (!cache) {
       const { nHeadKv, headDim } = this.hparams;

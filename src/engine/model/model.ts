@@ -1,28 +1,33 @@
-import { constants as bufferConstants } from "node:buffer";
-import fs from "node:fs";
-import { mmapAvailable, openGguf, tensorData } from "../gguf/reader.js";
-import { openGgufHeader, readTensorSync } from "../gguf/header.js";
-import type { GgufFile } from "../gguf/types.js";
+import { openGguf, tensorData } from "../gguf/reader.js";
+import { openGgufHeader, readFully, type GgufHeaderFile } from "../gguf/header.js";
+import { FileWatch } from "../gguf/modelFile.js";
+import type { GgufFile, GgufTensorInfo } from "../gguf/types.js";
 import { rowBytes } from "../ggml/types.js";
 import { dequantizeRows, MatmulScratch } from "../quant/matmul.js";
 import type { ComputeBackend } from "../backend/computeBackend.js";
 import { defaultBackend } from "../backend/selectBackend.js";
-import { loadTokenizer, type Tokenizer } from "../tokenizer/index.js";
-import { OptionError } from "../errors.js";
-import { readHparams, type ModelHparams } from "./hparams.js";
-import { bindHead, bindVector, headTensors, layerTensors, type HeadTensors, type HeadWeights, type LayerTensors, type TensorBytes } from "./weights.js";
+import type { Tokenizer } from "../tokenizer/index.js";
+import { ModelFormatError, OptionError } from "../errors.js";
+import { MAX_CONTEXT_SIZE, type ModelHparams } from "./hparams.js";
+import { bindHead, bindVector, type HeadTensors, type HeadWeights, type LayerTensors, type TensorBytes } from "./weights.js";
 import { LocalLayerRunner } from "./localLayerRunner.js";
 import { ResidentLayerSource, type LayerSource } from "./layerSource.js";
 import type { KvType } from "./kvCache.js";
+import { checkModel } from "./modelChecks.js";
+import { checkTensorsFinite, type TensorRangeReader } from "./tensorScan.js";
 
 /**
- * How tensor data is reached: `mmap` maps the whole file (zero-copy; files under 2 GiB, the
- * most mmap-io maps), `read` reads tensors into owned buffers (any size; what layer streaming uses).
+ * How tensor data is reached: `read` (the default) reads tensors into owned buffers — any file
+ * size, and nothing the process computes with can vanish if the file is truncated underneath
+ * (a read of a shrunk file fails with an error; a touched page of a shrunk mapping is SIGBUS).
+ * `mmap` maps the whole file (zero-copy, files under 2 GiB): for tools and comparisons only —
+ * the file is checked before each use, but a truncation between the check and the touch still
+ * kills the process.
  */
 export type FileAccess = "mmap" | "read";
 
 export interface ModelOpenOptions {
-  /** default: mmap when the file fits one mapping, else read */
+  /** default: read */
   readonly access?: FileAccess;
   /** KV cache element type (llama.cpp's default is f16) */
   readonly kvType?: KvType;
@@ -32,10 +37,12 @@ export interface ModelOpenOptions {
   readonly defaultContextCap?: number;
   /** the kernels the model and its runners compute with (default: native when the addon loads) */
   readonly backend?: ComputeBackend;
+  /** read every weight at open and refuse NaN or Inf values, naming the tensor (llama.cpp's --check-tensors) */
+  readonly checkTensors?: boolean;
 }
 
 /**
- * A loaded model as the root sees it: the mapped file, hyper-parameters, tokenizer,
+ * A loaded model as the root sees it: the file (watched for changes), hyper-parameters, tokenizer,
  * embeddings and output head. Transformer blocks run behind a LayerRunner.
  */
 export class Model implements Disposable {
@@ -63,13 +70,15 @@ export class Model implements Disposable {
     readonly headInfo: HeadTensors,
     /** every block's tensors, checked at open */
     readonly layers: readonly LayerTensors[],
+    /** the file as opened: checked before each use (a file changed underneath is an error, not garbage or SIGBUS) */
+    readonly watch: FileWatch,
     options: ModelOpenOptions,
   ) {
     this.kvType = options.kvType ?? "f16";
     this.backend = options.backend ?? defaultBackend();
     this.contextSize = options.contextSize ?? Math.min(hparams.nCtxTrain, options.defaultContextCap ?? Infinity);
-    if (!Number.isInteger(this.contextSize) || this.contextSize <= 0) {
-      throw new OptionError("BAD_CONTEXT_SIZE", `context size ${this.contextSize} must be a positive integer`);
+    if (!Number.isInteger(this.contextSize) || this.contextSize <= 0 || this.contextSize > MAX_CONTEXT_SIZE) {
+      throw new OptionError("BAD_CONTEXT_SIZE", `context size ${this.contextSize} must be an integer in [1, ${MAX_CONTEXT_SIZE}]`);
     }
     this.normed = new Float32Array(hparams.nEmbd);
     this.ropeFreqs = headInfo.ropeFreqs && bindVector(headInfo.ropeFreqs, tensorBytes);
@@ -84,20 +93,21 @@ export class Model implements Disposable {
     return this.boundHead;
   }
 
-  /** Maps the file and checks everything the forward pass will need. */
+  /** Opens the file (a regular file only, never blocking) and checks everything the forward pass will need. */
   static open(path: string, options: ModelOpenOptions = {}): Model {
-    const access = options.access ?? (mmapAvailable() && fileSize(path) <= MAX_MAPPED_BYTES ? "mmap" : "read");
+    const access = options.access ?? "read";
     const file = access === "mmap" ? openGguf(path) : openGgufHeader(path);
+    let watch: FileWatch | undefined;
     try {
-      const tensorBytes: TensorBytes =
-        access === "mmap" ? (info) => tensorData(file, info) : (info) => readTensorSync(file as ReturnType<typeof openGgufHeader>, info);
-      const hparams = readHparams(file);
-      const tokenizer = loadTokenizer(file);
-      const head = headTensors(file, hparams);
-      // Check every block's tensors now, so a broken file fails at start, not mid-generation.
-      const layers = Array.from({ length: hparams.nLayer }, (_, il) => layerTensors(file, hparams, il));
-      return new Model(path, file, access, tensorBytes, hparams, tokenizer, head, layers, options);
+      watch = access === "mmap" ? FileWatch.open(path, file.stamp) : FileWatch.onDescriptor(path, (file as GgufHeaderFile).fd, file.stamp);
+      const reader = rangeReader(file, access, watch);
+      const tensorBytes: TensorBytes = (info) => reader(info, 0, info.nBytes);
+      // Check everything now, so a broken file fails at start, not mid-generation.
+      const { hparams, tokenizer, head, layers } = checkModel(file);
+      if (options.checkTensors) checkTensorsFinite(file.tensors, file.tensorsByName, reader);
+      return new Model(path, file, access, tensorBytes, hparams, tokenizer, head, layers, watch, options);
     } catch (error) {
+      watch?.close();
       file[Symbol.dispose]();
       throw error;
     }
@@ -120,7 +130,7 @@ export class Model implements Disposable {
    * maps with MAP_POPULATE). Streaming under a memory budget is a separate LayerSource.
    */
   residentLayers(layers: readonly number[] = this.layers.map((_, il) => il), onProgress?: (layersDone: number, layersTotal: number) => void): ResidentLayerSource {
-    const source = new ResidentLayerSource(this.layers, this.tensorBytes, this.access);
+    const source = new ResidentLayerSource(this.layers, this.tensorBytes, this.access, () => this.watch.check());
     layers.forEach((il, done) => {
       onProgress?.(done, layers.length);
       const weights = source.bind(il);
@@ -143,6 +153,7 @@ export class Model implements Disposable {
    * @param out f32 [tokens.length, nEmbd]
    */
   embed(tokens: readonly number[], out: Float32Array): void {
+    this.watch.check();
     const { nEmbd, nVocab } = this.hparams;
     const embd = this.head.tokenEmbd;
     const nRowBytes = rowBytes(embd.type, nEmbd);
@@ -160,14 +171,17 @@ export class Model implements Disposable {
    * @param out f32 [nVocab]
    */
   logits(hidden: Float32Array, out: Float32Array): void {
+    this.watch.check();
     const { nEmbd, nVocab, rmsEps } = this.hparams;
     this.backend.rmsNorm(this.normed, hidden, this.head.outputNorm, nEmbd, 1, rmsEps);
     this.backend.matmul(out, this.head.output.bytes, this.head.output.type, this.normed, nEmbd, nVocab, 1, this.matmulScratch);
+    checkFinite(out, nVocab);
   }
 
   dispose(): void {
     if (this.disposed) return;
     this.disposed = true;
+    this.watch.close();
     this.file[Symbol.dispose]();
   }
 
@@ -176,21 +190,41 @@ export class Model implements Disposable {
   }
 }
 
-/** Largest file we memory-map: mmap-io fails (ENOMEM) on mappings of 2 GiB and more. */
-const MAX_MAPPED_BYTES = Math.min(bufferConstants.MAX_LENGTH, 2 ** 31 - 1);
+/** How tensor bytes are read: views of the mapping, or reads through the descriptor; the file checked before (and, for reads, after) each. */
+function rangeReader(file: GgufFile, access: FileAccess, watch: FileWatch): TensorRangeReader {
+  if (access === "mmap") {
+    return (info, byteOffset, nBytes) => {
+      watch.check();
+      return tensorData(file, info).subarray(byteOffset, byteOffset + nBytes);
+    };
+  }
+  const header = file as GgufHeaderFile;
+  return (info: GgufTensorInfo, byteOffset: number, nBytes: number) => {
+    const out = new Uint8Array(nBytes);
+    try {
+      readFully(header.fd, out, 0, nBytes, info.fileOffset + byteOffset, header.path);
+    } catch (error) {
+      watch.check(); // a read that failed because the file shrank names the change
+      throw error;
+    }
+    watch.check(); // and a read that raced an overwrite is not used
+    return out;
+  };
+}
+
+/** Non-finite logits only come from non-finite weights (or activations they produced): an error, never a sampled token. */
+function checkFinite(logits: Float32Array, nVocab: number): void {
+  for (let i = 0; i < nVocab; i++) {
+    const v = logits[i];
+    if (v - v !== 0) {
+      throw new ModelFormatError("NON_FINITE_LOGITS", `the model computed a ${Number.isNaN(v) ? "NaN" : "infinite"} logit (token ${i}): its weights hold NaN or Inf values (--check-tensors names the tensor)`);
+    }
+  }
+}
 
 /** Reads one byte per 4 KiB page (faults a mapping in); returns their xor. */
 function touchPages(bytes: Uint8Array): number {
   let x = 0;
   for (let i = 0; i < bytes.length; i += 4096) x ^= bytes[i];
   return x;
-}
-
-/** Size of the file at `path`, or 0 when it cannot be read (opening reports the real error). */
-function fileSize(path: string): number {
-  try {
-    return fs.statSync(path).size;
-  } catch {
-    return 0;
-  }
 }

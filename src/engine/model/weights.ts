@@ -202,9 +202,13 @@ function toMatrix(info: GgufTensorInfo, bytes: Uint8Array): WeightMatrix {
   return { name: info.name, type: info.type, nCols: info.dims[0], nRows: info.dims[1] ?? 1, bytes };
 }
 
-/** Small vectors (norms, biases) are decoded into owned f32 arrays. */
+/** Small vectors (norms, biases) are decoded into owned f32 arrays, and refused when they hold NaN or Inf (checking costs nothing here). */
 function toVector(info: GgufTensorInfo, bytes: Uint8Array): Float32Array {
   const out = new Float32Array(info.nElements);
   dequantizeRows(info.type, bytes, 0, out, info.nElements);
+  for (let i = 0; i < out.length; i++) {
+    const v = out[i];
+    if (v - v !== 0) throw new ModelFormatError("NON_FINITE_WEIGHTS", `tensor "${info.name}" holds ${Number.isNaN(v) ? "NaN" : "Inf"} (element ${i} of ${out.length}): the model would compute garbage`);
+  }
   return out;
 }

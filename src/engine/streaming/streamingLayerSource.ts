@@ -12,9 +12,10 @@
  * Reads run on libuv's thread pool (fs.promises), so they proceed while the main thread
  * computes. A read-ahead never evicts a block that is needed before the one it brings in.
  */
-import fs from "node:fs/promises";
+import type fs from "node:fs/promises";
 import { LRUCache } from "lru-cache";
 import { OptionError } from "../errors.js";
+import { checkUnchanged, describeChange, ModelFileChangedError, openRegularFileHandle, type FileStamp } from "../gguf/modelFile.js";
 import type { GgufTensorInfo } from "../gguf/types.js";
 import type { AcquireFacts, LayerSource, SourceStats } from "../model/layerSource.js";
 import { bindLayer, type LayerTensors, type LayerWeights } from "../model/weights.js";
@@ -37,6 +38,12 @@ export interface StreamingOptions {
    * counts, and a block read again comes from the disk — as it must for a model larger than RAM.
    */
   readonly keepPageCache?: boolean;
+  /**
+   * The model file as the model opened it: the source's own descriptor must reach the same
+   * file, and before each use and after each read the file must still be as it was — a file
+   * truncated or overwritten underneath is a ModelFileChangedError, never garbage.
+   */
+  readonly stamp?: FileStamp;
 }
 
 export interface StreamingStats {
@@ -119,11 +126,18 @@ export class StreamingLayerSource implements LayerSource, AsyncDisposable {
     if (!Number.isInteger(options.prefetchDepth) || options.prefetchDepth < 0) {
       throw new OptionError("BAD_PREFETCH", `prefetch depth ${options.prefetchDepth} must be a whole number ≥ 0`);
     }
-    return new StreamingLayerSource(await fs.open(path, "r"), path, layers, options);
+    const { handle, stamp } = await openRegularFileHandle(path);
+    const change = options.stamp && describeChange(options.stamp, stamp);
+    if (change) {
+      await handle.close();
+      throw new ModelFileChangedError(path, change);
+    }
+    return new StreamingLayerSource(handle, path, layers, { ...options, stamp });
   }
 
   async acquire(il: number): Promise<LayerWeights> {
     if (this.disposed) throw new Error("StreamingLayerSource used after dispose");
+    this.checkFile();
     const slot = this.slotOf.get(il);
     if (slot === undefined) throw new OptionError("BAD_LAYER", `layer ${il} is not in this source's schedule`);
     this.cursor = slot;
@@ -241,7 +255,12 @@ export class StreamingLayerSource implements LayerSource, AsyncDisposable {
   private async read(tensors: LayerTensors, buffer: Uint8Array): Promise<(info: GgufTensorInfo) => Uint8Array> {
     if (this.readsInFlight++ === 0) this.busySinceMs = this.nowMs();
     try {
-      return await this.readTensors(tensors, buffer);
+      const bytesOf = await this.readTensors(tensors, buffer);
+      this.checkFile(); // a block read while the file changed is not used
+      return bytesOf;
+    } catch (error) {
+      this.checkFile(); // a read that failed because the file shrank names the change
+      throw error;
     } finally {
       if (--this.readsInFlight === 0) this.counters.readBusySeconds += (this.nowMs() - this.busySinceMs) / 1000;
     }
@@ -268,6 +287,11 @@ export class StreamingLayerSource implements LayerSource, AsyncDisposable {
       if (bytesRead === 0) throw new OptionError("TRUNCATED", `${this.path}: unexpected end of file at offset ${position + done}`);
       done += bytesRead;
     }
+  }
+
+  /** @throws ModelFileChangedError when the file is no longer as the model opened it */
+  private checkFile(): void {
+    if (this.options.stamp && !this.disposed) checkUnchanged(this.file.fd, this.path, this.options.stamp);
   }
 
   async [Symbol.asyncDispose](): Promise<void> {

@@ -59,7 +59,7 @@ export function readVocabSpec(file: GgufFile): VocabSpec {
     };
     for (const [field, key] of SPECIAL_ID_KEYS) {
       const id = optionalNumber(file, KEY + key);
-      if (id !== undefined) spec[field] = id;
+      if (id !== undefined && !NO_TOKEN_IDS.has(id)) spec[field] = checkedTokenId(id, KEY + key, spec.tokens.length);
     }
     return spec;
   } catch (error) {
@@ -68,6 +68,17 @@ export function readVocabSpec(file: GgufFile): VocabSpec {
     }
     throw error;
   }
+}
+
+/** How converters write "no such token" (llama.cpp's LLAMA_TOKEN_NULL, -1, as an int32 or a u32). */
+const NO_TOKEN_IDS: ReadonlySet<number> = new Set([-1, 0xffffffff]);
+
+/** A special token id from the metadata: an id of the vocabulary, or a one-line error naming the key. */
+function checkedTokenId(id: number, key: string, nTokens: number): number {
+  if (!Number.isInteger(id) || id < 0 || id >= nTokens) {
+    throw new TokenizerError("TOKEN_OUT_OF_RANGE", `${key} = ${id} is outside the vocabulary [0, ${nTokens})`);
+  }
+  return id;
 }
 
 /** The model's tokenizer. Throws TokenizerError for an unsupported model or pre-tokenizer. */

@@ -33,6 +33,12 @@ export interface ClusterStats extends RunnerStats {
   workerBadFrames: number;
   /** each worker's own counters */
   perWorker: WorkerShare[];
+  /** workers lost and recovered from (their layers moved, the sequences replayed) */
+  recoveries: number;
+  /** seconds spent recovering: re-assigning and replaying */
+  recoverySeconds: number;
+  /** the longest wait before a loss was noticed (since the last completed pass) */
+  maxDetectSeconds: number;
 }
 
 /** One worker's part of ClusterStats. */
@@ -54,18 +60,19 @@ export interface WorkerShare {
 export interface RootCounters {
   readonly assign: string;
   readonly wire: string;
-  readonly addresses: readonly string[];
   readonly rootBytesSent: number;
   readonly tokens: number;
   readonly roundTripSeconds: number;
+  readonly recoveries: readonly { readonly seconds: number; readonly detectSeconds: number }[];
 }
 
-export async function collectClusterStats(links: WorkerLinks, stages: readonly PipelineStage[], timeoutMs: number, root: RootCounters): Promise<ClusterStats> {
-  const all = await askEveryWorker(links, timeoutMs, undefined);
+/** @param members the workers of the current layout (the lost ones no longer count) */
+export async function collectClusterStats(links: WorkerLinks, members: readonly number[], stages: readonly PipelineStage[], timeoutMs: number, root: RootCounters): Promise<ClusterStats> {
+  const all = await askWorkers(links, members, timeoutMs, undefined);
   const sum = (pick: (x: WorkerStats) => number) => all.reduce((n, x) => n + pick(x), 0);
   const workerComputeSeconds = sum((x) => x.computeSeconds);
   const wireBytesSent = root.rootBytesSent + sum((x) => x.wireBytesSent);
-  const layerNames = describeAssignment(stages, root.addresses).map((line) => line.replace(/^.*: layers /, ""));
+  const layerNames = new Map(describeAssignment(stages, links.addresses).map((line) => [Number(/^worker (\d+)/.exec(line)![1]) - 1, line.replace(/^.*: layers /, "")]));
   return {
     computeSeconds: workerComputeSeconds,
     layerRuns: sum((x) => x.layerRuns),
@@ -74,7 +81,7 @@ export async function collectClusterStats(links: WorkerLinks, stages: readonly P
     bytesRead: sum((x) => x.bytesRead),
     ioWaitSeconds: sum((x) => x.ioWaitSeconds),
     readBusySeconds: sum((x) => x.readBusySeconds),
-    workers: root.addresses.length,
+    workers: members.length,
     hops: stages.length + 1,
     assign: root.assign,
     wire: root.wire,
@@ -84,9 +91,12 @@ export async function collectClusterStats(links: WorkerLinks, stages: readonly P
     workerComputeSeconds,
     networkSeconds: Math.max(0, root.roundTripSeconds - workerComputeSeconds),
     workerBadFrames: sum((x) => x.badFrames),
-    perWorker: all.map((x, w) => ({
-      address: root.addresses[w],
-      layers: layerNames[w],
+    recoveries: root.recoveries.length,
+    recoverySeconds: root.recoveries.reduce((n, r) => n + r.seconds, 0),
+    maxDetectSeconds: root.recoveries.reduce((n, r) => Math.max(n, r.detectSeconds), 0),
+    perWorker: all.map((x, k) => ({
+      address: links.addresses[members[k]],
+      layers: layerNames.get(members[k]) ?? "",
       batches: x.batches,
       computeSeconds: x.computeSeconds,
       meanHopMs: x.batches > 0 ? (1000 * x.computeSeconds) / x.batches : 0,
@@ -99,18 +109,20 @@ export async function collectClusterStats(links: WorkerLinks, stages: readonly P
 }
 
 /** Every worker's hop records (kept since the last call) and machine facts, into `recorder`. */
-export async function collectWorkerTelemetry(links: WorkerLinks, timeoutMs: number, recorder: Recorder): Promise<void> {
-  const all = await askEveryWorker(links, timeoutMs, { takeProfile: true });
-  all.forEach((stats, w) => {
+export async function collectWorkerTelemetry(links: WorkerLinks, members: readonly number[], timeoutMs: number, recorder: Recorder): Promise<void> {
+  const all = await askWorkers(links, members, timeoutMs, { takeProfile: true });
+  all.forEach((stats, k) => {
+    const w = members[k];
     if (!stats.facts || !stats.profile) throw new ClusterError("BAD_REPLY", `worker ${links.addresses[w]} sent no profile`);
     for (const hop of stats.profile) recorder.hop(hop);
     recorder.node({ node: w, label: `worker ${w + 1} (${links.addresses[w]})`, ...stats.facts });
   });
 }
 
-async function askEveryWorker(links: WorkerLinks, timeoutMs: number, request: { takeProfile: boolean } | undefined): Promise<WorkerStats[]> {
+async function askWorkers(links: WorkerLinks, members: readonly number[], timeoutMs: number, request: { takeProfile: boolean } | undefined): Promise<WorkerStats[]> {
   return Promise.all(
-    links.addresses.map(async (address, w) => {
+    members.map(async (w) => {
+      const address = links.addresses[w];
       const header = controlHeader(MessageType.STATS, links.newRequestId(), request ? PayloadEncoding.MSGPACK : PayloadEncoding.NONE);
       const { reply } = await links.request(w, header, request ? encodeControl(request) : undefined, MessageType.STATS, timeoutMs, `STATS from worker ${address}`);
       try {

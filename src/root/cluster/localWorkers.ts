@@ -8,6 +8,7 @@ import os from "node:os";
 import { spawn, type ChildProcess } from "node:child_process";
 import { fileURLToPath } from "node:url";
 import { ClusterError } from "./workerLinks.js";
+import { CLUSTER_KEY_ENV, encodeKeyLine, type ClusterKey } from "../../host/clusterKey.js";
 
 /** bin/layerstream.js, from dist/root/cluster/ or src/root/cluster/ */
 const BIN = fileURLToPath(new URL("../../../bin/layerstream.js", import.meta.url));
@@ -16,6 +17,9 @@ const LISTENING = /^worker listening on (\S+),/m;
 export interface LocalWorkerOptions {
   readonly modelPath: string;
   readonly maxMemory?: string;
+  /** the cluster key the workers serve with (handed over in their environment); undefined: --insecure */
+  readonly key: ClusterKey | undefined;
+  readonly heartbeatTimeoutMs?: number;
   /** how long a worker may take to open the model and bind (default 30 s) */
   readonly startTimeoutMs?: number;
   /** how long a worker may take to exit before SIGKILL (default 5 s) */
@@ -45,7 +49,11 @@ export class LocalWorkers implements AsyncDisposable {
           if (options.maxMemory) args.push("--max-memory", options.maxMemory);
           // local workers share this machine's cores
           args.push("--threads", String(Math.max(1, Math.floor(os.availableParallelism() / n))));
-          const child = spawn(process.execPath, args, { stdio: ["pipe", "pipe", "pipe"] });
+          if (options.heartbeatTimeoutMs !== undefined) args.push("--heartbeat-timeout", String(options.heartbeatTimeoutMs / 1000));
+          const env: NodeJS.ProcessEnv = { ...process.env };
+          if (options.key) env[CLUSTER_KEY_ENV] = encodeKeyLine(options.key);
+          else args.push("--insecure");
+          const child = spawn(process.execPath, args, { stdio: ["pipe", "pipe", "pipe"], env });
           children.push(child);
           return waitForAddress(child, k + 1, options.startTimeoutMs ?? 30_000);
         }),

@@ -2,7 +2,7 @@ import { describe, expect, it } from "vitest";
 import { parseGguf, tensorData } from "../../../src/engine/gguf/reader.js";
 import { GgufValueType, type GgufArray } from "../../../src/engine/gguf/types.js";
 import { GgmlType } from "../../../src/engine/ggml/types.js";
-import { kvString, kvU32, rawGguf, RawBytes, type RawKv } from "../../helpers/ggufBytes.js";
+import { expectGgufError, kvString, kvU32, rawGguf, RawBytes, type RawKv } from "../../helpers/ggufBytes.js";
 
 /** One kv of every scalar type, each with a value that would be misread by a wrong width or sign. */
 const ALL_SCALAR_KVS: { kv: RawKv; expected: unknown }[] = [
@@ -154,17 +154,28 @@ describe("parseGguf tensors and alignment", () => {
     expect(file.tensors[0].fileOffset).toBe(file.dataOffset + 3);
   });
 
-  it("accepts zero-sized dimensions (an empty tensor) and tensors sharing bytes", () => {
+  it("accepts zero-sized dimensions (an empty tensor, which overlaps nothing)", () => {
     const bytes = rawGguf({
       tensors: [
         { name: "empty", dims: [0, 5], type: GgmlType.F32, offset: 0 },
         { name: "x", dims: [2], type: GgmlType.F32, offset: 0 },
-        { name: "alias", dims: [2], type: GgmlType.F32, offset: 0 },
       ],
       nDataBytes: 8,
     });
     const file = parseGguf(bytes);
-    expect(file.tensors.map((t) => t.nBytes)).toEqual([0, 8, 8]);
+    expect(file.tensors.map((t) => t.nBytes)).toEqual([0, 8]);
+  });
+
+  it("refuses tensors sharing bytes (one would silently alias the other's weights)", () => {
+    const bytes = rawGguf({
+      tensors: [
+        { name: "x", dims: [16], type: GgmlType.F32, offset: 0 },
+        { name: "alias", dims: [2], type: GgmlType.F32, offset: 32 },
+      ],
+      nDataBytes: 64,
+    });
+    const error = expectGgufError(() => parseGguf(bytes), "OVERLAPPING_TENSORS");
+    expect(error.message).toMatch(/tensor "alias" data \[\d+, \d+\) overlaps tensor "x"/);
   });
 
   it("reads 4-dimensional tensors with the element count as the product of dims", () => {

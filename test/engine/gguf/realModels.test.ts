@@ -100,8 +100,8 @@ describe("openGguf lifecycle and failures", () => {
     expectGgufError(() => openGguf(empty), "TRUNCATED");
   });
 
-  it("a directory → IO", () => {
-    expectGgufError(() => openGguf(tmpDir), "IO");
+  it("a directory → NOT_A_FILE", () => {
+    expectGgufError(() => openGguf(tmpDir), "NOT_A_FILE");
   });
 
   it("a non-GGUF file → BAD_MAGIC, with the path prefixed", () => {
