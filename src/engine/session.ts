@@ -95,11 +95,9 @@ export class Session {
     return { sequenceId: this.sequenceId, position: this.position, nTokens: tokens.length, hidden, tokens };
   }
 
-  /** @internal after the pass: the tokens join the history, and the logits are computed when wanted */
-  commit(tokens: readonly number[], lastRow: Float32Array, wantLogits: boolean): Float32Array | undefined {
+  /** @internal after the pass: the tokens join the history; returns where this session's logits go (f32 [nVocab]) */
+  commit(tokens: readonly number[]): Float32Array {
     this.history.push(...tokens);
-    if (!wantLogits) return undefined;
-    this.model.logits(lastRow, this.logitsOut);
     return this.logitsOut;
   }
 
@@ -141,7 +139,11 @@ export async function evaluateTogether(items: readonly StepItem[]): Promise<(Flo
   const embeddedMs = timed ? performance.now() : 0;
   const lastRows = await runner.run(batches, { from: 0, to: model.hparams.nLayer }, { rows: "last", recorder });
   const layersDoneMs = timed ? performance.now() : 0;
-  const logits = items.map((item, i) => item.session.commit(item.tokens, lastRows[i], item.wantLogits));
+  const outs = items.map((item) => item.session.commit(item.tokens));
+  // one pass of the output head serves every sequence that wants logits
+  const wanting = items.flatMap((item, i) => (item.wantLogits ? [i] : []));
+  model.logitsMany(wanting.map((i) => lastRows[i]), wanting.map((i) => outs[i]));
+  const logits = items.map((item, i) => (item.wantLogits ? outs[i] : undefined));
   if (timed) {
     const { sequenceId, position, nTokens } = batches[0];
     recorder.pass({ sequenceId, position, nTokens, startMs, embeddedMs, layersDoneMs, endMs: items[0].wantLogits ? performance.now() : layersDoneMs });

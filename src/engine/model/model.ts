@@ -51,6 +51,8 @@ export class Model implements Disposable {
   readonly backend: ComputeBackend;
   private readonly normed: Float32Array;
   private readonly matmulScratch = new MatmulScratch();
+  /** f32 [n, nVocab]: the output head's rows for logitsMany, grown as needed */
+  private batchLogits = new Float32Array(0);
   private disposed = false;
   /** xor of one byte per page touched by residentLayers (only there to keep the reads) */
   private pagesTouched = 0;
@@ -176,6 +178,33 @@ export class Model implements Disposable {
     this.backend.rmsNorm(this.normed, hidden, this.head.outputNorm, nEmbd, 1, rmsEps);
     this.backend.matmul(out, this.head.output.bytes, this.head.output.type, this.normed, nEmbd, nVocab, 1, this.matmulScratch);
     checkFinite(out, nVocab);
+  }
+
+  /**
+   * Final norm and output head for several hidden states at once: one read of the head serves
+   * them all (each row's arithmetic is the matmul's for that batch size).
+   * @param hidden f32 [nEmbd] each
+   * @param outs f32 [nVocab] each, one per hidden state
+   */
+  logitsMany(hidden: readonly Float32Array[], outs: readonly Float32Array[]): void {
+    const n = hidden.length;
+    if (n <= 1) {
+      if (n === 1) this.logits(hidden[0], outs[0]);
+      return;
+    }
+    this.watch.check();
+    const { nEmbd, nVocab, rmsEps } = this.hparams;
+    const rows = new Float32Array(n * nEmbd);
+    hidden.forEach((h, i) => rows.set(h.subarray(0, nEmbd), i * nEmbd));
+    const normed = new Float32Array(n * nEmbd);
+    if (this.batchLogits.length < n * nVocab) this.batchLogits = new Float32Array(n * nVocab);
+    const all = this.batchLogits.subarray(0, n * nVocab);
+    this.backend.rmsNorm(normed, rows, this.head.outputNorm, nEmbd, n, rmsEps);
+    this.backend.matmul(all, this.head.output.bytes, this.head.output.type, normed, nEmbd, nVocab, n, this.matmulScratch);
+    outs.forEach((out, i) => {
+      out.set(all.subarray(i * nVocab, (i + 1) * nVocab));
+      checkFinite(out, nVocab);
+    });
   }
 
   dispose(): void {

@@ -5,6 +5,8 @@
 // panels of x86/avx512_panels.cc.
 #include <immintrin.h>
 
+#include <vector>
+
 #include "generic/kernels.h"
 #include "x86/avx512.h"
 #include "x86/ymm.h"
@@ -44,8 +46,10 @@ void q4_0Repacked16(const MatmulProblem& p, int64_t row0, int64_t token0) {
   __m512 acc[TT];
   for (int t = 0; t < TT; t++) acc[t] = _mm512_setzero_ps();
   NextTilePrefetch next(p, row0 + 16, 16, l.nBlocks);  // the next tile
+  // the first token group streams the tile from memory: fetch the next tile meanwhile
+  const bool prefetch = TT == 1 || token0 == 0;
   for (int64_t b = 0; b < l.nBlocks; b++) {
-    if (TT == 1) next.step(b);
+    if (prefetch) next.step(b);
     const uint8_t* block = row + b * 18;
     __m512i lo[4], hi[4];
     for (int g = 0; g < 4; g++) {
@@ -75,6 +79,82 @@ void q4_0Repacked16(const MatmulProblem& p, int64_t row0, int64_t token0) {
       acc[t] = _mm512_fmadd_ps(sums, d, acc[t]);
     }
   }
+  for (int t = 0; t < TT; t++) _mm512_storeu_ps(p.out + (token0 + t) * p.nRows + row0, _mm512_permutexvar_ps(order, acc[t]));
+}
+
+/**
+ * Σ of the 8 `corr` values of every (token, block) of the call: the whole-block correction of the
+ * unsigned codes, [t · nBlocks + b] (per thread, kept between calls).
+ */
+const int32_t* q4_0CorrTotals(const MatmulProblem& p) {
+  thread_local std::vector<int32_t> totals;
+  const ActLayout& l = p.layout;
+  totals.resize(static_cast<size_t>(p.nTokens * l.nBlocks));
+  for (int64_t t = 0; t < p.nTokens; t++) {
+    const int32_t* corr = reinterpret_cast<const int32_t*>(p.act + t * l.tokenBytes + l.corr);
+    for (int64_t b = 0; b < l.nBlocks; b++, corr += 8) {
+      int32_t sum = 0;
+      for (int k = 0; k < 8; k++) sum += corr[k];
+      totals[t * l.nBlocks + b] = sum;
+    }
+  }
+  return totals.data();
+}
+
+/**
+ * Repacked Q4_0, 16 rows × TT tokens (TT ≥ 2), the same arithmetic as q4_0Repacked16 (the exact
+ * integer Σ q·y of a block, then one fma by d_w·d_y): the 4×4 dwords of each row group are
+ * transposed once per block, so lane L = 4c + j holds row 4j + c whole, every dpbusd takes one
+ * broadcast activation dword, and a token's sums need no horizontal reduction (the shuffles that
+ * bound q4_0Repacked16 on batches).
+ */
+template <int TT>
+void q4_0Lanes16(const MatmulProblem& p, const int32_t* corrTotals, int64_t row0, int64_t token0) {
+  const ActLayout& l = p.layout;
+  const size_t stride = p.weightRowBytes;
+  const uint8_t* row = p.weight + row0 * stride;
+  alignas(64) int32_t rowOffsets[16];
+  for (int lane = 0; lane < 16; lane++) rowOffsets[lane] = static_cast<int32_t>((4 * (lane % 4) + lane / 4) * stride);
+  const __m512i scaleOffsets = _mm512_load_si512(rowOffsets);
+  const __m512i m4 = _mm512_set1_epi8(0x0F);
+  __m512 acc[TT];
+  for (int t = 0; t < TT; t++) acc[t] = _mm512_setzero_ps();
+  NextTilePrefetch next(p, row0 + 16, 16, l.nBlocks);
+  const bool prefetch = token0 == 0;  // the first token group streams the tile from memory
+  for (int64_t b = 0; b < l.nBlocks; b++) {
+    if (prefetch) next.step(b);
+    const uint8_t* block = row + b * 18;
+    __m512i z[4];  // chunk c of z[g]: the 16 code bytes of row 4g + c
+    for (int g = 0; g < 4; g++) {
+      const uint8_t* q = block + 4 * g * stride + 2;
+      z[g] = _mm512_castsi128_si512(_mm_loadu_si128(reinterpret_cast<const __m128i*>(q)));
+      z[g] = _mm512_inserti32x4(z[g], _mm_loadu_si128(reinterpret_cast<const __m128i*>(q + stride)), 1);
+      z[g] = _mm512_inserti32x4(z[g], _mm_loadu_si128(reinterpret_cast<const __m128i*>(q + 2 * stride)), 2);
+      z[g] = _mm512_inserti32x4(z[g], _mm_loadu_si128(reinterpret_cast<const __m128i*>(q + 3 * stride)), 3);
+    }
+    // w[k], chunk c, lane j: dword k of row 4j + c (codes 4k..4k+3 low nibbles, 16+4k.. high)
+    const __m512i t0 = _mm512_unpacklo_epi32(z[0], z[1]), t1 = _mm512_unpackhi_epi32(z[0], z[1]);
+    const __m512i t2 = _mm512_unpacklo_epi32(z[2], z[3]), t3 = _mm512_unpackhi_epi32(z[2], z[3]);
+    const __m512i w[4] = {_mm512_unpacklo_epi64(t0, t2), _mm512_unpackhi_epi64(t0, t2), _mm512_unpacklo_epi64(t1, t3), _mm512_unpackhi_epi64(t1, t3)};
+    __m512i lo[4], hi[4];
+    for (int k = 0; k < 4; k++) {
+      lo[k] = _mm512_and_si512(w[k], m4);
+      hi[k] = _mm512_and_si512(_mm512_srli_epi16(w[k], 4), m4);
+    }
+    const __m512 dw = _mm512_cvtph_ps(_mm512_cvtepi32_epi16(_mm512_i32gather_epi32(scaleOffsets, block, 1)));
+    for (int t = 0; t < TT; t++) {
+      const uint8_t* a = p.act + (token0 + t) * l.tokenBytes;
+      const int32_t* y = reinterpret_cast<const int32_t*>(a + l.qs + 32 * b);
+      __m512i v = _mm512_set1_epi32(corrTotals[(token0 + t) * l.nBlocks + b]);
+      for (int k = 0; k < 4; k++) {
+        v = _mm512_dpbusd_epi32(v, lo[k], _mm512_set1_epi32(y[k]));
+        v = _mm512_dpbusd_epi32(v, hi[k], _mm512_set1_epi32(y[4 + k]));
+      }
+      const __m512 d = _mm512_mul_ps(dw, _mm512_set1_ps(reinterpret_cast<const float*>(a + l.d)[b]));
+      acc[t] = _mm512_fmadd_ps(_mm512_cvtepi32_ps(v), d, acc[t]);
+    }
+  }
+  const __m512i order = transposedRowOrder();
   for (int t = 0; t < TT; t++) _mm512_storeu_ps(p.out + (token0 + t) * p.nRows + row0, _mm512_permutexvar_ps(order, acc[t]));
 }
 
@@ -141,7 +221,9 @@ void block32VecTokenPairs(const MatmulProblem& p, int64_t row0, int64_t token0) 
   for (int r = 0; r < R; r++) rows[r] = p.weight + (row0 + r) * p.weightRowBytes;
   const uint8_t* acts[2 * P];
   for (int t = 0; t < 2 * P; t++) acts[t] = p.act + (token0 + t) * l.tokenBytes;
+  NextTilePrefetch next(p, row0 + R, R, l.nBlocks);
   for (int64_t b = 0; b < l.nBlocks; b++) {
+    if (token0 == 0) next.step(b);  // the first token group streams the tile in
     __m512i codes[R];
     float dw[R], mw[R];
     for (int r = 0; r < R; r++) {
@@ -208,10 +290,12 @@ template <B32 T>
 void block32Rows(const MatmulProblem& p, int64_t r0, int64_t r1) {
   if (T == B32::Q4_0 && p.route.single == Arith::RepackedGemv) {
     int64_t r = q4_0PanelRows(p, r0, r1);
+    const int32_t* corrTotals = p.nTokens >= 2 && r + 16 <= r1 ? q4_0CorrTotals(p) : nullptr;
     for (; r + 16 <= r1; r += 16) {
       int64_t t = 0;
-      for (; t + 8 <= p.nTokens; t += 8) q4_0Repacked16<8>(p, r, t);  // weights unpacked once per 8 tokens
-      for (; t + 4 <= p.nTokens; t += 4) q4_0Repacked16<4>(p, r, t);
+      for (; t + 8 <= p.nTokens; t += 8) q4_0Lanes16<8>(p, corrTotals, r, t);  // weights unpacked once per 8 tokens
+      for (; t + 4 <= p.nTokens; t += 4) q4_0Lanes16<4>(p, corrTotals, r, t);
+      for (; t + 2 <= p.nTokens; t += 2) q4_0Lanes16<2>(p, corrTotals, r, t);
       for (; t < p.nTokens; t++) q4_0Repacked16<1>(p, r, t);
     }
     q4_0RepackedRows<Cfg>(p, r, r1);

@@ -44,7 +44,9 @@ void fillPanel(const MatmulProblem& p, int64_t row0, uint8_t* panel, const Panel
   typedef B32Traits<Cfg, T> Tr;
   const size_t stride = p.weightRowBytes;
   const uint8_t* rows = p.weight + row0 * stride;
+  NextTilePrefetch next(p, row0 + 16, 16, p.layout.nBlocks);  // the next tile, from memory meanwhile
   for (int64_t b = 0; b < p.layout.nBlocks; b++) {
+    next.step(b);
     const uint8_t* block = rows + b * Tr::kBytes;
     uint8_t* out = panel + b * layout.blockBytes;
     __m256i codes[16];

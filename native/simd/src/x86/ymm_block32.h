@@ -74,7 +74,7 @@ void block32VecTile(const MatmulProblem& p, int64_t row0, int64_t token0) {
 
   NextTilePrefetch next(p, row0 + R, R, l.nBlocks);
   for (int64_t b = 0; b < l.nBlocks; b++) {
-    if (TT == 1) next.step(b);
+    if (TT == 1 || token0 == 0) next.step(b);  // the first token group streams the tile in
     __m256i codes[R];
     float dw[R], mw[R];
     for (int r = 0; r < R; r++) {
@@ -114,7 +114,7 @@ void q4_0RepackedTile(const MatmulProblem& p, int64_t row0, int64_t token0) {
   NextTilePrefetch next(p, row0 + 8, 8, l.nBlocks);
   for (int64_t b = 0; b < l.nBlocks; b++) {
     const uint8_t* block = row + b * Tr::kBytes;
-    if (TT == 1) next.step(b);
+    if (TT == 1 || token0 == 0) next.step(b);  // the first token group streams the tile in
     __m256i codes[8];
     for (int r = 0; r < 8; r++) codes[r] = Tr::codes(block + r * stride);
     const __m128i dBits = _mm_setr_epi16(

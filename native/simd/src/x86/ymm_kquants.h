@@ -60,7 +60,7 @@ void q4kTile(const MatmulProblem& p, int64_t row, int64_t token0) {
   for (int t = 0; t < TT; t++) { acc[t] = _mm256_setzero_ps(); accm[t] = _mm_setzero_ps(); accS[t] = accMinS[t] = 0.0f; }
   NextTilePrefetch next(p, row + kPrefetchRowsAhead, 1, l.nBlocks);
   for (int64_t b = 0; b < l.nBlocks; b++) {
-    if (TT == 1) next.step(b);
+    if (TT == 1 || token0 == 0) next.step(b);  // the first token group streams the tile in
     const BlockQ4_K* x = reinterpret_cast<const BlockQ4_K*>(w) + b;
     const float xd = halfToF32(&x->d), xdmin = halfToF32(&x->dmin);
     const Q4kScales scales(x);
@@ -185,7 +185,7 @@ void q6kTile(const MatmulProblem& p, int64_t row, int64_t token0) {
   for (int t = 0; t < TT; t++) acc[t] = _mm256_setzero_ps();
   NextTilePrefetch next(p, row + kPrefetchRowsAhead, 1, l.nBlocks);
   for (int64_t b = 0; b < l.nBlocks; b++) {
-    if (TT == 1) next.step(b);
+    if (TT == 1 || token0 == 0) next.step(b);  // the first token group streams the tile in
     const BlockQ6_K* x = reinterpret_cast<const BlockQ6_K*>(w) + b;
     const float xd = halfToF32(&x->d);
     const __m128i scales = _mm_loadu_si128(reinterpret_cast<const __m128i*>(x->scales));
