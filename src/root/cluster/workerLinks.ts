@@ -101,8 +101,11 @@ export class WorkerLinks implements AsyncDisposable {
         link.lost = true;
         this.failPending(w, new ClusterError("WORKER_LOST", `worker ${this.addresses[w]} stopped answering (connection closed or no heartbeat for ${this.security.heartbeatTimeoutMs / 1000} s)`));
         this.events.lost(w, "connection closed or heartbeats missed");
-      } else if (!link.everConnected && ++link.droppedHandshakes >= HANDSHAKES_BEFORE_KEY_ERROR && this.security.key) {
-        this.refuse(link, w, `worker ${this.addresses[w]} closed the connection during the CurveZMQ handshake ${link.droppedHandshakes} times: it does not hold this root's cluster key (compare the key files; see layerstream keygen)`);
+      } else if (!link.everConnected && ++link.droppedHandshakes >= HANDSHAKES_BEFORE_KEY_ERROR) {
+        const why = this.security.key
+          ? `closed the connection during the CurveZMQ handshake ${link.droppedHandshakes} times: it does not hold this root's cluster key (another key, or none: --insecure; compare the key files, see layerstream keygen)`
+          : `closed the connection during the handshake ${link.droppedHandshakes} times: it requires the cluster key while this root runs --insecure`;
+        this.refuse(link, w, `worker ${this.addresses[w]} ${why}`);
       }
     });
     events.on("handshake:error:protocol", () => {
