@@ -15,6 +15,7 @@ export type { ChatMessage, ChatRole, ChatContentPart, ChatTool, ChatToolCall } f
 export { CompletionStream, type CompletionResult, type CompletionTimings, type CompletionUsage } from "./api/completionStream.js";
 export type { ModelInfo, ModelSource } from "./api/modelInfo.js";
 export type { ModelStats } from "./api/modelStats.js";
+export type { PerplexityOptions, PerplexityResult, PerplexityChunk } from "./api/perplexity.js";
 export type { ClusterStats, WorkerShare } from "./root/cluster/clusterStats.js";
 export { workerStatus, type WorkerStatusOptions, type WorkerReport } from "./api/workerStatus.js";
 export type { WorkerStats, WorkerStatus, WorkerCapacity } from "./protocol/clusterControl.js";

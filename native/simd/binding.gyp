@@ -34,6 +34,8 @@
         "src/generic/ops.cc",
         "src/generic/route.cc",
         "src/generic/scalar_kernels.cc",
+        "src/generic/scalar_kquants.cc",
+        "src/generic/scalar_iq4.cc",
         "src/arm/neon_kernels.cc",
       ],
       "dependencies": ["<!(node -p \"require('node-addon-api').targets\"):node_addon_api"],

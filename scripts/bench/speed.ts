@@ -11,7 +11,8 @@
  * Both engines get exactly the same prompt token ids (128, or --prompt-tokens: a long prompt
  * shows attention's share; its results go to their own section), greedy, end-of-sequence ignored.
  * Default models: TinyLlama-1.1B-shaped synthetic files in Q4_0, Q8_0, F16 and Q4_K (its output
- * head Q6_K, like a Q4_K_M download), cached outside the repository; --types picks among them. Results go to the "speed" section of docs/BENCHMARKS.md.
+ * head Q6_K, like a Q4_K_M download), cached outside the repository; --types picks among them
+ * (also q5_k, q3_k, q2_k, with Q6_K heads as in their *_K_M downloads). Results go to the "speed" section of docs/BENCHMARKS.md.
  */
 import { execFileSync } from "node:child_process";
 import fs from "node:fs";
@@ -146,7 +147,12 @@ const BENCH_TYPES = new Map<string, GgmlType>([
   ["q8_0", GgmlType.Q8_0],
   ["f16", GgmlType.F16],
   ["q4_k", GgmlType.Q4_K],
+  ["q5_k", GgmlType.Q5_K],
+  ["q3_k", GgmlType.Q3_K],
+  ["q2_k", GgmlType.Q2_K],
 ]);
+/** K-quant downloads (Q2_K, Q3_K_M, Q4_K_M, Q5_K_M) keep the output head in Q6_K */
+const Q6_K_HEAD_TYPES: ReadonlySet<GgmlType> = new Set([GgmlType.Q2_K, GgmlType.Q3_K, GgmlType.Q4_K, GgmlType.Q5_K]);
 
 const median = (xs: readonly number[]) => {
   const s = [...xs].sort((a, b) => a - b);
@@ -158,8 +164,7 @@ if (modelPaths.length === 0) {
   for (const name of values.types.split(",")) {
     const type = BENCH_TYPES.get(name.trim().toLowerCase());
     if (type === undefined) throw new Error(`--types: ${name} is not one of ${[...BENCH_TYPES.keys()].join(", ")}`);
-    // K-quant downloads (Q4_K_M) keep the output head in Q6_K
-    const spec = type === GgmlType.Q4_K ? { ...tinyLlamaShape(type), outputType: GgmlType.Q6_K } : tinyLlamaShape(type);
+    const spec = Q6_K_HEAD_TYPES.has(type) ? { ...tinyLlamaShape(type), outputType: GgmlType.Q6_K } : tinyLlamaShape(type);
     modelPaths.push(await ensureBenchModel("tinyllama-shape", spec, log));
   }
 }

@@ -19,6 +19,7 @@ import type { ModelInfo } from "./modelInfo.js";
 import { collectStats, type ModelStats, type UsageTotals } from "./modelStats.js";
 import { Scheduler } from "./scheduler.js";
 import { SequenceSlots } from "./sequenceSlots.js";
+import { measurePerplexity, perplexityTokens, planChunks, type PerplexityOptions, type PerplexityResult } from "./perplexity.js";
 
 /** A completion's telemetry: the recorder its session and runner report to, and a wrapper around its sampler (profiling). @internal */
 export interface CompletionObserver extends Recorder {
@@ -136,6 +137,30 @@ export class LoadedModel implements AsyncDisposable {
   detokenize(ids: readonly number[]): string {
     this.checkUsable();
     return this.core.model.tokenizer.decode(ids);
+  }
+
+  /**
+   * Perplexity of `text` by llama-perplexity's method: tokenized with BOS, cut into chunks of
+   * `contextSize` tokens (default: the model's context), each evaluated from an empty KV cache
+   * with only its second half scored. Runs alone on the model: it starts when the running calls
+   * have finished, and calls made meanwhile wait for it.
+   * @throws OptionError TEXT_TOO_SHORT (fewer than 2 × contextSize tokens), BAD_CONTEXT_SIZE, BAD_CHUNKS
+   * @throws AbortError when `options.signal` fires (between forward passes); the model stays usable
+   */
+  async perplexity(text: string | readonly number[], options: PerplexityOptions = {}): Promise<PerplexityResult> {
+    this.checkUsable();
+    const { model, runner } = this.core;
+    const tokens = typeof text === "string" ? perplexityTokens(model.tokenizer, text) : [...text];
+    planChunks(tokens.length, options, model.contextSize); // bad options fail before the wait
+    if (options.signal?.aborted) throw new AbortError("the perplexity measurement was aborted before it started");
+    return this.scheduler.exclusive(async (stop) => {
+      const { sequenceId } = await this.slots.acquire([], 0);
+      try {
+        return await measurePerplexity({ model, runner, sequenceId, stop }, tokens, options);
+      } finally {
+        await this.slots.release(sequenceId, undefined);
+      }
+    });
   }
 
   /** Counters since load: tokens and rates, the layer cache, the kernels, and each worker's share. */

@@ -36,6 +36,11 @@ export class Scheduler {
   /** lanes whose loop is running */
   private readonly lanes: boolean[];
   private closing?: LayerstreamError;
+  /** exclusive work asked for or running: while above 0, no waiting call starts */
+  private paused = 0;
+  /** the last exclusive work (settled or not): the next one starts after it */
+  private exclusiveTail: Promise<unknown> = Promise.resolve();
+  private readonly closed = new AbortController();
 
   /**
    * @param lanes forward passes kept in flight at once (a pipeline of workers: one per stage, so
@@ -69,10 +74,33 @@ export class Scheduler {
     });
   }
 
+  /**
+   * Runs `work` alone on the model (a perplexity measurement): it starts once the sequences
+   * running now have finished, and calls made meanwhile wait in the queue until it ends.
+   * Exclusive works run one after another, in the order asked. `stop` fires, with the close
+   * reason, when the scheduler closes: the work should then end soon by throwing it.
+   */
+  exclusive<T>(work: (stop: AbortSignal) => Promise<T>): Promise<T> {
+    if (this.closing) return Promise.reject(this.closing);
+    this.paused++;
+    const run = this.exclusiveTail.then(async () => {
+      while (this.lanes.some((running) => running)) await new Promise((resolve) => setTimeout(resolve, 1));
+      if (this.closing) throw this.closing;
+      return work(this.closed.signal);
+    });
+    this.exclusiveTail = run.catch(() => {});
+    return run.finally(() => {
+      this.paused--;
+      if (this.paused === 0 && !this.closing && this.waiting.length > 0) this.lanes.forEach((running, lane) => running || void this.runLane(lane));
+    });
+  }
+
   /** Refuses new calls; ends the running and waiting ones with `reason`; resolves when the passes have stopped. */
   async close(reason: LayerstreamError): Promise<void> {
     this.closing = reason;
+    this.closed.abort(reason);
     while (this.lanes.some((running) => running)) await new Promise((resolve) => setTimeout(resolve, 1));
+    await this.exclusiveTail;
     for (const entry of this.waiting.splice(0)) entry.reject(reason);
   }
 
@@ -88,7 +116,7 @@ export class Scheduler {
           await Promise.all(this.take(lane).map((entry) => this.end(entry, this.closing)));
           break;
         }
-        while (this.active.length < this.parallel && this.waiting.length > 0 && this.mine(lane).length < share) {
+        while (this.paused === 0 && this.active.length < this.parallel && this.waiting.length > 0 && this.mine(lane).length < share) {
           const entry = this.waiting.shift()!;
           entry.lane = lane;
           this.active.push(entry);

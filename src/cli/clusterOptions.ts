@@ -19,7 +19,7 @@ export interface ClusterCliFlags extends SecurityFlags {
 export function addClusterOptions(command: Command, spawnedLife: string): Command {
   command
     .option("--workers <addresses>", "run the layers on workers: comma-separated ZeroMQ addresses, e.g. tcp://10.0.0.2:5555,tcp://10.0.0.3:5555")
-    .option("--spawn-workers <n>", `start n local worker processes; they stop ${spawnedLife}`, parseIntInRange(1, 255))
+    .option("--spawn-workers <n>", `start n local worker processes (with --max-memory, each gets an equal part of it); they stop ${spawnedLife}`, parseIntInRange(1, 255))
     .option("--assign <mode>", `how layers are spread over the workers: ${ASSIGN_MODES.join(", ")} (auto: by each worker's memory and speed), or explicit ranges 0-9@HOST:PORT,10-21@HOST:PORT`, parseAssign, "auto")
     .option("--wire <encoding>", `activation encoding between nodes (${WIRE_ENCODINGS.join(", ")})`, parseChoice(WIRE_ENCODINGS), "q8_0");
   return addSecurityOptions(command, "connect");

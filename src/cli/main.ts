@@ -12,6 +12,7 @@ import { serveCommand } from "./commands/serve.js";
 import { chatCommand } from "./commands/chat.js";
 import { keygenCommand } from "./commands/keygen.js";
 import { statusCommand } from "./commands/status.js";
+import { perplexityCommand } from "./commands/perplexity.js";
 import { processIo, type CliIo } from "./io.js";
 
 /** Exit codes: 0 success, 1 internal error, 2 bad input (flags, files, unsupported models). */
@@ -26,7 +27,7 @@ export function buildProgram(io: CliIo): Command {
     .showSuggestionAfterError(true)
     .configureOutput({ writeOut: (s) => io.writeOut(s), writeErr: (s) => io.writeErr(s) })
     .exitOverride();
-  for (const command of [generateCommand(io), chatCommand(io), serveCommand(io), inspectCommand(io), verifyCommand(io), workerCommand(io), keygenCommand(io), statusCommand(io), profileCommand(io), pullCommand(io), modelsCommand(io), rmCommand(io)]) {
+  for (const command of [generateCommand(io), chatCommand(io), serveCommand(io), inspectCommand(io), verifyCommand(io), workerCommand(io), keygenCommand(io), statusCommand(io), profileCommand(io), perplexityCommand(io), pullCommand(io), modelsCommand(io), rmCommand(io)]) {
     command.exitOverride().configureOutput({ writeOut: (s) => io.writeOut(s), writeErr: (s) => io.writeErr(s) });
     program.addCommand(command);
   }

@@ -64,7 +64,7 @@ export async function openLayerHost(model: Model, options: LayerHostOptions): Pr
     prefetch: options.prefetch,
   });
   const source = plan.mode === "resident" ? bringIn(model, options) : await streamLayers(model, plan, options);
-  const runner = new LocalLayerRunner(model.hparams, source, { kvType, contextSize, ropeFreqs: model.ropeFreqs, backend: model.backend });
+  const runner = new LocalLayerRunner(model.hparams, source, { kvType, contextSize, ropeFreqs: model.ropeFactors(contextSize), backend: model.backend });
   return new LayerHost(plan, runner, [...options.layers]);
 }
 

@@ -120,7 +120,7 @@ describe("bad input: one line, exit 2, no stack trace", () => {
     await writeSyntheticModel(file, { architecture: "gpt9", nEmbd: 32, nLayer: 1, nHead: 2, nFf: 64, nVocab: 300, weightType: GgmlType.F32, seed: 1 });
     const { code, stderr } = await runCli(["generate", "--model", file, "--prompt", "x"]);
     expect(code).toBe(2);
-    expectOneLineError(stderr, /unsupported architecture "gpt9" \(supported: llama, qwen2\)/);
+    expectOneLineError(stderr, /unsupported architecture "gpt9" \(supported: llama, qwen2, qwen3, phi3, gemma2, gemma3\)/);
   });
 
   it.each([

@@ -3,9 +3,10 @@
  * (never its code). They come from the git bundle node-llama-cpp (a devDependency) ships in
  * node_modules/node-llama-cpp/llama/gitRelease.bundle — no network.
  *
- * On first use the wanted paths are extracted into
- * node_modules/.cache/layerstream-llama-src/<commit>/ (a temporary bare clone of the bundle
- * feeds one `git cat-file --batch`); later runs reuse that folder. A missing bundle or git
+ * On first use each set of wanted paths is extracted into its folder under
+ * node_modules/.cache/layerstream-llama-src/: <commit>/ for the chat templates, <commit>-vocabs/
+ * for the tokenizer test vocabularies (a temporary bare clone of the bundle feeds one
+ * `git cat-file --batch`); later runs reuse that folder. A missing bundle or git
  * throws: the test fails with the reason, it is never skipped.
  */
 import { execFileSync } from "node:child_process";
@@ -16,8 +17,36 @@ import path from "node:path";
 export const LLAMA_CPP_BUNDLE = path.resolve(process.cwd(), "node_modules/node-llama-cpp/llama/gitRelease.bundle");
 export const LLAMA_CPP_CACHE = path.resolve(process.cwd(), "node_modules/.cache/layerstream-llama-src");
 
-/** What the tests read: the chat templates and the chat-template test. */
-const WANTED = ["models/templates", "tests/test-chat-template.cpp"];
+/** A set of files extracted together into its own cache folder. */
+interface SourceSet {
+  /** suffix of its cache folder: <commit>-<folder> ("" = the <commit> folder itself) */
+  readonly folder: string;
+  /** tree paths (folders or files) to list */
+  readonly roots: readonly string[];
+  /** which of the listed files to extract */
+  readonly select: (paths: readonly string[]) => string[];
+}
+
+/** The chat templates and the chat-template test. */
+const CHAT_SET: SourceSet = {
+  folder: "",
+  roots: ["models/templates", "tests/test-chat-template.cpp"],
+  select: (paths) => [...paths],
+};
+
+const VOCAB_FILE = /^models\/ggml-vocab-[^/]+\.gguf$/;
+
+/** llama.cpp's tokenizer test vocabularies (models/ggml-vocab-*.gguf) that have .inp/.out vectors, with them. */
+const VOCAB_SET: SourceSet = {
+  folder: "vocabs",
+  roots: ["models"],
+  select: (paths) => {
+    const present = new Set(paths);
+    return paths
+      .filter((file) => VOCAB_FILE.test(file) && present.has(`${file}.inp`) && present.has(`${file}.out`))
+      .flatMap((file) => [file, `${file}.inp`, `${file}.out`]);
+  },
+};
 const COMPLETE_MARKER = ".complete";
 
 function git(args: readonly string[], input?: string): Buffer {
@@ -33,8 +62,8 @@ function git(args: readonly string[], input?: string): Buffer {
 export function llamaCppBundleCommit(bundle: string = LLAMA_CPP_BUNDLE): string {
   if (!fs.existsSync(bundle)) {
     throw new Error(
-      `llama.cpp source bundle not found at ${bundle}: the chat template tests read llama.cpp's ` +
-        "templates and expected renderings from it (it ships with the devDependency node-llama-cpp; run npm install)",
+      `llama.cpp source bundle not found at ${bundle}: the chat template and tokenizer tests read llama.cpp's ` +
+        "templates, test vocabularies and expected results from it (it ships with the devDependency node-llama-cpp; run npm install)",
     );
   }
   const heads = git(["bundle", "list-heads", bundle]).toString();
@@ -58,16 +87,17 @@ function splitBatch(output: Buffer, paths: readonly string[]): Map<string, Buffe
   return files;
 }
 
-function extract(commit: string, into: string): void {
+function extract(commit: string, into: string, set: SourceSet): void {
   const scratch = fs.mkdtempSync(path.join(os.tmpdir(), "layerstream-llama-src-"));
   try {
     const repo = path.join(scratch, "repo.git");
     git(["clone", "--quiet", "--bare", LLAMA_CPP_BUNDLE, repo]);
-    const paths = git(["--git-dir", repo, "ls-tree", "-r", "--name-only", commit, "--", ...WANTED])
+    const listed = git(["--git-dir", repo, "ls-tree", "-r", "--name-only", commit, "--", ...set.roots])
       .toString()
       .split("\n")
       .filter((line) => line !== "");
-    if (paths.length === 0) throw new Error(`none of ${WANTED.join(", ")} is in llama.cpp commit ${commit}`);
+    const paths = set.select(listed);
+    if (paths.length === 0) throw new Error(`none of the wanted files under ${set.roots.join(", ")} is in llama.cpp commit ${commit}`);
     const batch = git(["--git-dir", repo, "cat-file", "--batch"], paths.map((p) => `${commit}:${p}\n`).join(""));
     for (const [file, bytes] of splitBatch(batch, paths)) {
       fs.mkdirSync(path.dirname(path.join(into, file)), { recursive: true });
@@ -79,27 +109,33 @@ function extract(commit: string, into: string): void {
   }
 }
 
-let sourceDir: string | undefined;
+const sourceDirs = new Map<SourceSet, string>();
 
-/** The folder holding the extracted llama.cpp files (extracting them on first use). */
-export function llamaCppSourceDir(): string {
-  if (sourceDir !== undefined) return sourceDir;
+/** The folder holding the extracted llama.cpp files of `set` (extracting them on first use). */
+function extractedDir(set: SourceSet): string {
+  const known = sourceDirs.get(set);
+  if (known !== undefined) return known;
   const commit = llamaCppBundleCommit();
-  const dir = path.join(LLAMA_CPP_CACHE, commit);
+  const dir = set.folder === "" ? path.join(LLAMA_CPP_CACHE, commit) : path.join(LLAMA_CPP_CACHE, `${commit}-${set.folder}`);
   if (!fs.existsSync(path.join(dir, COMPLETE_MARKER))) {
     // extract beside, then rename: test files running in parallel never see a half-written folder
     fs.mkdirSync(LLAMA_CPP_CACHE, { recursive: true });
     const partial = fs.mkdtempSync(path.join(LLAMA_CPP_CACHE, `${commit}.partial-`));
     try {
-      extract(commit, partial);
+      extract(commit, partial, set);
       fs.renameSync(partial, dir);
     } catch (error) {
       fs.rmSync(partial, { recursive: true, force: true });
       if (!fs.existsSync(path.join(dir, COMPLETE_MARKER))) throw error; // else another process won the race
     }
   }
-  sourceDir = dir;
+  sourceDirs.set(set, dir);
   return dir;
+}
+
+/** The folder holding the extracted chat templates and chat-template test (extracting them on first use). */
+export function llamaCppSourceDir(): string {
+  return extractedDir(CHAT_SET);
 }
 
 /** A file of llama.cpp's tree, e.g. "tests/test-chat-template.cpp". */
@@ -121,4 +157,29 @@ export function llamaCppChatTemplates(): LlamaCppChatTemplate[] {
     .filter((name) => name.endsWith(".jinja"))
     .sort()
     .map((name) => ({ name, source: fs.readFileSync(path.join(dir, name), "utf8") }));
+}
+
+export interface LlamaCppVocabFixture {
+  /** e.g. "llama-spm" (from models/ggml-vocab-llama-spm.gguf) */
+  readonly name: string;
+  /** path of the vocab-only GGUF file */
+  readonly ggufPath: string;
+  /** path of its .inp file (inputs) and .out file (expected ids, one line per input) */
+  readonly inpPath: string;
+  readonly outPath: string;
+}
+
+/** Every models/ggml-vocab-*.gguf of the bundle that has .inp/.out test vectors, by name. */
+export function llamaCppVocabFixtures(): LlamaCppVocabFixture[] {
+  const dir = path.join(extractedDir(VOCAB_SET), "models");
+  return fs
+    .readdirSync(dir)
+    .filter((file) => /^ggml-vocab-.+\.gguf$/.test(file))
+    .sort()
+    .map((file) => ({
+      name: file.slice("ggml-vocab-".length, -".gguf".length),
+      ggufPath: path.join(dir, file),
+      inpPath: path.join(dir, `${file}.inp`),
+      outPath: path.join(dir, `${file}.out`),
+    }));
 }

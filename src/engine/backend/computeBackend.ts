@@ -30,6 +30,8 @@ export interface ComputeBackend {
   rmsNorm(out: Float32Array, x: Float32Array, weight: Float32Array, n: number, nTokens: number, eps: number): void;
   /** gate f32 [rows, n] = silu(gate) × up, in place */
   siluMul(gate: Float32Array, up: Float32Array, n: number, rows: number): void;
+  /** gate f32 [rows, n] = gelu(gate) × up, in place (ggml_geglu: tanh GELU through ggml's f16 table) */
+  geluMul(gate: Float32Array, up: Float32Array, n: number, rows: number): void;
   /** RoPE in place on x f32 [nTokens, nHeads · headDim] at positions position … position + nTokens − 1 */
   rope(x: Float32Array, nTokens: number, nHeads: number, headDim: number, table: RopeTable, position: number): void;
 }

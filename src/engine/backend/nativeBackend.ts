@@ -1,6 +1,7 @@
 /** The native SIMD addon as a ComputeBackend (same bits as the TypeScript kernels on every ISA path). */
 import type { NativeAddon } from "../native/addonTypes.js";
 import { attentionTypeScript } from "../model/attention.js";
+import { TYPESCRIPT_BACKEND } from "./typescriptBackend.js";
 import type { ComputeBackend } from "./computeBackend.js";
 
 /** @param threads the addon's thread pool size (process-wide: the addon has one pool) */
@@ -16,8 +17,8 @@ export function nativeBackend(addon: NativeAddon, threads?: number): ComputeBack
     },
     attention(out, q, cache, layer, position, nTokens, shape, scratch) {
       const { keys, values } = cache.raw(layer);
-      // the addon covers the F16 cache on every ISA path; an F32 cache (or a declined call) runs the reference
-      if (keys instanceof Uint16Array && values instanceof Uint16Array) {
+      // the addon covers the F16 cache with the 1/√headDim scale on every ISA path; an F32 cache, another scale (phi3) or a declined call runs the reference
+      if (keys instanceof Uint16Array && values instanceof Uint16Array && shape.kqScale === undefined && shape.softCap === undefined && shape.window === undefined) {
         const { nHead, nHeadKv, headDim } = shape;
         if (addon.attention(out, q, keys, values, position, nTokens, nHead, nHeadKv, headDim, cache.maxPositions)) return;
       }
@@ -29,6 +30,8 @@ export function nativeBackend(addon: NativeAddon, threads?: number): ComputeBack
     siluMul(gate, up, n, rows) {
       addon.siluMul(gate, up, n, rows);
     },
+    // no native GeGLU kernel: the TypeScript reference (same bits)
+    geluMul: TYPESCRIPT_BACKEND.geluMul,
     rope(x, nTokens, nHeads, headDim, table, position) {
       const nRot = table.params.nRot;
       addon.rope(x, 0, nTokens, nHeads * headDim, nHeads, headDim, table.cosSinRows(position, nTokens), nRot, table.params.layout === "neox");

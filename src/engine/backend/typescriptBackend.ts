@@ -3,6 +3,7 @@ import { matmul as matmulTypeScript } from "../quant/matmul.js";
 import { attentionTypeScript } from "../model/attention.js";
 import { rmsNormTypeScript, siluMulInPlaceTypeScript } from "../model/ops.js";
 import { applyRopeTypeScript } from "../model/rope.js";
+import { gegluInPlaceTypeScript } from "../model/gelu.js";
 import type { ComputeBackend } from "./computeBackend.js";
 
 export const TYPESCRIPT_BACKEND: ComputeBackend = Object.freeze({
@@ -14,6 +15,9 @@ export const TYPESCRIPT_BACKEND: ComputeBackend = Object.freeze({
   rmsNorm: rmsNormTypeScript,
   siluMul(gate, up, n, rows) {
     for (let t = 0; t < rows; t++) siluMulInPlaceTypeScript(gate.subarray(t * n), up.subarray(t * n), n);
+  },
+  geluMul(gate, up, n, rows) {
+    gegluInPlaceTypeScript(gate, up, n * rows);
   },
   rope(x, nTokens, nHeads, headDim, table, position) {
     const nRot = table.params.nRot;

@@ -30,6 +30,7 @@ function overview(r: GgufInspection): string {
   rows.push(["size", formatBytes(r.fileBytes)]);
   rows.push(["format", `GGUF v${r.version}, alignment ${r.alignment}, ${r.nMetadata} metadata keys, data at offset ${groupDigits(r.dataOffset)}`]);
   rows.push(["architecture", r.architecture ?? "(none)"]);
+  if (r.architectureFeatures !== undefined) rows.push(["features", r.architectureFeatures]);
   if (r.name !== undefined) rows.push(["name", r.name]);
   if (r.fileType !== undefined) rows.push(["file type", `${r.fileType.name} (${r.fileType.id})`]);
   rows.push(["tensors", `${r.tensors.length}, ${groupDigits(r.nParameters)} parameters, ${formatBytes(r.totalTensorBytes)}`]);

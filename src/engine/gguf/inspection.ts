@@ -6,6 +6,7 @@ import { ggmlTypeName } from "../ggml/types.js";
 import { GgufFormatError } from "./errors.js";
 import * as strict from "./metadata.js";
 import { GgufValueType, type GgufArray, type GgufFile, type GgufValue } from "./types.js";
+import { architectureFeatures } from "../model/architectureSummary.js";
 
 export type JsonScalar = number | string | boolean;
 /** Arrays longer than this are summarised by their length. */
@@ -52,6 +53,8 @@ export interface GgufInspection {
   readonly dataOffset: number;
   readonly nMetadata: number;
   readonly architecture?: string;
+  /** what the architecture's blocks do beyond llama's, and its RoPE factor tensors (or "not supported …") */
+  readonly architectureFeatures?: string;
   readonly name?: string;
   readonly fileType?: { readonly id: number; readonly name: string };
   /** other `general.*` keys (scalars and short arrays) */
@@ -167,6 +170,7 @@ export function inspectGguf(file: GgufFile): GgufInspection {
     dataOffset: file.dataOffset,
     nMetadata: file.metadata.size,
     ...(architecture !== undefined ? { architecture } : {}),
+    ...optionalField("architectureFeatures", architectureFeatures(file, architecture)),
     ...optionalField("name", optionalString(file, "general.name")),
     ...(fileTypeId !== undefined ? { fileType: { id: fileTypeId, name: fileTypeName(fileTypeId) } } : {}),
     general: generalKeys(file),

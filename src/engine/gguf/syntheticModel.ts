@@ -1,5 +1,5 @@
 /**
- * Writes valid GGUF models of any llama/qwen2 shape with seeded random weights in any
+ * Writes valid GGUF models of any llama/qwen2/qwen3/phi3/gemma2/gemma3 shape with seeded random weights in any
  * supported tensor type, using the project's own GGUF writer and reference quantizers.
  * Tests need models larger than the real ones in the repository; llama.cpp loads these files too,
  * so they double as conformance fixtures.
@@ -8,6 +8,9 @@ import { GgufWriter } from "./writer.js";
 import { GgufValueType } from "./types.js";
 import { GgmlType, rowBytes } from "../ggml/types.js";
 import { weightKernel } from "../quant/table.js";
+import { ARCHITECTURES } from "../model/hparams.js";
+import { llama3RopeFactors, type Llama3RopeScaling } from "../model/llama3Rope.js";
+import { randomQ4_0Matrix } from "./randomBlocks.js";
 
 export interface SyntheticModelSpec {
   /** written as general.architecture (an unsupported name makes a file for error tests) */
@@ -33,9 +36,25 @@ export interface SyntheticModelSpec {
   readonly qkvBias?: boolean;
   /** linear RoPE scaling factor, written as rope.scaling.type = linear */
   readonly ropeScalingLinear?: number;
+  /** Llama 3.1 RoPE scaling, written as `rope_freqs.weight` the way llama.cpp's converter derives it */
+  readonly ropeLlama3?: Llama3RopeScaling;
+  /** LongRoPE (phi3 128k): per-pair divisors f32 [nRot/2] for contexts within / beyond `originalContextLength` */
+  readonly longRope?: { readonly short: Float32Array; readonly long: Float32Array; readonly originalContextLength: number; readonly attnFactor: number };
+  /** rotated dimensions per head (default: all; phi3 models rotate fewer) */
+  readonly ropeDimensionCount?: number;
+  /** phi3: one fused `attn_qkv` instead of attn_q/k/v (default true for phi3) */
+  readonly fusedQkv?: boolean;
+  /** gemma: `attention.sliding_window` (and `rope.freq_base_swa`, the sliding layers' RoPE base) */
+  readonly slidingWindow?: number;
+  readonly ropeFreqBaseSwa?: number;
+  /** gemma2: `attn_logit_softcapping` and `final_logit_softcapping` */
+  readonly attnSoftCap?: number;
+  readonly finalSoftCap?: number;
   readonly seed: number;
   /** standard deviation multiplier for matrices (default 1: std = 1/√nCols) */
   readonly weightScale?: number;
+  /** Q4_0 matrices as random codes and one scale (randomBlocks.ts): fast, for huge benchmark models only */
+  readonly randomBlocks?: boolean;
 }
 
 /** mulberry32: a small deterministic PRNG for tests, returning floats in [0, 1). */
@@ -59,8 +78,12 @@ const FILE_TYPE_OF: Partial<Record<GgmlType, number>> = {
   [GgmlType.Q8_0]: 7,
   [GgmlType.Q5_0]: 8,
   [GgmlType.Q5_1]: 9,
+  [GgmlType.Q2_K]: 10,
+  [GgmlType.Q3_K]: 12,
   [GgmlType.Q4_K]: 15,
+  [GgmlType.Q5_K]: 17,
   [GgmlType.Q6_K]: 18,
+  [GgmlType.IQ4_NL]: 25,
   [GgmlType.BF16]: 32,
 };
 
@@ -124,9 +147,10 @@ export function buildSyntheticModel(spec: SyntheticModelSpec): GgufWriter {
   const tensors = new SeededTensors(writer, spec);
   const { nEmbd, nVocab, weightType } = spec;
   tensors.matrix("token_embd.weight", nEmbd, nVocab, spec.embdType ?? weightType);
+  writeRopeFactors(tensors, spec);
   for (let il = 0; il < spec.nLayer; il++) writeBlock(tensors, spec, il);
   tensors.vector("output_norm.weight", nEmbd, 1, 0.1);
-  if (!spec.tiedEmbeddings) tensors.matrix("output.weight", nEmbd, nVocab, spec.outputType ?? weightType);
+  if (!spec.tiedEmbeddings && !ARCHITECTURES.get(spec.architecture ?? "llama")?.alwaysTied) tensors.matrix("output.weight", nEmbd, nVocab, spec.outputType ?? weightType);
   return writer;
 }
 
@@ -135,7 +159,8 @@ function writeHyperParameters(writer: GgufWriter, spec: SyntheticModelSpec): voi
   const key = (name: string) => `${arch}.${name}`;
   writer
     .setString("general.architecture", arch)
-    .setString("general.name", `synthetic-${arch}-${spec.nEmbd}x${spec.nLayer}`)
+    // llama.cpp gives Phi-3's special tokens (<|endoftext|>, …) attributes when the name contains "phi3", so the name avoids it
+    .setString("general.name", `synthetic-${arch.replace("phi3", "phi-iii")}-${spec.nEmbd}x${spec.nLayer}`)
     .setUint32("general.file_type", FILE_TYPE_OF[spec.weightType] ?? 1)
     .setUint32(key("context_length"), spec.nCtxTrain ?? 2048)
     .setUint32(key("embedding_length"), spec.nEmbd)
@@ -143,11 +168,35 @@ function writeHyperParameters(writer: GgufWriter, spec: SyntheticModelSpec): voi
     .setUint32(key("feed_forward_length"), spec.nFf)
     .setUint32(key("attention.head_count"), spec.nHead)
     .setUint32(key("attention.head_count_kv"), spec.nHeadKv ?? spec.nHead)
-    .setUint32(key("rope.dimension_count"), spec.nEmbd / spec.nHead)
+    .setUint32(key("rope.dimension_count"), spec.ropeDimensionCount ?? spec.nEmbd / spec.nHead)
     .setFloat32(key("rope.freq_base"), spec.ropeFreqBase ?? 10000)
     .setFloat32(key("attention.layer_norm_rms_epsilon"), spec.rmsEps ?? 1e-5);
+  writeGemmaKeys(writer, spec, key);
+  if (spec.longRope) {
+    writer.setUint32(key("rope.scaling.original_context_length"), spec.longRope.originalContextLength).setFloat32(key("rope.scaling.attn_factor"), spec.longRope.attnFactor);
+  }
   if (spec.ropeScalingLinear) {
     writer.setString(key("rope.scaling.type"), "linear").setFloat32(key("rope.scaling.factor"), spec.ropeScalingLinear);
+  }
+}
+
+/** gemma's sliding window and soft-capping keys, when the spec sets them. */
+function writeGemmaKeys(writer: GgufWriter, spec: SyntheticModelSpec, key: (name: string) => string): void {
+  if (spec.slidingWindow !== undefined) writer.setUint32(key("attention.sliding_window"), spec.slidingWindow);
+  if (spec.ropeFreqBaseSwa !== undefined) writer.setFloat32(key("rope.freq_base_swa"), spec.ropeFreqBaseSwa);
+  if (spec.attnSoftCap !== undefined) writer.setFloat32(key("attn_logit_softcapping"), spec.attnSoftCap);
+  if (spec.finalSoftCap !== undefined) writer.setFloat32(key("final_logit_softcapping"), spec.finalSoftCap);
+}
+
+/** RoPE frequency-factor tensors: Llama 3.1's `rope_freqs`, or phi3's LongRoPE `rope_factors_short/long`. */
+function writeRopeFactors(tensors: SeededTensors, spec: SyntheticModelSpec): void {
+  if (spec.ropeLlama3) {
+    const nRot = spec.ropeDimensionCount ?? spec.nEmbd / spec.nHead;
+    tensors.values("rope_freqs.weight", llama3RopeFactors(spec.ropeLlama3, nRot, spec.ropeFreqBase ?? 10000));
+  }
+  if (spec.longRope) {
+    tensors.values("rope_factors_long.weight", spec.longRope.long);
+    tensors.values("rope_factors_short.weight", spec.longRope.short);
   }
 }
 
@@ -170,19 +219,33 @@ function writeBlock(tensors: SeededTensors, spec: SyntheticModelSpec, il: number
   const nQ = spec.nHead * headDim;
   const nKv = (spec.nHeadKv ?? spec.nHead) * headDim;
   const b = (n: string) => `blk.${il}.${n}`;
+  // unknown architectures (error-test files) get llama's layout
+  const traits = ARCHITECTURES.get(spec.architecture ?? "llama") ?? ARCHITECTURES.get("llama");
   tensors.vector(b("attn_norm.weight"), nEmbd, 1, 0.1);
-  tensors.matrix(b("attn_q.weight"), nEmbd, nQ, weightType);
-  tensors.matrix(b("attn_k.weight"), nEmbd, nKv, weightType);
-  tensors.matrix(b("attn_v.weight"), nEmbd, nKv, weightType);
+  if (traits?.fusedFfnUp && (spec.fusedQkv ?? true)) tensors.matrix(b("attn_qkv.weight"), nEmbd, nQ + 2 * nKv, weightType);
+  else {
+    tensors.matrix(b("attn_q.weight"), nEmbd, nQ, weightType);
+    tensors.matrix(b("attn_k.weight"), nEmbd, nKv, weightType);
+    tensors.matrix(b("attn_v.weight"), nEmbd, nKv, weightType);
+  }
   if (spec.qkvBias ?? (spec.architecture ?? "llama") === "qwen2") {
     tensors.vector(b("attn_q.bias"), nQ, 0, 0.1);
     tensors.vector(b("attn_k.bias"), nKv, 0, 0.1);
     tensors.vector(b("attn_v.bias"), nKv, 0, 0.1);
   }
+  if (traits?.qkNorm) {
+    tensors.vector(b("attn_q_norm.weight"), headDim, 1, 0.1);
+    tensors.vector(b("attn_k_norm.weight"), headDim, 1, 0.1);
+  }
   tensors.matrix(b("attn_output.weight"), nQ, nEmbd, weightType);
+  if (traits?.postNorms) tensors.vector(b("post_attention_norm.weight"), nEmbd, 1, 0.1);
   tensors.vector(b("ffn_norm.weight"), nEmbd, 1, 0.1);
-  tensors.matrix(b("ffn_gate.weight"), nEmbd, nFf, weightType);
-  tensors.matrix(b("ffn_up.weight"), nEmbd, nFf, weightType);
+  if (traits?.fusedFfnUp) tensors.matrix(b("ffn_up.weight"), nEmbd, 2 * nFf, weightType);
+  else {
+    tensors.matrix(b("ffn_gate.weight"), nEmbd, nFf, weightType);
+    tensors.matrix(b("ffn_up.weight"), nEmbd, nFf, weightType);
+  }
+  if (traits?.postNorms) tensors.vector(b("post_ffw_norm.weight"), nEmbd, 1, 0.1);
   tensors.matrix(b("ffn_down.weight"), nFf, nEmbd, weightType);
 }
 
@@ -198,6 +261,7 @@ class SeededTensors {
   matrix(name: string, nCols: number, nRows: number, type: GgmlType): void {
     const seed = this.nextSeed();
     const std = (this.spec.weightScale ?? 1) / Math.sqrt(nCols);
+    if (this.spec.randomBlocks && type === GgmlType.Q4_0) return void this.writer.addTensor(name, [nCols, nRows], type, () => randomQ4_0Matrix(nCols, nRows, std, seed));
     this.writer.addTensor(name, [nCols, nRows], type, () => encodeMatrix(type, nCols, nRows, randomValues(seededRandom(seed), nCols * nRows, std)));
   }
 
@@ -208,6 +272,11 @@ class SeededTensors {
       for (let i = 0; i < n; i++) v[i] += center;
       return f32Bytes(v);
     });
+  }
+
+  /** An f32 vector of given values. */
+  values(name: string, values: Float32Array): void {
+    this.writer.addTensor(name, [values.length], GgmlType.F32, () => f32Bytes(values));
   }
 
   private nextSeed(): number {

@@ -7,6 +7,12 @@ export interface AttentionShape {
   readonly nHead: number;
   readonly nHeadKv: number;
   readonly headDim: number;
+  /** scale of Q·K before softmax; default 1/√headDim (phi3 and gemma pre-scale Q and pass 1) */
+  readonly kqScale?: number;
+  /** Q·K = softCap · tanh(Q·K / softCap) before softmax (gemma2) */
+  readonly softCap?: number;
+  /** sliding window: query p attends to keys p − window + 1 … p only (gemma sliding-window layers) */
+  readonly window?: number;
 }
 
 /** Scratch reused across calls: scores, and one query / probability / V column row in cache format. */
@@ -63,7 +69,7 @@ export function attentionTypeScript(
   const nQ = nHead * headDim;
   const nKv = nHeadKv * headDim;
   const groupSize = nHead / nHeadKv;
-  const scale = Math.fround(1 / Math.sqrt(headDim));
+  const scale = shape.kqScale ?? Math.fround(1 / Math.sqrt(headDim));
   const { keys, values } = cache.raw(layer);
   const nKvPadded = Math.min(cache.maxPositions, Math.max(256, Math.ceil((position + nTokens) / 256) * 256));
   scratch.ensure(nKvPadded, headDim);
@@ -83,6 +89,7 @@ export function attentionTypeScript(
           const kBase = j * nKv + kvOffset;
           scores[j] = kqTiled ? dotF16Tiled(headDim, keys, kBase, query16, 0) : dotF16Vec(headDim, keys, kBase, query16, 0);
         }
+        capAndMask(scores, nVisible, shape);
         softmaxScaledInPlace(scores, nVisible, scale);
         probs16.fill(0, 0, nKvPadded);
         for (let j = 0; j < nVisible; j++) probs16[j] = f32ToF16(scores[j]);
@@ -96,6 +103,7 @@ export function attentionTypeScript(
         const v32 = values as Float32Array;
         for (let d = 0; d < headDim; d++) query32[d] = q[qBase + d];
         for (let j = 0; j < nVisible; j++) scores[j] = dotF32Vec(headDim, k32, j * nKv + kvOffset, query32, 0);
+        capAndMask(scores, nVisible, shape);
         softmaxScaledInPlace(scores, nVisible, scale);
         scores.fill(0, nVisible, nKvPadded);
         column32.fill(0, 0, nKvPadded);
@@ -106,4 +114,18 @@ export function attentionTypeScript(
       }
     }
   }
+}
+
+/**
+ * Soft-capping (scores = cap · tanh(scores / cap), each step rounded to f32 like ggml_scale,
+ * ggml_tanh, ggml_scale) and the sliding-window mask (keys more than window − 1 positions back
+ * get −∞, so softmax gives them exactly 0, as llama.cpp's mask does), over scores f32 [nVisible].
+ */
+function capAndMask(scores: Float32Array, nVisible: number, shape: AttentionShape): void {
+  const { softCap, window } = shape;
+  if (softCap !== undefined) {
+    const inv = Math.fround(1 / softCap);
+    for (let j = 0; j < nVisible; j++) scores[j] = Math.fround(Math.fround(Math.tanh(Math.fround(scores[j] * inv))) * softCap);
+  }
+  if (window !== undefined) scores.fill(-Infinity, 0, Math.max(0, nVisible - window));
 }

@@ -1,23 +1,54 @@
 import type { GgufFile } from "../gguf/types.js";
 import { optionalNumber, optionalString, getString, getNumber } from "../gguf/metadata.js";
 import { ModelFormatError, UnsupportedArchitectureError } from "../errors.js";
+import { readArchVariant, type ArchVariant } from "./archVariant.js";
 
-/** How RoPE pairs dimensions: `norm` rotates (2i, 2i+1) (llama), `neox` rotates (i, i + nRot/2) (qwen2). */
+/** How RoPE pairs dimensions: `norm` rotates (2i, 2i+1) (llama), `neox` rotates (i, i + nRot/2) (qwen2, qwen3, phi3). */
 export type RopeLayout = "norm" | "neox";
 
+/** What sets an architecture's block apart from llama's (llama.cpp's src/models/<arch>.cpp). */
 export interface ArchitectureTraits {
   readonly ropeLayout: RopeLayout;
   /** attn_q/k/v carry bias vectors */
   readonly hasQkvBias: boolean;
+  /** per-head RMS norms of Q and K (`attn_q_norm`, `attn_k_norm`, f32 [headDim]) before RoPE (qwen3) */
+  readonly qkNorm: boolean;
+  /** gate and up in one `ffn_up` [nEmbd, 2·nFf] (gate rows first); Q/K/V may be one `attn_qkv` (phi3) */
+  readonly fusedFfnUp: boolean;
+  /** `attn_post_norm` and `ffn_post_norm` (f32 [nEmbd]) on each half's output before its residual add (gemma2, gemma3) */
+  readonly postNorms: boolean;
+  /** the feed-forward gate's activation: SiLU (SwiGLU) or tanh-approximated GELU (GeGLU, gemma) */
+  readonly ffnActivation: "silu" | "gelu";
+  /** the output head is always the token embeddings, even when output.weight exists (gemma2) */
+  readonly alwaysTied: boolean;
 }
+
+const LLAMA_TRAITS: ArchitectureTraits = { ropeLayout: "norm", hasQkvBias: false, qkNorm: false, fusedFfnUp: false, postNorms: false, ffnActivation: "silu", alwaysTied: false };
+const GEMMA_TRAITS: ArchitectureTraits = { ...LLAMA_TRAITS, ropeLayout: "neox", postNorms: true, ffnActivation: "gelu" };
 
 /** The architectures we run, keyed by `general.architecture`. */
 export const ARCHITECTURES: ReadonlyMap<string, ArchitectureTraits> = new Map([
-  ["llama", { ropeLayout: "norm", hasQkvBias: false }],
-  ["qwen2", { ropeLayout: "neox", hasQkvBias: true }],
+  ["llama", LLAMA_TRAITS],
+  ["qwen2", { ...LLAMA_TRAITS, ropeLayout: "neox", hasQkvBias: true }],
+  ["qwen3", { ...LLAMA_TRAITS, ropeLayout: "neox", qkNorm: true }],
+  ["phi3", { ...LLAMA_TRAITS, ropeLayout: "neox", fusedFfnUp: true }],
+  ["gemma2", { ...GEMMA_TRAITS, alwaysTied: true }],
+  ["gemma3", { ...GEMMA_TRAITS, qkNorm: true }],
 ]);
 
-export type RopeScalingType = "none" | "linear" | "yarn";
+/** One line naming an architecture's specifics (for `inspect` and model descriptions). */
+export function describeTraits(traits: ArchitectureTraits): string {
+  const parts = [`${traits.ropeLayout === "neox" ? "NeoX" : "normal"} RoPE`];
+  if (traits.hasQkvBias) parts.push("Q/K/V biases");
+  if (traits.qkNorm) parts.push("per-head Q/K RMS norms");
+  if (traits.fusedFfnUp) parts.push("fused gate+up (and Q/K/V) weights");
+  if (traits.postNorms) parts.push("post-attention and post-feed-forward norms");
+  if (traits.ffnActivation === "gelu") parts.push("GeGLU feed-forward");
+  return parts.join(", ");
+}
+
+/** `longrope` (phi3 128k) scales like `linear`; its per-pair factors are tensors (see ropeFactorsTensor) */
+export type RopeScalingType = "none" | "linear" | "yarn" | "longrope";
 
 export interface RopeParams {
   readonly layout: RopeLayout;
@@ -50,6 +81,8 @@ export interface ModelHparams {
   readonly nFf: number;
   readonly rmsEps: number;
   readonly rope: RopeParams;
+  /** query pre-scale, soft-capping, embedding scale, sliding-window layers (phi3, gemma2, gemma3) */
+  readonly variant: ArchVariant;
 }
 
 /** Most positions a context may hold (2^24: above every released model's, below what a KV cache index or the kernels' int32 shapes can take). */
@@ -85,6 +118,7 @@ export function readHparams(file: GgufFile): ModelHparams {
   if (!(rmsEps > 0 && rmsEps < 1)) throw new ModelFormatError("BAD_HPARAM", `${key("attention.layer_norm_rms_epsilon")} = ${rmsEps} must be in (0, 1)`);
   if (!(nVocab >= 1 && nVocab < 2 ** 31)) throw new ModelFormatError("BAD_HPARAM", `token_embd.weight has ${nVocab} rows: the vocabulary must hold 1 to 2^31 − 1 tokens`);
 
+  const rope = readRope(file, architecture, traits, headDim, nCtxTrain);
   return {
     architecture,
     traits,
@@ -97,7 +131,8 @@ export function readHparams(file: GgufFile): ModelHparams {
     headDim,
     nFf,
     rmsEps,
-    rope: readRope(file, architecture, traits, headDim, nCtxTrain),
+    rope,
+    variant: readArchVariant(architecture, { file, key, nEmbd, nHead, nLayer, headDim, rope }),
   };
 }
 
@@ -110,8 +145,8 @@ function readRope(file: GgufFile, architecture: string, traits: ArchitectureTrai
   const freqBase = finiteIn(file, key("rope.freq_base"), 10000, { above: 0 });
   const scalingName = optionalString(file, key("rope.scaling.type")) ?? "none";
   let scalingType: RopeScalingType;
-  if (scalingName === "none" || scalingName === "linear" || scalingName === "yarn") scalingType = scalingName;
-  else throw new ModelFormatError("UNSUPPORTED_ROPE_SCALING", `unsupported rope scaling "${scalingName}" (supported: none, linear, yarn)`);
+  if (scalingName === "none" || scalingName === "linear" || scalingName === "yarn" || scalingName === "longrope") scalingType = scalingName;
+  else throw new ModelFormatError("UNSUPPORTED_ROPE_SCALING", `unsupported rope scaling "${scalingName}" (supported: none, linear, yarn, longrope)`);
   // llama.cpp: the factor comes from rope.scaling.factor, or the older rope.scale_linear
   const factorKey = file.metadata.has(key("rope.scaling.factor")) ? key("rope.scaling.factor") : key("rope.scale_linear");
   const factor = finiteIn(file, factorKey, 0, { atLeast: 0 });

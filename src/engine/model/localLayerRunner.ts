@@ -37,7 +37,9 @@ export class LocalLayerRunner implements LayerRunner {
     readonly source: LayerSource,
     private readonly options: LocalRunnerOptions,
   ) {
-    this.block = { hparams, rope: new RopeTable(hparams.rope, options.ropeFreqs), backend: options.backend, scratch: new BlockScratch(hparams) };
+    const swa = hparams.variant.slidingWindow;
+    const ropeSwa = swa && new RopeTable(swa.rope, options.ropeFreqs);
+    this.block = { hparams, rope: new RopeTable(hparams.rope, options.ropeFreqs), ropeSwa, backend: options.backend, scratch: new BlockScratch(hparams) };
   }
 
   async run(batches: readonly SequenceBatch[], range: LayerRange, options: RunOptions = {}): Promise<Float32Array[]> {

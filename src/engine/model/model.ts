@@ -9,12 +9,13 @@ import { defaultBackend } from "../backend/selectBackend.js";
 import type { Tokenizer } from "../tokenizer/index.js";
 import { ModelFormatError, OptionError } from "../errors.js";
 import { MAX_CONTEXT_SIZE, type ModelHparams } from "./hparams.js";
-import { bindHead, bindVector, type HeadTensors, type HeadWeights, type LayerTensors, type TensorBytes } from "./weights.js";
+import { bindHead, bindVector, ropeFactorsTensor, type HeadTensors, type HeadWeights, type LayerTensors, type TensorBytes } from "./weights.js";
 import { LocalLayerRunner } from "./localLayerRunner.js";
 import { ResidentLayerSource, type LayerSource } from "./layerSource.js";
 import type { KvType } from "./kvCache.js";
 import { checkModel } from "./modelChecks.js";
 import { checkTensorsFinite, type TensorRangeReader } from "./tensorScan.js";
+import { scaleInPlace, softCapInPlace } from "./ops.js";
 
 /**
  * How tensor data is reached: `read` (the default) reads tensors into owned buffers — any file
@@ -86,6 +87,13 @@ export class Model implements Disposable {
     this.ropeFreqs = headInfo.ropeFreqs && bindVector(headInfo.ropeFreqs, tensorBytes);
   }
 
+  /** f32 [nRot/2] RoPE frequency divisors for a context of `contextSize` positions per sequence (rope_freqs, or LongRoPE's long/short factors), if any. */
+  ropeFactors(contextSize: number): Float32Array | undefined {
+    const info = ropeFactorsTensor(this.headInfo, this.hparams.rope.nCtxOrig, contextSize);
+    if (info === this.headInfo.ropeFreqs) return this.ropeFreqs;
+    return info && bindVector(info, this.tensorBytes);
+  }
+
   /**
    * The embeddings, final norm and output head: views of the mapping, or read from the file on
    * first use (a worker, which runs only blocks, never reads them).
@@ -120,7 +128,7 @@ export class Model implements Disposable {
     return new LocalLayerRunner(this.hparams, source, {
       kvType: this.kvType,
       contextSize: this.contextSize,
-      ropeFreqs: this.ropeFreqs,
+      ropeFreqs: this.ropeFactors(this.contextSize),
       backend: this.backend,
     });
   }
@@ -165,6 +173,9 @@ export class Model implements Disposable {
       }
       dequantizeRows(embd.type, embd.bytes, token * nRowBytes, out.subarray(t * nEmbd, (t + 1) * nEmbd), nEmbd);
     });
+    // gemma: ggml_scale(embeddings, √nEmbd)
+    const { embedScale } = this.hparams.variant;
+    if (embedScale !== undefined) scaleInPlace(out, embedScale, tokens.length * nEmbd);
   }
 
   /**
@@ -177,6 +188,7 @@ export class Model implements Disposable {
     const { nEmbd, nVocab, rmsEps } = this.hparams;
     this.backend.rmsNorm(this.normed, hidden, this.head.outputNorm, nEmbd, 1, rmsEps);
     this.backend.matmul(out, this.head.output.bytes, this.head.output.type, this.normed, nEmbd, nVocab, 1, this.matmulScratch);
+    if (this.hparams.variant.finalSoftCap !== undefined) softCapInPlace(out, this.hparams.variant.finalSoftCap, nVocab);
     checkFinite(out, nVocab);
   }
 
@@ -201,6 +213,7 @@ export class Model implements Disposable {
     const all = this.batchLogits.subarray(0, n * nVocab);
     this.backend.rmsNorm(normed, rows, this.head.outputNorm, nEmbd, n, rmsEps);
     this.backend.matmul(all, this.head.output.bytes, this.head.output.type, normed, nEmbd, nVocab, n, this.matmulScratch);
+    if (this.hparams.variant.finalSoftCap !== undefined) softCapInPlace(all, this.hparams.variant.finalSoftCap);
     outs.forEach((out, i) => {
       out.set(all.subarray(i * nVocab, (i + 1) * nVocab));
       checkFinite(out, nVocab);

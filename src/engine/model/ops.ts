@@ -88,3 +88,14 @@ export function argmax(x: Float32Array): number {
   for (let i = 1; i < x.length; i++) if (x[i] > x[best]) best = i;
   return best;
 }
+
+/** x[0 … n) *= scale, each product rounded to f32 (ggml_scale). */
+export function scaleInPlace(x: Float32Array, scale: number, n = x.length): void {
+  for (let i = 0; i < n; i++) x[i] = Math.fround(x[i] * scale);
+}
+
+/** x[0 … n) = cap · tanh(x / cap), each step rounded to f32 (ggml_scale, ggml_tanh, ggml_scale: gemma2's final logit soft-capping). */
+export function softCapInPlace(x: Float32Array, cap: number, n = x.length): void {
+  const inv = Math.fround(1 / cap);
+  for (let i = 0; i < n; i++) x[i] = Math.fround(Math.fround(Math.tanh(Math.fround(x[i] * inv))) * cap);
+}

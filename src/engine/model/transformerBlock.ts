@@ -4,7 +4,7 @@ import type { ModelHparams } from "./hparams.js";
 import type { LayerWeights, WeightMatrix } from "./weights.js";
 import type { KvCache } from "./kvCache.js";
 import { AttentionScratch } from "./attention.js";
-import { addBiasRows, addInPlace } from "./ops.js";
+import { addBiasRows, addInPlace, scaleInPlace } from "./ops.js";
 import type { RopeTable } from "./rope.js";
 import { Op, type OpTimer } from "../../telemetry/opTimer.js";
 
@@ -48,6 +48,8 @@ export class BlockScratch {
 export interface BlockContext {
   readonly hparams: ModelHparams;
   readonly rope: RopeTable;
+  /** RoPE of sliding-window layers, when the model has them (hparams.variant.slidingWindow) */
+  readonly ropeSwa?: RopeTable;
   readonly backend: ComputeBackend;
   readonly scratch: BlockScratch;
 }
@@ -88,7 +90,7 @@ function rowCount(run: BlockRun): number {
 }
 
 /**
- * One llama/qwen2 block over every segment's rows, in place:
+ * One llama-family block (llama, qwen2, qwen3, phi3, gemma2, gemma3: see ArchitectureTraits and ArchVariant) over every segment's rows, in place:
  * hidden += attention(norm(hidden)); hidden += ffn(norm(hidden)).
  * @param timer when profiling: splits the block's time into operations (laps since `timer.start()`)
  */
@@ -111,9 +113,13 @@ function attentionHalf(ctx: BlockContext, weights: LayerWeights, run: BlockRun, 
   if (weights.bk) addBiasRows(k, weights.bk, nHeadKv * headDim, nRows);
   if (weights.bv) addBiasRows(v, weights.bv, nHeadKv * headDim, nRows);
   timer?.lap(Op.attnProjections);
+  // qwen3: every head of Q and K RMS-normalized (rows of headDim) before RoPE
+  if (weights.qNorm) ctx.backend.rmsNorm(q, q, weights.qNorm, headDim, nRows * nHead, rmsEps);
+  if (weights.kNorm) ctx.backend.rmsNorm(k, k, weights.kNorm, headDim, nRows * nHeadKv, rmsEps);
   for (const segment of run.segments) attendSegment(ctx, run.layer, segment, timer);
   project(ctx, projected, weights.wo, attnOut, nRows);
   timer?.lap(Op.attnProjections);
+  if (weights.attnPostNorm) ctx.backend.rmsNorm(projected, projected, weights.attnPostNorm, nEmbd, nRows, rmsEps);
   addInPlace(run.hidden, projected, nRows * nEmbd);
 }
 
@@ -126,12 +132,18 @@ function attendSegment(ctx: BlockContext, layer: number, segment: BlockSegment, 
   const q = ctx.scratch.q.subarray(rowStart * nQ, (rowStart + nTokens) * nQ);
   const k = ctx.scratch.k.subarray(rowStart * nKv, (rowStart + nTokens) * nKv);
   const v = ctx.scratch.v.subarray(rowStart * nKv, (rowStart + nTokens) * nKv);
-  ctx.backend.rope(q, nTokens, nHead, headDim, ctx.rope, position);
-  ctx.backend.rope(k, nTokens, nHeadKv, headDim, ctx.rope, position);
+  const { queryScale, attnSoftCap, slidingWindow } = ctx.hparams.variant;
+  const swa = slidingWindow?.isSwa[layer] === true;
+  const rope = swa && ctx.ropeSwa ? ctx.ropeSwa : ctx.rope;
+  ctx.backend.rope(q, nTokens, nHead, headDim, rope, position);
+  ctx.backend.rope(k, nTokens, nHeadKv, headDim, rope, position);
+  // phi3, gemma: ggml_scale(Q, queryScale) after RoPE, then attention scales by 1
+  if (queryScale !== undefined) scaleInPlace(q, queryScale);
   timer?.lap(Op.normsRope);
   cache.store(layer, position, nTokens, k, v);
   const out = ctx.scratch.attnOut.subarray(rowStart * nQ, (rowStart + nTokens) * nQ);
-  ctx.backend.attention(out, q, cache, layer, position, nTokens, { nHead, nHeadKv, headDim }, ctx.scratch.attention);
+  const shape = { nHead, nHeadKv, headDim, kqScale: queryScale === undefined ? undefined : 1, softCap: attnSoftCap, window: swa ? slidingWindow?.size : undefined };
+  ctx.backend.attention(out, q, cache, layer, position, nTokens, shape, ctx.scratch.attention);
   timer?.lap(Op.attention);
 }
 
@@ -161,8 +173,10 @@ function feedForwardRows(ctx: BlockContext, weights: LayerWeights, h: Float32Arr
   timer?.lap(Op.normsRope);
   project(ctx, gate, weights.ffnGate, normed, rows);
   project(ctx, up, weights.ffnUp, normed, rows);
-  ctx.backend.siluMul(gate, up, nFf, rows);
+  if (ctx.hparams.traits.ffnActivation === "gelu") ctx.backend.geluMul(gate, up, nFf, rows);
+  else ctx.backend.siluMul(gate, up, nFf, rows);
   project(ctx, projected, weights.ffnDown, gate, rows);
+  if (weights.ffnPostNorm) ctx.backend.rmsNorm(projected, projected, weights.ffnPostNorm, nEmbd, rows, rmsEps);
   timer?.lap(Op.ffn);
   addInPlace(h, projected, rows * nEmbd);
   timer?.lap(Op.normsRope);

@@ -1,4 +1,4 @@
-import { GgmlType, ggmlTypeName } from "../ggml/types.js";
+import { GgmlType, ggmlTypeName, rowBytes } from "../ggml/types.js";
 import type { GgufFile, GgufTensorInfo } from "../gguf/types.js";
 import { dequantizeRows } from "../quant/matmul.js";
 import { weightKernel } from "../quant/table.js";
@@ -33,6 +33,12 @@ export interface LayerWeights {
   readonly bk?: Float32Array;
   /** f32 [nHeadKv·headDim], qwen2 only */
   readonly bv?: Float32Array;
+  /** f32 [headDim] per-head RMS norm weights of Q and K, qwen3 only */
+  readonly qNorm?: Float32Array;
+  readonly kNorm?: Float32Array;
+  /** f32 [nEmbd] norms of the attention and feed-forward outputs, gemma only */
+  readonly attnPostNorm?: Float32Array;
+  readonly ffnPostNorm?: Float32Array;
   /** f32 [nEmbd] */
   readonly ffnNorm: Float32Array;
   /** [nFf, nEmbd] */
@@ -62,15 +68,25 @@ export type TensorBytes = (info: GgufTensorInfo) => Uint8Array;
 export interface LayerTensors {
   readonly il: number;
   readonly attnNorm: GgufTensorInfo;
-  readonly wq: GgufTensorInfo;
-  readonly wk: GgufTensorInfo;
-  readonly wv: GgufTensorInfo;
+  /** separate Q/K/V projections, or … */
+  readonly wq?: GgufTensorInfo;
+  readonly wk?: GgufTensorInfo;
+  readonly wv?: GgufTensorInfo;
+  /** … one fused `attn_qkv` [nEmbd, nQ + 2·nKv] (phi3): Q rows, then K, then V */
+  readonly wqkv?: GgufTensorInfo;
   readonly wo: GgufTensorInfo;
   readonly bq?: GgufTensorInfo;
   readonly bk?: GgufTensorInfo;
   readonly bv?: GgufTensorInfo;
+  /** f32 [headDim] per-head norms of Q and K (qwen3) */
+  readonly qNorm?: GgufTensorInfo;
+  readonly kNorm?: GgufTensorInfo;
+  /** f32 [nEmbd] (gemma) */
+  readonly attnPostNorm?: GgufTensorInfo;
+  readonly ffnPostNorm?: GgufTensorInfo;
   readonly ffnNorm: GgufTensorInfo;
-  readonly ffnGate: GgufTensorInfo;
+  /** absent when `ffnUp` holds gate and up fused (phi3: [nEmbd, 2·nFf], gate rows first) */
+  readonly ffnGate?: GgufTensorInfo;
   readonly ffnUp: GgufTensorInfo;
   readonly ffnDown: GgufTensorInfo;
   /** all of the above, in file order */
@@ -81,26 +97,32 @@ export interface LayerTensors {
 
 /** Checks block `il` (presence, shapes, types) without touching tensor data. */
 export function layerTensors(file: GgufFile, hparams: ModelHparams, il: number): LayerTensors {
-  const { nEmbd, nHead, nHeadKv, headDim, nFf } = hparams;
+  const { nEmbd, nHead, nHeadKv, headDim, nFf, traits } = hparams;
   const nQ = nHead * headDim;
   const nKv = nHeadKv * headDim;
   const name = (n: string) => `blk.${il}.${n}`;
   const matrix = (n: string, nCols: number, nRows: number) => checkMatrix(file, name(n), nCols, nRows);
   const vector = (n: string, length: number) => checkVector(file, name(n), length);
-  const bias = hparams.traits.hasQkvBias;
+  const bias = traits.hasQkvBias;
+  const fusedQkv = traits.fusedFfnUp && file.tensorsByName.has(name("attn_qkv.weight"));
   const tensors = {
     il,
     attnNorm: vector("attn_norm.weight", nEmbd),
-    wq: matrix("attn_q.weight", nEmbd, nQ),
-    wk: matrix("attn_k.weight", nEmbd, nKv),
-    wv: matrix("attn_v.weight", nEmbd, nKv),
+    wq: fusedQkv ? undefined : matrix("attn_q.weight", nEmbd, nQ),
+    wk: fusedQkv ? undefined : matrix("attn_k.weight", nEmbd, nKv),
+    wv: fusedQkv ? undefined : matrix("attn_v.weight", nEmbd, nKv),
+    wqkv: fusedQkv ? matrix("attn_qkv.weight", nEmbd, nQ + 2 * nKv) : undefined,
     wo: matrix("attn_output.weight", nQ, nEmbd),
     bq: bias ? vector("attn_q.bias", nQ) : undefined,
     bk: bias ? vector("attn_k.bias", nKv) : undefined,
     bv: bias ? vector("attn_v.bias", nKv) : undefined,
+    qNorm: traits.qkNorm ? vector("attn_q_norm.weight", headDim) : undefined,
+    kNorm: traits.qkNorm ? vector("attn_k_norm.weight", headDim) : undefined,
+    attnPostNorm: traits.postNorms ? vector("post_attention_norm.weight", nEmbd) : undefined,
+    ffnPostNorm: traits.postNorms ? vector("post_ffw_norm.weight", nEmbd) : undefined,
     ffnNorm: vector("ffn_norm.weight", nEmbd),
-    ffnGate: matrix("ffn_gate.weight", nEmbd, nFf),
-    ffnUp: matrix("ffn_up.weight", nEmbd, nFf),
+    ffnGate: traits.fusedFfnUp ? undefined : matrix("ffn_gate.weight", nEmbd, nFf),
+    ffnUp: matrix("ffn_up.weight", nEmbd, traits.fusedFfnUp ? 2 * nFf : nFf),
     ffnDown: matrix("ffn_down.weight", nFf, nEmbd),
   };
   const all = Object.values(tensors)
@@ -109,24 +131,54 @@ export function layerTensors(file: GgufFile, hparams: ModelHparams, il: number):
   return { ...tensors, all, nBytes: all.reduce((n, t) => n + t.nBytes, 0) };
 }
 
-/** Binds a checked block to its bytes. */
+/** Binds a checked block to its bytes; fused matrices are split into row-range views (no copy). */
 export function bindLayer(tensors: LayerTensors, bytesOf: TensorBytes): LayerWeights {
   const m = (info: GgufTensorInfo) => toMatrix(info, bytesOf(info));
   const v = (info: GgufTensorInfo) => toVector(info, bytesOf(info));
+  const opt = (info: GgufTensorInfo | undefined) => info && v(info);
+  const [wq, wk, wv] = tensors.wqkv ? splitQkv(m(tensors.wqkv), tensors.wo.dims[0]) : [m(req(tensors.wq)), m(req(tensors.wk)), m(req(tensors.wv))];
+  const up = m(tensors.ffnUp);
+  const [ffnGate, ffnUp] = tensors.ffnGate ? [m(tensors.ffnGate), up] : splitRows(up, [up.nRows / 2, up.nRows / 2]);
   return {
     attnNorm: v(tensors.attnNorm),
-    wq: m(tensors.wq),
-    wk: m(tensors.wk),
-    wv: m(tensors.wv),
+    wq,
+    wk,
+    wv,
     wo: m(tensors.wo),
-    bq: tensors.bq && v(tensors.bq),
-    bk: tensors.bk && v(tensors.bk),
-    bv: tensors.bv && v(tensors.bv),
+    bq: opt(tensors.bq),
+    bk: opt(tensors.bk),
+    bv: opt(tensors.bv),
+    qNorm: opt(tensors.qNorm),
+    kNorm: opt(tensors.kNorm),
+    attnPostNorm: opt(tensors.attnPostNorm),
+    ffnPostNorm: opt(tensors.ffnPostNorm),
     ffnNorm: v(tensors.ffnNorm),
-    ffnGate: m(tensors.ffnGate),
-    ffnUp: m(tensors.ffnUp),
+    ffnGate,
+    ffnUp,
     ffnDown: m(tensors.ffnDown),
   };
+}
+
+function req(info: GgufTensorInfo | undefined): GgufTensorInfo {
+  if (!info) throw new ModelFormatError("MISSING_TENSOR", "a block has neither separate nor fused Q/K/V projections");
+  return info;
+}
+
+/** Q, K and V views of a fused [nQ + 2·nKv rows] projection (nQ = attn_output's column count). */
+function splitQkv(qkv: WeightMatrix, nQ: number): WeightMatrix[] {
+  const nKv = (qkv.nRows - nQ) / 2;
+  return splitRows(qkv, [nQ, nKv, nKv]);
+}
+
+/** Consecutive row ranges of a matrix as views of its bytes (rows are whole blocks, so each range is a valid matrix). */
+function splitRows(w: WeightMatrix, counts: readonly number[]): WeightMatrix[] {
+  const nRowBytes = rowBytes(w.type, w.nCols);
+  let row = 0;
+  return counts.map((nRows) => {
+    const part = { name: w.name, type: w.type, nCols: w.nCols, nRows, bytes: w.bytes.subarray(row * nRowBytes, (row + nRows) * nRowBytes) };
+    row += nRows;
+    return part;
+  });
 }
 
 /** The head's tensors, checked for presence and shape, with no data read. */
@@ -136,17 +188,35 @@ export interface HeadTensors {
   /** undefined when the model ties the output to the embeddings */
   readonly output?: GgufTensorInfo;
   readonly ropeFreqs?: GgufTensorInfo;
+  /** LongRoPE (phi3 128k): f32 [nRot/2] divisors for contexts beyond / within the original length */
+  readonly ropeFactorsLong?: GgufTensorInfo;
+  readonly ropeFactorsShort?: GgufTensorInfo;
 }
 
 /** Checks the embeddings, final norm, output head and RoPE frequencies without reading them. */
 export function headTensors(file: GgufFile, hparams: ModelHparams): HeadTensors {
   const { nEmbd, nVocab } = hparams;
+  const optionalVector = (name: string) => (file.tensorsByName.has(name) ? checkVector(file, name, hparams.rope.nRot / 2) : undefined);
   return {
     tokenEmbd: checkMatrix(file, "token_embd.weight", nEmbd, nVocab),
     outputNorm: checkVector(file, "output_norm.weight", nEmbd),
-    output: file.tensorsByName.has("output.weight") ? checkMatrix(file, "output.weight", nEmbd, nVocab) : undefined,
-    ropeFreqs: file.tensorsByName.has("rope_freqs.weight") ? checkVector(file, "rope_freqs.weight", hparams.rope.nRot / 2) : undefined,
+    output: file.tensorsByName.has("output.weight") && !hparams.traits.alwaysTied ? checkMatrix(file, "output.weight", nEmbd, nVocab) : undefined,
+    ropeFreqs: optionalVector("rope_freqs.weight"),
+    ropeFactorsLong: optionalVector("rope_factors_long.weight"),
+    ropeFactorsShort: optionalVector("rope_factors_short.weight"),
   };
+}
+
+/**
+ * The RoPE frequency divisors a context of `contextSize` positions per sequence uses, as
+ * llama_model::get_rope_factors picks them: `rope_freqs` when present, else LongRoPE's long
+ * factors when the context exceeds the original one (rope.scaling.original_context_length), else
+ * the short ones; undefined when the model has none.
+ * @returns the tensor to bind (f32 [nRot/2])
+ */
+export function ropeFactorsTensor(head: HeadTensors, nCtxOrig: number, contextSize: number): GgufTensorInfo | undefined {
+  if (head.ropeFreqs) return head.ropeFreqs;
+  return contextSize > nCtxOrig ? head.ropeFactorsLong : head.ropeFactorsShort;
 }
 
 /** A checked f32 vector tensor's values. */
@@ -167,7 +237,7 @@ export function bindHead(tensors: HeadTensors, bytesOf: TensorBytes): HeadWeight
 
 /** Bytes the head occupies when held in memory (embeddings, norm, output; tied weights once). */
 export function headBytes(file: GgufFile): number {
-  const names = ["token_embd.weight", "output.weight", "output_norm.weight", "rope_freqs.weight"];
+  const names = ["token_embd.weight", "output.weight", "output_norm.weight", "rope_freqs.weight", "rope_factors_long.weight", "rope_factors_short.weight"];
   return names.reduce((n, name) => n + (file.tensorsByName.get(name)?.nBytes ?? 0), 0);
 }
 

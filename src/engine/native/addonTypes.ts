@@ -30,13 +30,17 @@ export type NativeWeightType =
   | GgmlType.Q4_1
   | GgmlType.Q5_0
   | GgmlType.Q5_1
+  | GgmlType.Q2_K
+  | GgmlType.Q3_K
   | GgmlType.Q4_K
-  | GgmlType.Q6_K;
+  | GgmlType.Q5_K
+  | GgmlType.Q6_K
+  | GgmlType.IQ4_NL;
 
 /**
  * Which of llama.cpp's CPU code paths computes an output (their f32 arithmetic differs): ggml's
- * vec_dot, llamafile's tinyBLAS ("tiled": F32/F16/BF16 batches), or the CPU_REPACK buffer's gemv /
- * gemm (Q4_0 and Q4_K with a multiple of 8 rows).
+ * vec_dot, llamafile's tinyBLAS ("tiled": F32/F16/BF16 and IQ4_NL batches), or the CPU_REPACK buffer's gemv /
+ * gemm (Q4_0, Q4_K, Q2_K and IQ4_NL with a multiple of 8 rows).
  */
 export type NativeArith = "vecDot" | "tiled" | "repackedGemv" | "repackedGemm";
 

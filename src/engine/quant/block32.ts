@@ -38,6 +38,11 @@ export function fmaBlockLanes(d: number, codes: Int32Array, act: Int8Array, aq: 
   }
 }
 
+/** Copies the 8 lane accumulators into `out` (IQ4_NL's vec_dot keeps two sets). */
+export function copyLanes(out: Float64Array): void {
+  out.set(LANES);
+}
+
 /** hsum_float_8 of the lanes */
 export function sumLanes(): number {
   return hsum8(LANES, 0);

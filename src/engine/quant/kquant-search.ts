@@ -220,3 +220,57 @@ export function makeQxQuants(
   return scale;
 }
 
+
+/** makeQ3Quants scratch: signed codes */
+const q3Levels = new Int8Array(16);
+
+/**
+ * `make_q3_quants(n, nmax, x, L, do_rmse = true)` (Q3_K's sub-block fit): codes l in [−nmax, nmax)
+ * from iscale = −nmax/max, then up to 5 passes moving single codes while the weighted (x²) fit
+ * Σlx²/Σl² improves. Every f32 operation rounded as in C.
+ *
+ * @param levels out: codes + nmax at `levels[levelOffset..]`
+ * @returns scale (signed, like max)
+ */
+export function makeQ3Quants(n: number, nmax: number, x: Float32Array, xOffset: number, levels: Uint8Array, levelOffset: number): number {
+  const max = signedAbsMax(x, xOffset, n);
+  if (Math.abs(max) < GROUP_MAX_EPS) {
+    levels.fill(0, levelOffset, levelOffset + n);
+    return 0;
+  }
+  const iscale = fr(-nmax / max);
+  let sumLX = 0;
+  let sumL2 = 0;
+  for (let i = 0; i < n; i++) {
+    const xi = x[xOffset + i];
+    const l = Math.max(-nmax, Math.min(nmax - 1, nearestInt(fr(iscale * xi))));
+    q3Levels[i] = l;
+    const w = fr(xi * xi);
+    sumLX = fr(sumLX + fr(fr(w * xi) * l));
+    sumL2 = fr(sumL2 + fr(fr(w * l) * l));
+  }
+  for (let pass = 0; pass < 5; pass++) {
+    let nChanged = 0;
+    for (let i = 0; i < n; i++) {
+      const xi = x[xOffset + i];
+      const w = fr(xi * xi);
+      const li = q3Levels[i];
+      let slx = fr(sumLX - fr(fr(w * xi) * li));
+      if (!(slx > 0)) continue;
+      let sl2 = fr(sumL2 - fr(fr(w * li) * li));
+      const newL = Math.max(-nmax, Math.min(nmax - 1, nearestInt(fr(fr(xi * sl2) / slx))));
+      if (newL === li) continue;
+      slx = fr(slx + fr(fr(w * xi) * newL));
+      sl2 = fr(sl2 + fr(fr(w * newL) * newL));
+      if (sl2 > 0 && fr(fr(slx * slx) * sumL2) > fr(fr(sumLX * sumLX) * sl2)) {
+        q3Levels[i] = newL;
+        sumLX = slx;
+        sumL2 = sl2;
+        nChanged++;
+      }
+    }
+    if (!nChanged) break;
+  }
+  for (let i = 0; i < n; i++) levels[levelOffset + i] = q3Levels[i] + nmax;
+  return sumL2 > 0 ? fr(sumLX / sumL2) : 0;
+}

@@ -5,12 +5,12 @@
  * row dot. Which encoder and dot llama.cpp uses depends on the weight type and shape, as the
  * kernel's `route` says (ggml-cpu.c `ggml_compute_forward_mul_mat`):
  *
- * 1. Q4_0 and Q4_K weights with a multiple of 8 rows are repacked at load time (CPU_REPACK
+ * 1. Q4_0, Q4_K, Q2_K and IQ4_NL weights with a multiple of 8 rows are repacked at load time (CPU_REPACK
  *    buffer): repacked gemm for groups of 4 tokens when there are more than 3, gemv for the rest.
  * 2. Otherwise, with ≥ 2 tokens, llamafile's sgemm takes F32/F16 (row length % 16 == 0),
  *    BF16 (% 32 == 0) — both only when the row count is a multiple of 4 — and Q8_0/Q4_0/Q5_0
- *    (always; its arithmetic equals vec_dot's for these).
- * 3. Everything else is ggml's `vec_dot` for each output (Q4_1, Q5_1, Q6_K always).
+ *    (always; its arithmetic equals vec_dot's for these) and IQ4_NL (whose vec_dot differs).
+ * 3. Everything else is ggml's `vec_dot` for each output (Q4_1, Q5_1, Q3_K, Q5_K, Q6_K always).
  *
  * The route depends on nTokens, so to reproduce llama.cpp a caller must multiply the same rows
  * together that llama.cpp does (e.g. llama.cpp's last layer runs its FFN only on the rows it

@@ -13,7 +13,8 @@
  */
 import { GgmlType } from "../ggml/types.js";
 import type { WeightKernel } from "./kernel.js";
-import { makeQkx2Quants, type Qkx2Search } from "./kquant-search.js";
+import type { Qkx2Search } from "./kquant-search.js";
+import { quantizeScaleMinSuperBlock } from "./kquant-scalemin.js";
 import {
   DMIN_OFFSET,
   dotQ4KRepackedGemm,
@@ -27,7 +28,7 @@ import {
 } from "./q4_k-dots.js";
 import { Q8_K_ACTIVATION, Q8_K_ACTIVATION_4X8, QK_K } from "./q8_k.js";
 import { dotPath, uniformRoute } from "./route.js";
-import { checkCodecRow, nearestInt, readHalf, writeHalf } from "./scalar.js";
+import { checkCodecRow, readHalf } from "./scalar.js";
 
 const fr = Math.fround;
 
@@ -36,55 +37,9 @@ const scaleMin = new Int32Array(2);
 const SEARCH: Qkx2Search = { nmax: 15, rmin: -1, rdelta: 0.1, nstep: 20, useMad: false };
 // quantizer scratch
 const levels = new Uint8Array(QK_K);
-const levelsAux = new Uint8Array(32);
-const weights = new Float32Array(32);
-const subScales = new Float32Array(8);
-const subMins = new Float32Array(8);
-const minOut = new Float32Array(1);
 
 function quantizeSuperBlock(src: Float32Array, x: number, dst: Uint8Array, block: number): void {
-  let maxScale = 0;
-  let maxMin = 0;
-  for (let j = 0; j < 8; j++) {
-    const xs = x + 32 * j;
-    let sumX2 = 0;
-    for (let l = 0; l < 32; l++) sumX2 = fr(sumX2 + fr(src[xs + l] * src[xs + l]));
-    const avX = fr(Math.sqrt(fr(sumX2 / 32)));
-    for (let l = 0; l < 32; l++) weights[l] = fr(avX + Math.abs(src[xs + l]));
-    subScales[j] = makeQkx2Quants(SEARCH, src.subarray(xs, xs + 32), weights, levels.subarray(32 * j, 32 * j + 32), levelsAux, minOut);
-    subMins[j] = minOut[0];
-    if (subScales[j] > maxScale) maxScale = subScales[j];
-    if (subMins[j] > maxMin) maxMin = subMins[j];
-  }
-  const invScale = maxScale > 0 ? fr(63 / maxScale) : 0;
-  const invMin = maxMin > 0 ? fr(63 / maxMin) : 0;
-  const sc = block + SCALES_OFFSET;
-  for (let j = 0; j < 8; j++) {
-    const ls = Math.min(63, nearestInt(fr(invScale * subScales[j])) & 0xff);
-    const lm = Math.min(63, nearestInt(fr(invMin * subMins[j])) & 0xff);
-    if (j < 4) {
-      dst[sc + j] = ls;
-      dst[sc + j + 4] = lm;
-    } else {
-      dst[sc + j + 4] = (ls & 0x0f) | ((lm & 0x0f) << 4);
-      dst[sc + j - 4] |= (ls >> 4) << 6;
-      dst[sc + j] |= (lm >> 4) << 6;
-    }
-  }
-  writeHalf(dst, block, fr(maxScale / 63));
-  writeHalf(dst, block + DMIN_OFFSET, fr(maxMin / 63));
-  const dAll = readHalf(dst, block);
-  const dminAll = readHalf(dst, block + DMIN_OFFSET);
-  for (let j = 0; j < 8; j++) {
-    scaleMinK4(j, dst, sc, scaleMin);
-    const d = fr(dAll * scaleMin[0]);
-    if (!d) continue;
-    const dm = fr(dminAll * scaleMin[1]);
-    for (let i = 0; i < 32; i++) {
-      const l = nearestInt(fr(fr(src[x + 32 * j + i] + dm) / d));
-      levels[32 * j + i] = Math.max(0, Math.min(15, l));
-    }
-  }
+  quantizeScaleMinSuperBlock(SEARCH, src, x, dst, block, levels);
   const qs = block + QS_OFFSET;
   for (let k = 0; k < 4; k++) {
     for (let l = 0; l < 32; l++) dst[qs + 32 * k + l] = levels[64 * k + l] | (levels[64 * k + l + 32] << 4);

@@ -1,12 +1,12 @@
 /**
- * The tokenizer of a GGUF model: SentencePiece-style ("llama") or byte-level BPE ("gpt2"),
- * token-identical to llama.cpp's `llama_tokenize` / `llama_token_to_piece` / `llama_detokenize`.
+ * The tokenizer of a GGUF model: SentencePiece-style ("llama"), BPE ("gpt2", "gemma4") or
+ * WordPiece ("bert"), token-identical to llama.cpp's `llama_tokenize` / `llama_token_to_piece` /
+ * `llama_detokenize`.
  */
 
-import { BpeTokenizer } from "./bpe.js";
 import { TokenizerError } from "./errors.js";
+import { fragmentEncoder, type FragmentEncoder } from "./fragmentEncoders.js";
 import { partitionSpecialTokens } from "./specialPartition.js";
-import { SpmTokenizer } from "./spm.js";
 import { cleanSpaces, computeTokenPiece } from "./tokenPieces.js";
 import { toWellFormed } from "./utf8.js";
 import { buildVocab, type TokenizerType, type Vocab, type VocabSpec } from "./vocab.js";
@@ -35,8 +35,6 @@ export interface DecodeOptions extends PieceOptions {
   readonly cleanSpaces?: boolean;
 }
 
-const SPACE_ESCAPE = "\u2581";
-
 export class Tokenizer {
   readonly type: TokenizerType;
   readonly vocabSize: number;
@@ -52,8 +50,7 @@ export class Tokenizer {
   /** SPM: a space is put in front of text that starts the input or follows a special token */
   readonly addSpacePrefix: boolean;
 
-  private readonly spm: SpmTokenizer | undefined;
-  private readonly bpe: BpeTokenizer | undefined;
+  private readonly encodeFragments: FragmentEncoder;
   private readonly pieces: (Uint8Array | undefined)[];
   private readonly specialPieces: (Uint8Array | undefined)[];
 
@@ -68,8 +65,7 @@ export class Tokenizer {
     this.addBos = vocab.addBos;
     this.addEos = vocab.addEos;
     this.addSpacePrefix = vocab.addSpacePrefix;
-    this.spm = vocab.type === "spm" ? new SpmTokenizer(vocab) : undefined;
-    this.bpe = vocab.type === "bpe" ? new BpeTokenizer(vocab) : undefined;
+    this.encodeFragments = fragmentEncoder(vocab);
     this.pieces = new Array(vocab.size);
     this.specialPieces = new Array(vocab.size);
   }
@@ -80,25 +76,9 @@ export class Tokenizer {
     const fragments = partitionSpecialTokens(this.vocab, toWellFormed(text), options.parseSpecial ?? false);
     const output: number[] = [];
     if (addSpecial && this.addBos) output.push(this.requireSpecial(this.bosId, "BOS"));
-    if (this.spm !== undefined) {
-      let isPrevSpecial = true; // the first fragment gets the space prefix too
-      for (const fragment of fragments) {
-        if (fragment.kind === "token") {
-          output.push(fragment.id);
-          isPrevSpecial = true;
-          continue;
-        }
-        const prefixed = this.addSpacePrefix && isPrevSpecial ? " " + fragment.text : fragment.text;
-        this.spm.tokenize(prefixed.replaceAll(" ", SPACE_ESCAPE), output);
-        isPrevSpecial = false;
-      }
-    } else {
-      for (const fragment of fragments) {
-        if (fragment.kind === "token") output.push(fragment.id);
-        else this.bpe!.tokenize(fragment.text, output);
-      }
-    }
+    this.encodeFragments(fragments, output);
     if (addSpecial && this.addEos) output.push(this.requireSpecial(this.eosId, "EOS"));
+    if (addSpecial && this.vocab.addSep) output.push(this.requireSpecial(this.vocab.special.sep, "separator"));
     return output;
   }
 

@@ -7,10 +7,14 @@
  *
  * A final symbol that is not a token falls back, like llama.cpp, to the tokens of its
  * single-byte (ASCII) characters; other characters of it are dropped.
+ *
+ * SentencePiece-style BPE (gemma4, byteEncode false) merges the raw UTF-8 characters of the
+ * text with spaces escaped as "▁", and falls back to "<0xXX>" byte tokens.
  */
 
 import { BinaryHeap } from "./BinaryHeap.js";
 import { byteEncode } from "./byteUnicode.js";
+import type { PreTokenizerSpec } from "./preTokenizers.js";
 import { WordSplitter } from "./regexSplit.js";
 import type { Vocab } from "./vocab.js";
 
@@ -23,31 +27,43 @@ interface BpeBigram {
 
 const bigramBefore = (a: BpeBigram, b: BpeBigram) => a.rank < b.rank || (a.rank === b.rank && a.left < b.left);
 
+const SPACE_ESCAPE = "\u2581";
+const ONLY_LINE_FEEDS = /^\n+$/;
+
 export class BpeTokenizer {
   private readonly splitter: WordSplitter;
-  private readonly ignoreMerges: boolean;
+  private readonly pre: PreTokenizerSpec;
+  private readonly encoder = new TextEncoder();
 
   constructor(private readonly vocab: Vocab) {
     const pre = vocab.preTokenizer;
     if (pre === undefined) throw new Error("BpeTokenizer needs a BPE vocabulary");
     this.splitter = new WordSplitter(pre.regexes);
-    this.ignoreMerges = pre.ignoreMerges;
+    this.pre = pre;
   }
 
   /** Appends the tokens of `text` to `output`. */
   tokenize(text: string, output: number[]): void {
-    for (const word of this.splitter.split(text)) {
-      for (const symbol of this.mergeWord(byteEncode(word))) this.pushSymbol(symbol, output);
+    const escaped = this.pre.escapeWhitespaces ? text.replaceAll(" ", SPACE_ESCAPE) : text;
+    for (const word of this.splitter.split(escaped)) {
+      const symbols = this.pre.byteEncode ? this.mergeWord(byteEncode(word)) : this.mergeWord(word);
+      for (const symbol of symbols) this.pushSymbol(symbol, output);
     }
   }
 
-  /** The symbols left after merging one byte-encoded word. */
+  /** Whether `word` is emitted whole, without merging (ignore_merges, gemma4's line feeds). */
+  private isWholeWord(word: string): boolean {
+    const wholeAllowed = this.pre.ignoreMerges || (this.pre.wholeLineFeedWords && ONLY_LINE_FEEDS.test(word));
+    return wholeAllowed && this.vocab.textToId(word) >= 0;
+  }
+
+  /** The symbols left after merging one (byte-encoded) word. */
   private mergeWord(word: string): string[] {
     const vocab = this.vocab;
-    if (this.ignoreMerges && vocab.textToId(word) >= 0) return [word];
+    if (this.isWholeWord(word)) return [word];
 
-    const nSymbols = word.length;
     const symbols: string[] = Array.from(word);
+    const nSymbols = symbols.length;
     const prev = new Int32Array(nSymbols);
     const next = new Int32Array(nSymbols);
     for (let i = 0; i < nSymbols; i++) {
@@ -82,6 +98,13 @@ export class BpeTokenizer {
     const id = this.vocab.textToId(symbol);
     if (id >= 0) {
       output.push(id);
+      return;
+    }
+    if (!this.pre.byteEncode) {
+      for (const byte of this.encoder.encode(symbol)) {
+        const byteId = this.vocab.textToId(`<0x${byte.toString(16).toUpperCase().padStart(2, "0")}>`);
+        if (byteId >= 0) output.push(byteId);
+      }
       return;
     }
     for (const ch of symbol) {

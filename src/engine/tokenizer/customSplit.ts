@@ -193,3 +193,40 @@ function llama3WhitespaceEnd(c: FragmentCursor, pos: number): number {
 
 export const splitLlama3: SplitFunction = scanner((c, pos) => llama3TokenEnd(c, pos, 3));
 export const splitQwen2: SplitFunction = scanner((c, pos) => llama3TokenEnd(c, pos, 1));
+
+const LETTER_OR_MARK = LETTER | CpFlag.ACCENT_MARK;
+const WLMN = WLN | CpFlag.ACCENT_MARK;
+
+/**
+ * qwen35: (?i:'s|'t|'re|'ve|'m|'ll|'d)|[^\r\n\p{L}\p{N}]?[\p{L}\p{M}]+|\p{N}| ?[^\s\p{L}\p{M}\p{N}]+[\r\n]*|\s*[\r\n]+|\s+(?!\S)|\s+
+ * — qwen2 with accent marks counted as letters.
+ */
+function qwen35TokenEnd(c: FragmentCursor, pos: number): number {
+  const nContraction = contractionLength(c, pos, true);
+  if (nContraction > 0) return pos + nContraction;
+  const cpt = c.cpt(pos);
+  const flags = c.flags(pos);
+  // [^\r\n\p{L}\p{N}]?[\p{L}\p{M}]+
+  if (!(cpt === CR || cpt === LF || flags & NUMBER) && (flags & LETTER_OR_MARK || c.flags(pos + 1) & LETTER_OR_MARK)) {
+    return endOfRun(c, pos + 1, LETTER_OR_MARK);
+  }
+  if (flags & NUMBER) return pos + 1;
+  // <space>?[^\s\p{L}\p{M}\p{N}]+[\r\n]*
+  let end = cpt === SPACE ? pos + 1 : pos;
+  const isOther = (at: number) => !(c.flags(at) & WLMN) && c.flags(at) !== 0;
+  if (!(c.flags(end) & WLMN) && flags !== 0) {
+    while (isOther(end)) end++;
+    return endOfLineBreaks(c, end);
+  }
+  return llama3WhitespaceEnd(c, pos);
+}
+
+export const splitQwen35: SplitFunction = scanner(qwen35TokenEnd);
+
+/** [^\n]+|[\n]+ : runs of line feeds and runs of anything else, alternately. */
+export const splitNewlineRuns: SplitFunction = scanner((c, pos) => {
+  const isLineFeed = c.cpt(pos) === LF;
+  let end = pos + 1;
+  while (end < c.end && (c.cpt(end) === LF) === isLineFeed) end++;
+  return end;
+});

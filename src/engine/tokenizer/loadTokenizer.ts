@@ -56,6 +56,8 @@ export function readVocabSpec(file: GgufFile): VocabSpec {
       addBos: optionalBool(file, KEY + "add_bos_token"),
       addEos: optionalBool(file, KEY + "add_eos_token"),
       addSpacePrefix: optionalBool(file, KEY + "add_space_prefix"),
+      normalizerLowercase: optionalBool(file, KEY + "normalizer.lowercase"),
+      normalizerStripAccents: optionalBool(file, KEY + "normalizer.strip_accents"),
     };
     for (const [field, key] of SPECIAL_ID_KEYS) {
       const id = optionalNumber(file, KEY + key);

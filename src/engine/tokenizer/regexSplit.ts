@@ -3,24 +3,32 @@
  * pre-tokenizer are applied one after the other, each one refining the split left by the
  * previous one (matches and the gaps between them both become words).
  *
- * The three common regexes (gpt2, llama3, qwen2) run through the hand-written scanners, like in
- * llama.cpp. Any other regex runs the way llama.cpp runs it through std::regex: on a
- * "collapsed" copy of the text where every non-ASCII code point is replaced by one byte standing
- * for its category (letters → 0xD2, numbers → 0xD1, …, whitespace → 0x0B), with `\p{X}` in the
- * regex rewritten to match that byte. JS and std::regex are both ECMAScript regex engines.
+ * The common regexes (gpt2, llama3, qwen2, qwen35, gemma4's line split) run through the
+ * hand-written scanners, like in llama.cpp. Any other regex runs the way llama.cpp runs it through
+ * std::regex: when it uses a Unicode category, on a "collapsed" copy of the text where every
+ * non-ASCII code point is replaced by one byte standing for its category (letters → 0xD2,
+ * numbers → 0xD1, …, whitespace → 0x0B), with `\p{X}` in the regex rewritten to match that byte;
+ * otherwise (std::wregex) on the code points themselves, non-ASCII whitespace replaced by 0x0B and
+ * `\s` meaning ASCII whitespace only. JS and std::regex are both ECMAScript regex engines.
  */
 
-import { splitGpt2, splitLlama3, splitQwen2, type SplitFunction } from "./customSplit.js";
+import { splitGpt2, splitLlama3, splitNewlineRuns, splitQwen2, splitQwen35, type SplitFunction } from "./customSplit.js";
 import { CpFlag, codepointFlags, codepointsOf } from "./unicodeFlags.js";
+import { asciiWhitespaceRegex, wideRegexSplit } from "./wideRegexSplit.js";
 
 export const REGEX_GPT2 = String.raw`'s|'t|'re|'ve|'m|'ll|'d| ?\p{L}+| ?\p{N}+| ?[^\s\p{L}\p{N}]+|\s+(?!\S)`;
 export const REGEX_LLAMA3 = String.raw`(?:'[sS]|'[tT]|'[rR][eE]|'[vV][eE]|'[mM]|'[lL][lL]|'[dD])|[^\r\n\p{L}\p{N}]?\p{L}+|\p{N}{1,3}| ?[^\s\p{L}\p{N}]+[\r\n]*|\s*[\r\n]+|\s+(?!\S)|\s+`;
 export const REGEX_QWEN2 = String.raw`(?:'[sS]|'[tT]|'[rR][eE]|'[vV][eE]|'[mM]|'[lL][lL]|'[dD])|[^\r\n\p{L}\p{N}]?\p{L}+|\p{N}| ?[^\s\p{L}\p{N}]+[\r\n]*|\s*[\r\n]+|\s+(?!\S)|\s+`;
 
+export const REGEX_QWEN35 = String.raw`(?:'[sS]|'[tT]|'[rR][eE]|'[vV][eE]|'[mM]|'[lL][lL]|'[dD])|[^\r\n\p{L}\p{N}]?[\p{L}\p{M}]+|\p{N}| ?[^\s\p{L}\p{M}\p{N}]+[\r\n]*|\s*[\r\n]+|\s+(?!\S)|\s+`;
+export const REGEX_NEWLINE_RUNS = String.raw`[^\n]+|[\n]+`;
+
 const CUSTOM_SPLITS: ReadonlyMap<string, SplitFunction> = new Map([
   [REGEX_GPT2, splitGpt2],
   [REGEX_LLAMA3, splitLlama3],
   [REGEX_QWEN2, splitQwen2],
+  [REGEX_QWEN35, splitQwen35],
+  [REGEX_NEWLINE_RUNS, splitNewlineRuns],
 ]);
 
 /** `\p{X}` → [collapsed byte, ASCII members] (unicode.cpp k_ucat_cpt / k_ucat_map) */
@@ -128,12 +136,26 @@ function splitWithRegex(collapsed: string, regex: RegExp, lengths: readonly numb
   return out;
 }
 
+/** Whether llama.cpp runs `regex` on the collapsed text (it names a Unicode category it knows). */
+function usesCategories(regex: string): boolean {
+  for (const category of COLLAPSED_CATEGORIES.keys()) if (regex.includes(category)) return true;
+  return false;
+}
+
+/** How one regex of a pre-tokenizer is run. */
+function compileStep(regex: string): SplitFunction | RegExp {
+  const custom = CUSTOM_SPLITS.get(regex);
+  if (custom !== undefined) return custom;
+  if (usesCategories(regex)) return new RegExp(collapseRegex(regex), "g");
+  return wideRegexSplit(new RegExp(asciiWhitespaceRegex(regex), "gu"));
+}
+
 /** A compiled sequence of split regexes (one pre-tokenizer). */
 export class WordSplitter {
   private readonly steps: readonly (SplitFunction | RegExp)[];
 
   constructor(readonly regexes: readonly string[]) {
-    this.steps = regexes.map((regex) => CUSTOM_SPLITS.get(regex) ?? new RegExp(collapseRegex(regex), "g"));
+    this.steps = regexes.map(compileStep);
   }
 
   /** Split `text` into words (substrings, in order, concatenating back to `text`). */

@@ -1,7 +1,7 @@
 /**
  * The bytes each token contributes to the output text, as llama.cpp's `token_to_piece`
  * (lstrip 0): control/unknown tokens give nothing unless `special`; user-defined tokens give
- * their text; SPM normal tokens their text with "▁" as space; byte tokens their byte; BPE
+ * their text; SPM, WordPiece and gemma4 normal tokens their text with "▁" as space; byte tokens their byte; BPE
  * normal tokens the bytes their GPT-2 characters stand for.
  */
 
@@ -40,7 +40,7 @@ export function computeTokenPiece(vocab: Vocab, id: number, special: boolean): U
   const text = vocab.texts[id];
   if (attr & (SPECIAL_ATTRS | TokenAttr.USER_DEFINED)) return encoder.encode(text);
   if (attr & TokenAttr.NORMAL) {
-    return vocab.type === "spm" ? encoder.encode(text.replaceAll("\u2581", " ")) : decodeByteLevelText(text);
+    return vocab.escapeWhitespaces ? encoder.encode(text.replaceAll("\u2581", " ")) : decodeByteLevelText(text);
   }
   if (attr & TokenAttr.BYTE) return Uint8Array.of(byteOfByteToken(text));
   return EMPTY;

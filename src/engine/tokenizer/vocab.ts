@@ -11,11 +11,12 @@ import { detectSpecialTokens, type SpecialIds } from "./specialTokens.js";
 import { TokenAttr, attrFromGgufTokenType } from "./tokenAttr.js";
 import { utf8Length } from "./utf8.js";
 
-export type TokenizerType = "spm" | "bpe";
+/** SentencePiece ("llama"), byte-level or SentencePiece-style BPE ("gpt2", "gemma4"), WordPiece ("bert") */
+export type TokenizerType = "spm" | "bpe" | "wpm";
 
 /** Everything a vocabulary is built from: the `tokenizer.ggml.*` metadata, already decoded. */
 export interface VocabSpec {
-  /** tokenizer.ggml.model: "llama" (SentencePiece) or "gpt2" (byte-level BPE) */
+  /** tokenizer.ggml.model: "llama" (SentencePiece), "gpt2" (byte-level BPE), "gemma4" (SentencePiece-style BPE) or "bert" (WordPiece) */
   readonly model: string;
   /** tokenizer.ggml.pre (BPE only); absent means "default" */
   readonly pre?: string;
@@ -41,6 +42,10 @@ export interface VocabSpec {
   readonly addBos?: boolean;
   readonly addEos?: boolean;
   readonly addSpacePrefix?: boolean;
+  /** tokenizer.ggml.normalizer.lowercase (WordPiece; default true) */
+  readonly normalizerLowercase?: boolean;
+  /** tokenizer.ggml.normalizer.strip_accents (WordPiece; default: as lowercase) */
+  readonly normalizerStripAccents?: boolean;
 }
 
 export interface Vocab {
@@ -55,6 +60,12 @@ export interface Vocab {
   readonly addBos: boolean;
   readonly addEos: boolean;
   readonly addSpacePrefix: boolean;
+  /** encode(…, { addSpecial: true }) appends the separator token (WordPiece) */
+  readonly addSep: boolean;
+  /** token texts spell spaces as "▁" (SentencePiece, WordPiece, gemma4's BPE) */
+  readonly escapeWhitespaces: boolean;
+  /** WordPiece normalizer: lowercase, and drop accent marks after NFD */
+  readonly normalizer: { readonly lowercase: boolean; readonly stripAccents: boolean };
   /** BPE only */
   readonly preTokenizer: PreTokenizerSpec | undefined;
   /** detokenizer clean_up_tokenization_spaces (BPE pre-tokenizers) */
@@ -67,18 +78,28 @@ export interface Vocab {
   mergeRank(left: string, right: string): number;
 }
 
-const DEFAULT_SPECIAL_IDS: Readonly<Record<TokenizerType, Partial<SpecialIds>>> = {
-  spm: { bos: 1, eos: 2, unk: 0 },
-  bpe: { bos: 11, eos: 11 },
-};
+/** What a tokenizer.ggml.model value means in llama.cpp's `llama_vocab::impl::load`. */
+interface TokenizerModel {
+  readonly type: TokenizerType;
+  /** special ids used when the metadata has none */
+  readonly defaultIds: Partial<SpecialIds>;
+  /** the pre-tokenizer this model always uses, whatever tokenizer.ggml.pre says */
+  readonly pre?: string;
+  /** add_space_prefix when the metadata does not say */
+  readonly addSpacePrefix: boolean;
+  /** add_special frames the text with BOS ([CLS]) and the separator, whatever add_bos/add_eos say (WordPiece) */
+  readonly framesWithSep: boolean;
+}
 
-const MODEL_TYPES: ReadonlyMap<string, TokenizerType> = new Map([
-  ["llama", "spm"],
-  ["gpt2", "bpe"],
+const TOKENIZER_MODELS: ReadonlyMap<string, TokenizerModel> = new Map<string, TokenizerModel>([
+  ["llama", { type: "spm", defaultIds: { bos: 1, eos: 2, unk: 0 }, addSpacePrefix: true, framesWithSep: false }],
+  ["gpt2", { type: "bpe", defaultIds: { bos: 11, eos: 11 }, addSpacePrefix: false, framesWithSep: false }],
+  ["gemma4", { type: "bpe", defaultIds: {}, pre: "gemma4", addSpacePrefix: false, framesWithSep: false }],
+  ["bert", { type: "wpm", defaultIds: { bos: 101, unk: 100, sep: 102, pad: 0 }, addSpacePrefix: false, framesWithSep: true }],
 ]);
 
-function resolveSpecialIds(type: TokenizerType, spec: VocabSpec, nTokens: number): SpecialIds {
-  const defaults = DEFAULT_SPECIAL_IDS[type];
+function resolveSpecialIds(model: TokenizerModel, spec: VocabSpec, nTokens: number): SpecialIds {
+  const defaults = model.defaultIds;
   const fromMetadata: Record<keyof SpecialIds, number | undefined> = {
     bos: spec.bosId,
     eos: spec.eosId,
@@ -118,11 +139,13 @@ function buildMergeRanks(merges: readonly string[]): Map<string, Map<string, num
   return ranks;
 }
 
+/** The vocabulary of decoded tokenizer metadata. Throws TokenizerError for an unsupported model or pre-tokenizer. */
 export function buildVocab(spec: VocabSpec): Vocab {
-  const type = tokenizerType(spec);
-  const preTokenizer = type === "bpe" ? bpePreTokenizer(spec) : undefined;
+  const model = tokenizerModel(spec);
+  const type = model.type;
+  const preTokenizer = type === "bpe" ? bpePreTokenizer(spec, model.pre ?? spec.pre ?? "") : undefined;
   const { texts, scores, attrs, idByText } = tokenTable(spec);
-  const special = resolveSpecialIds(type, spec, texts.length);
+  const special = resolveSpecialIds(model, spec, texts.length);
   const eogIds = detectSpecialTokens(texts, attrs, special);
   const mergeRanks = buildMergeRanks(spec.merges ?? []);
   return {
@@ -133,40 +156,50 @@ export function buildVocab(spec: VocabSpec): Vocab {
     attrs,
     special,
     eogIds,
-    addBos: spec.addBos ?? (type === "spm" ? true : preTokenizer!.addBos),
-    addEos: spec.addEos ?? false,
-    addSpacePrefix: spec.addSpacePrefix ?? type === "spm",
+    addBos: addBosFlag(model, spec, preTokenizer),
+    addEos: !model.framesWithSep && (spec.addEos ?? false),
+    addSpacePrefix: spec.addSpacePrefix ?? model.addSpacePrefix,
+    addSep: model.framesWithSep,
+    escapeWhitespaces: preTokenizer?.escapeWhitespaces ?? true,
+    normalizer: {
+      lowercase: spec.normalizerLowercase ?? true,
+      stripAccents: spec.normalizerStripAccents ?? spec.normalizerLowercase ?? true,
+    },
     preTokenizer,
-    cleanSpaces: type === "bpe" ? preTokenizer!.cleanSpaces : false,
+    cleanSpaces: preTokenizer?.cleanSpaces ?? false,
     specialTokenIds: specialTokenOrder(texts, attrs),
     textToId: (text) => idByText.get(text) ?? -1,
     mergeRank: (left, right) => mergeRanks.get(left)?.get(right) ?? -1,
   };
 }
 
-/** "spm" for tokenizer.ggml.model "llama", "bpe" for "gpt2"; UNSUPPORTED_TOKENIZER_MODEL otherwise. */
-function tokenizerType(spec: VocabSpec): TokenizerType {
-  const type = MODEL_TYPES.get(spec.model);
-  if (type === undefined) {
-    throw new TokenizerError(
-      "UNSUPPORTED_TOKENIZER_MODEL",
-      `tokenizer.ggml.model "${spec.model}" is not supported (expected "llama" or "gpt2")`,
-    );
-  }
-  return type;
+/** llama.cpp's add_bos: WordPiece always adds its [CLS]; else the metadata, else the pre-tokenizer's default (SPM: true). */
+function addBosFlag(model: TokenizerModel, spec: VocabSpec, preTokenizer: PreTokenizerSpec | undefined): boolean {
+  if (model.framesWithSep || preTokenizer?.forceAddBos) return true;
+  return spec.addBos ?? preTokenizer?.addBos ?? true;
 }
 
-/** A BPE vocabulary's pre-tokenizer (tokenizer.ggml.pre), after checking that it has merges. */
-function bpePreTokenizer(spec: VocabSpec): PreTokenizerSpec {
-  const preTokenizer = findPreTokenizer(spec.pre ?? "");
+/** What tokenizer.ggml.model names; UNSUPPORTED_TOKENIZER_MODEL when it is none we implement. */
+function tokenizerModel(spec: VocabSpec): TokenizerModel {
+  const model = TOKENIZER_MODELS.get(spec.model);
+  if (model === undefined) {
+    const supported = [...TOKENIZER_MODELS.keys()].map((name) => `"${name}"`).join(", ");
+    throw new TokenizerError("UNSUPPORTED_TOKENIZER_MODEL", `tokenizer.ggml.model "${spec.model}" is not supported (supported: ${supported})`);
+  }
+  return model;
+}
+
+/** A BPE vocabulary's pre-tokenizer (`pre`, "" when absent), after checking that it has merges. */
+function bpePreTokenizer(spec: VocabSpec, pre: string): PreTokenizerSpec {
+  const preTokenizer = findPreTokenizer(pre);
   if (preTokenizer === undefined) {
     throw new TokenizerError(
       "UNSUPPORTED_PRE_TOKENIZER",
-      `tokenizer.ggml.pre "${spec.pre}" is not supported (supported: ${supportedPreTokenizerNames().join(", ")})`,
+      `tokenizer.ggml.pre "${pre}" is not supported (supported: ${supportedPreTokenizerNames().join(", ")})`,
     );
   }
   if (spec.merges === undefined) {
-    throw new TokenizerError("MISSING_METADATA", "tokenizer.ggml.merges is required for a gpt2 (BPE) tokenizer");
+    throw new TokenizerError("MISSING_METADATA", `tokenizer.ggml.merges is required for a ${spec.model} (BPE) tokenizer`);
   }
   return preTokenizer;
 }

@@ -62,7 +62,10 @@ export class Cluster implements AsyncDisposable {
     const identity = flags.verify === "full" ? await withFullSha256(sampled, model.path) : sampled;
     let localWorkers: LocalWorkers | undefined;
     if (flags.spawnWorkers) {
-      localWorkers = await LocalWorkers.spawn(flags.spawnWorkers, { modelPath: model.path, key: security.key, heartbeatTimeoutMs: security.heartbeatTimeoutMs });
+      // workers on this machine share its budget: each gets an equal part of --max-memory
+      const budget = flags.fallbackMemory?.maxMemoryBytes;
+      const maxMemory = budget === undefined ? undefined : String(Math.floor(budget / flags.spawnWorkers));
+      localWorkers = await LocalWorkers.spawn(flags.spawnWorkers, { modelPath: model.path, maxMemory, key: security.key, heartbeatTimeoutMs: security.heartbeatTimeoutMs });
       log(`started ${flags.spawnWorkers} local worker${flags.spawnWorkers === 1 ? "" : "s"} (pids ${localWorkers.pids.join(", ")})`);
     }
     try {

@@ -13,6 +13,13 @@ import { compareModels, describeIdentity, type VerifyMode } from "../../host/mod
 import { describeAssignment, explicitStages, placeLayers, type AssignMode, type ExplicitRange, type ModelFootprint } from "./assignment.js";
 import { ClusterError, type WorkerLinks } from "./workerLinks.js";
 
+/**
+ * How long an ASSIGN may take: the worker maps its layers and fills its cache before it answers
+ * (minutes for tens of GB on a slow disk). A dead or stalled worker still fails it at once: its
+ * heartbeats stop, the link is lost and every request to it ends (workerLinks.ts).
+ */
+const ASSIGN_TIMEOUT_MS = 10 * 60_000;
+
 export interface PipelineOptions {
   /** the root's model: workers must have the same identity */
   readonly identity: ModelIdentity;
@@ -92,7 +99,8 @@ export class Pipeline {
     const deadline = performance.now() + this.options.busyWaitMs;
     for (;;) {
       try {
-        await this.links.request(w, controlHeader(MessageType.ASSIGN, this.links.newRequestId()), encodeControl(plan), MessageType.ASSIGN, this.options.controlTimeoutMs, `ASSIGN to worker ${plan.addresses[w]}`);
+        const timeoutMs = Math.max(this.options.controlTimeoutMs, ASSIGN_TIMEOUT_MS);
+        await this.links.request(w, controlHeader(MessageType.ASSIGN, this.links.newRequestId()), encodeControl(plan), MessageType.ASSIGN, timeoutMs, `ASSIGN to worker ${plan.addresses[w]}`);
         return;
       } catch (error) {
         if (!(error instanceof ClusterError && error.code === "BUSY") || performance.now() > deadline) throw error;

@@ -138,7 +138,7 @@ describe("model checks", () => {
   it("names an unsupported architecture and the supported ones", async () => {
     const open = await openWith({ architecture: "mamba" });
     expect(open).toThrow(LayerstreamError);
-    expect(open).toThrow('unsupported architecture "mamba" (supported: llama, qwen2)');
+    expect(open).toThrow('unsupported architecture "mamba" (supported: llama, qwen2, qwen3, phi3, gemma2, gemma3)');
   });
 
   it("rejects head counts that do not divide", async () => {

@@ -122,7 +122,7 @@ describeNative("native-addon", (addon) => {
     expect(call(out, weight, GgmlType.Q8_0, x.subarray(1))).toThrow(expect.objectContaining({ code: "SHAPE_MISMATCH" }));
     expect(call(out.subarray(1), weight, GgmlType.Q8_0, x)).toThrow(expect.objectContaining({ code: "SHAPE_MISMATCH" }));
     expect(call(out, weight, GgmlType.Q8_0, x, 48)).toThrow(expect.objectContaining({ code: "SHAPE_MISMATCH" }));
-    expect(call(out, weight, GgmlType.Q2_K, x)).toThrow(expect.objectContaining({ code: "UNSUPPORTED_TYPE" }));
+    expect(call(out, weight, GgmlType.IQ2_XXS, x)).toThrow(expect.objectContaining({ code: "UNSUPPORTED_TYPE" }));
     expect(call(out, weight, GgmlType.Q8_0, x)).not.toThrow();
   });
 

@@ -37,8 +37,12 @@ export const NATIVE_WEIGHT_TYPES: readonly NativeWeightType[] = [
   GgmlType.Q4_1,
   GgmlType.Q5_0,
   GgmlType.Q5_1,
+  GgmlType.Q2_K,
+  GgmlType.Q3_K,
   GgmlType.Q4_K,
+  GgmlType.Q5_K,
   GgmlType.Q6_K,
+  GgmlType.IQ4_NL,
 ];
 
 import { seededRandom } from "../../helpers/random.js";
@@ -117,8 +121,10 @@ export function randomBlocks(type: GgmlType, nCols: number, nRows: number, seed:
       case GgmlType.F32: view.setFloat32(at, random() - 0.5, true); break;
       case GgmlType.F16: view.setUint16(at, (0x3000 + Math.floor(random() * 0x800)) | (random() < 0.5 ? 0x8000 : 0), true); break;
       case GgmlType.BF16: view.setUint16(at, (0x3e00 + Math.floor(random() * 0x80)) | (random() < 0.5 ? 0x8000 : 0), true); break;
-      case GgmlType.Q4_1: case GgmlType.Q5_1: case GgmlType.Q4_K: half(at); half(at + 2); break;
+      case GgmlType.Q4_1: case GgmlType.Q5_1: case GgmlType.Q4_K: case GgmlType.Q5_K: half(at); half(at + 2); break;
       case GgmlType.Q6_K: half(at + 208); break;
+      case GgmlType.Q3_K: half(at + 108); break;
+      case GgmlType.Q2_K: half(at + 80); half(at + 82); break;
       default: half(at);
     }
   }

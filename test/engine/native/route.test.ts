@@ -9,6 +9,8 @@ import { GgmlType } from "../../../src/engine/ggml/types.js";
 import type { NativeArith, NativeRoute, NativeWeightType } from "../../../src/engine/native/addonTypes.js";
 import { dotBf16Tiled, dotBf16Vec, dotF16Tiled, dotF16Vec, dotF32Tiled, dotF32Vec } from "../../../src/engine/quant/float-dots.js";
 import type { DotPath, WeightKernel } from "../../../src/engine/quant/kernel.js";
+import { dotIq4NlRepacked, dotIq4NlTiled } from "../../../src/engine/quant/iq4_nl.js";
+import { dotQ2KRepackedGemm, dotQ2KRepackedGemv } from "../../../src/engine/quant/q2_k-dots.js";
 import { dotQ4KRepackedGemm, dotQ4KRepackedGemv } from "../../../src/engine/quant/q4_k-dots.js";
 import { weightKernel } from "../../../src/engine/quant/table.js";
 import { describeNative, NATIVE_WEIGHT_TYPES, randomValues } from "./helpers.js";
@@ -30,13 +32,14 @@ const FLOAT_TYPES: ReadonlySet<GgmlType> = new Set([GgmlType.F32, GgmlType.F16, 
 
 /**
  * The name of a TypeScript path, by its dot: the kernel's vec_dot, the exported repacked Q4_K
- * dots, or else the type's one other path, which float.ts (tinyBLAS) and q4_0.ts (the repacked
+ * and Q2_K dots, IQ4_NL's exported tiled and repacked dots, or else the type's one other path, which float.ts (tinyBLAS) and q4_0.ts (the repacked
  * gemv) keep private — "names the TypeScript paths by what they compute" below checks those two.
  */
 function arithOf(type: GgmlType, kernel: WeightKernel, path: DotPath): NativeArith {
   if (path.dot === kernel.vecDot) return "vecDot";
-  if (path.dot === dotQ4KRepackedGemv) return "repackedGemv";
-  if (path.dot === dotQ4KRepackedGemm) return "repackedGemm";
+  if (path.dot === dotQ4KRepackedGemv || path.dot === dotQ2KRepackedGemv || path.dot === dotIq4NlRepacked) return "repackedGemv";
+  if (path.dot === dotIq4NlTiled) return "tiled";
+  if (path.dot === dotQ4KRepackedGemm || path.dot === dotQ2KRepackedGemm) return "repackedGemm";
   if (FLOAT_TYPES.has(type)) return "tiled";
   if (type === GgmlType.Q4_0) return "repackedGemv";
   throw new Error(`${GgmlType[type]}: a TypeScript dot path this test does not know`);
@@ -57,6 +60,8 @@ const EXPECTED_PATHS: ReadonlyMap<GgmlType, readonly NativeArith[]> = new Map<Gg
   [GgmlType.BF16, ["tiled", "vecDot"]],
   [GgmlType.Q4_0, ["repackedGemv", "vecDot"]],
   [GgmlType.Q4_K, ["repackedGemm", "repackedGemv", "vecDot"]],
+  [GgmlType.Q2_K, ["repackedGemm", "repackedGemv", "vecDot"]],
+  [GgmlType.IQ4_NL, ["repackedGemv", "tiled", "vecDot"]],
 ]);
 
 /**
@@ -131,7 +136,7 @@ describeNative("native-route", (addon) => {
   });
 
   it("rejects types without native kernels and negative sizes, with codes", () => {
-    expect(() => route(GgmlType.Q2_K as NativeWeightType, 256, 8, 1)).toThrow(expect.objectContaining({ code: "UNSUPPORTED_TYPE" }));
+    expect(() => route(GgmlType.IQ2_XXS as NativeWeightType, 256, 8, 1)).toThrow(expect.objectContaining({ code: "UNSUPPORTED_TYPE" }));
     expect(() => route(GgmlType.Q4_0, -32, 8, 1)).toThrow(expect.objectContaining({ code: "INVALID_ARGUMENT" }));
     expect(() => route(GgmlType.Q4_0, 32, 8.5, 1)).toThrow(expect.objectContaining({ code: "INVALID_ARGUMENT" }));
   });

@@ -150,7 +150,7 @@ describe("quant-matmul", () => {
     expect(() => matmul(new Float32Array(1), weight, GgmlType.Q4_0, x, 64, 2, 1)).toThrow(
       expect.objectContaining({ code: "BAD_TENSOR_SHAPE" }),
     );
-    expect(() => matmul(new Float32Array(2), weight, GgmlType.Q2_K, x, 64, 2, 1)).toThrow(
+    expect(() => matmul(new Float32Array(2), weight, GgmlType.IQ2_XXS, x, 64, 2, 1)).toThrow(
       expect.objectContaining({ code: "UNSUPPORTED_TENSOR_TYPE" }),
     );
   });

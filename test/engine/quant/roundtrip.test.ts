@@ -17,8 +17,12 @@ const MAX_Q4_0_RMS_ERROR = 0.105;
 const MAX_Q4_1_RMS_ERROR = 0.095;
 const MAX_Q5_0_RMS_ERROR = 0.053;
 const MAX_Q5_1_RMS_ERROR = 0.047;
+const MAX_Q2_K_RMS_ERROR = 0.32; // measured 0.296
+const MAX_Q3_K_RMS_ERROR = 0.17; // measured 0.153
 const MAX_Q4_K_RMS_ERROR = 0.086;
+const MAX_Q5_K_RMS_ERROR = 0.043; // measured 0.036
 const MAX_Q6_K_RMS_ERROR = 0.022;
+const MAX_IQ4_NL_RMS_ERROR = 0.095; // measured 0.080
 
 const THRESHOLDS = new Map<GgmlType, number>([
   [GgmlType.F32, 0],
@@ -31,8 +35,12 @@ const THRESHOLDS = new Map<GgmlType, number>([
   [GgmlType.Q4_1, MAX_Q4_1_RMS_ERROR],
   [GgmlType.Q5_0, MAX_Q5_0_RMS_ERROR],
   [GgmlType.Q5_1, MAX_Q5_1_RMS_ERROR],
+  [GgmlType.Q2_K, MAX_Q2_K_RMS_ERROR],
+  [GgmlType.Q3_K, MAX_Q3_K_RMS_ERROR],
   [GgmlType.Q4_K, MAX_Q4_K_RMS_ERROR],
+  [GgmlType.Q5_K, MAX_Q5_K_RMS_ERROR],
   [GgmlType.Q6_K, MAX_Q6_K_RMS_ERROR],
+  [GgmlType.IQ4_NL, MAX_IQ4_NL_RMS_ERROR],
 ]);
 
 const N_VALUES = 4096; // 16 super-blocks

@@ -16,8 +16,12 @@ describe("quant-table", () => {
       Q4_1: "Q8_1",
       Q5_0: "Q8_0",
       Q5_1: "Q8_1",
+      Q2_K: "Q8_K",
+      Q3_K: "Q8_K",
       Q4_K: "Q8_K",
+      Q5_K: "Q8_K",
       Q6_K: "Q8_K",
+      IQ4_NL: "Q8_0",
     });
   });
 
@@ -34,16 +38,19 @@ describe("quant-table", () => {
     }
   });
 
-  it("weightKernel throws a typed error naming an unsupported type", () => {
+  it("weightKernel throws a typed one-line error naming an unsupported type and listing the supported ones", () => {
     let error: unknown;
     try {
-      weightKernel(GgmlType.Q2_K);
+      weightKernel(GgmlType.IQ2_XXS);
     } catch (e) {
       error = e;
     }
     expect(error).toBeInstanceOf(UnsupportedTensorTypeError);
-    expect(error).toMatchObject({ code: "UNSUPPORTED_TENSOR_TYPE", type: GgmlType.Q2_K });
-    expect((error as Error).message).toContain("Q2_K");
+    expect(error).toMatchObject({ code: "UNSUPPORTED_TENSOR_TYPE", type: GgmlType.IQ2_XXS });
+    const message = (error as Error).message;
+    expect(message).not.toContain("\n");
+    expect(message).toMatch(/^tensor type IQ2_XXS is not supported as a weight \(supported: .*\)$/);
+    for (const name of ["Q2_K", "Q3_K", "Q4_K", "Q5_K", "Q6_K", "Q8_0", "IQ4_NL"]) expect(message).toContain(name);
     expect(() => weightKernel(GgmlType.Q8_K)).toThrow(/Q8_K/);
     expect(() => weightKernel(99 as GgmlType)).toThrow(/type#99/);
   });

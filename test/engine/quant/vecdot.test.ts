@@ -23,8 +23,12 @@ const MAX_QUANTIZED_DOT_REL_ERROR = new Map<GgmlType, number>([
   [GgmlType.Q4_1, 2e-2],
   [GgmlType.Q5_0, 1e-2],
   [GgmlType.Q5_1, 1e-2],
+  [GgmlType.Q2_K, 5e-2],
+  [GgmlType.Q3_K, 3e-2],
   [GgmlType.Q4_K, 1.5e-2],
+  [GgmlType.Q5_K, 1e-2],
   [GgmlType.Q6_K, 6e-3],
+  [GgmlType.IQ4_NL, 2e-2],
 ]);
 
 const N_VALUES = 1024;

@@ -51,18 +51,37 @@ describe("loadTokenizer metadata", () => {
     expect(tokenizer.tokenPiece(5).length).toBe(0);
   });
 
-  it("rejects an unsupported tokenizer model, naming it", () => {
-    const writer = spmWriter().setString("tokenizer.ggml.model", "bert");
+});
+
+describe("loadTokenizer rejections", () => {
+  it("rejects an unsupported tokenizer model, naming it and the supported ones", () => {
+    const writer = spmWriter().setString("tokenizer.ggml.model", "t5");
     expect(() => load(writer)).toThrow(TokenizerError);
-    expect(() => load(writer)).toThrow(expect.objectContaining({ code: "UNSUPPORTED_TOKENIZER_MODEL", message: expect.stringContaining('"bert"') }));
+    expect(() => load(writer)).toThrow(
+      expect.objectContaining({
+        code: "UNSUPPORTED_TOKENIZER_MODEL",
+        message: 'tokenizer.ggml.model "t5" is not supported (supported: "llama", "gpt2", "gemma4", "bert")',
+      }),
+    );
   });
 
   it("rejects an unsupported BPE pre-tokenizer, naming it, and a BPE vocabulary without merges", () => {
     const bpe = spmWriter().setString("tokenizer.ggml.model", "gpt2").setArray("tokenizer.ggml.merges", GgufValueType.STRING, []);
     expect(load(bpe).type).toBe("bpe");
-    expect(() => load(bpe.setString("tokenizer.ggml.pre", "deepseek-coder"))).toThrow(
-      expect.objectContaining({ code: "UNSUPPORTED_PRE_TOKENIZER", message: expect.stringContaining('"deepseek-coder"') }),
-    );
+    expect(load(bpe.setString("tokenizer.ggml.pre", "deepseek-coder")).type).toBe("bpe");
+    let error: unknown;
+    try {
+      load(bpe.setString("tokenizer.ggml.pre", "no-such-pre-tokenizer"));
+    } catch (caught) {
+      error = caught;
+    }
+    expect(error).toBeInstanceOf(TokenizerError);
+    const { code, message } = error as TokenizerError;
+    expect(code).toBe("UNSUPPORTED_PRE_TOKENIZER");
+    expect(message).toMatch(/^tokenizer\.ggml\.pre "no-such-pre-tokenizer" is not supported \(supported: [^\n]+\)$/);
+    for (const name of ["llama-bpe", "qwen2", "qwen35", "falcon", "deepseek-llm", "deepseek-coder", "gemma4"]) {
+      expect(message).toContain(` ${name},`);
+    }
     const noMerges = spmWriter().setString("tokenizer.ggml.model", "gpt2");
     expect(() => load(noMerges)).toThrow(expect.objectContaining({ code: "MISSING_METADATA" }));
   });

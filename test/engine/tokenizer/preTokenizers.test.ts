@@ -1,6 +1,15 @@
 import { describe, expect, it } from "vitest";
 import { findPreTokenizer } from "../../../src/engine/tokenizer/preTokenizers.js";
-import { REGEX_GPT2, REGEX_LLAMA3, REGEX_QWEN2, WordSplitter, collapseRegex } from "../../../src/engine/tokenizer/regexSplit.js";
+import {
+  REGEX_GPT2,
+  REGEX_LLAMA3,
+  REGEX_NEWLINE_RUNS,
+  REGEX_QWEN2,
+  REGEX_QWEN35,
+  WordSplitter,
+  collapseRegex,
+} from "../../../src/engine/tokenizer/regexSplit.js";
+import { asciiWhitespaceRegex } from "../../../src/engine/tokenizer/wideRegexSplit.js";
 
 function splitterFor(pre: string): WordSplitter {
   const spec = findPreTokenizer(pre);
@@ -63,8 +72,45 @@ const CASES: Record<string, Record<string, string[]>> = {
   "café naïve": Object.fromEntries(["default", "gpt-2", "llama-bpe", "qwen2", "smollm", "tekken"].map((p) => [p, ["café", " naïve"]])),
 };
 
+/** the pre-tokenizers added for llama.cpp's test vocabularies (falcon, deepseek, qwen35, gemma4) */
+const MORE_CASES: Record<string, Record<string, string[]>> = {
+  "1234567": {
+    falcon: ["123", "456", "7"],
+    "deepseek-llm": ["1234567"],
+    "deepseek-coder": ["1", "2", "3", "4", "5", "6", "7"],
+    qwen35: ["1", "2", "3", "4", "5", "6", "7"],
+    gemma4: ["1234567"],
+  },
+  "Hello 世界 123 안녕": {
+    falcon: ["Hello", " 世界", " ", "123", " 안녕"],
+    // the CJK/Hangul regex has no \p{…}: it runs on the code points (std::wregex), not the collapsed text
+    "deepseek-llm": ["Hello", " ", "世界", " ", "123", " ", "안녕"],
+    "deepseek-coder": ["Hello", " ", "世界", " ", "1", "2", "3", " ", "안녕"],
+    qwen35: ["Hello", " 世界", " ", "1", "2", "3", " 안녕"],
+  },
+  // deepseek-llm's punctuation range :-~ holds the ASCII letters, and it runs after the letter regex
+  "„Grüße“ – ok?!": {
+    "deepseek-llm": ["„", "Gr", "üß", "e", "“", " ", "–", " ok", "?!"],
+    "deepseek-coder": ["„", "Grüße", "“", " ", "–", " ok", "?!"],
+  },
+  // combining marks: qwen35 keeps them in the word, qwen2 splits them off
+  "Vie\u0302\u0301t Nam": {
+    qwen2: ["Vie", "\u0302\u0301", "t", " Nam"],
+    qwen35: ["Vie\u0302\u0301t", " Nam"],
+  },
+  "x\u00a0\u00a0y": {
+    // std::wregex's \s is ASCII only, but non-ASCII whitespace is replaced by \v first
+    "deepseek-llm": ["x", "\u00a0", "\u00a0y"],
+  },
+  "a b\n\n\nc  ": {
+    "deepseek-llm": ["a", " b", "\n", "\n", "\n", "c", "  "],
+    qwen35: ["a", " b", "\n\n\n", "c", "  "],
+    gemma4: ["a b", "\n\n\n", "c  "],
+  },
+};
+
 describe("pre-tokenizer word splits", () => {
-  for (const [text, byPre] of Object.entries(CASES)) {
+  for (const [text, byPre] of [...Object.entries(CASES), ...Object.entries(MORE_CASES)]) {
     for (const [pre, words] of Object.entries(byPre)) {
       it(`${pre}: ${JSON.stringify(text)}`, () => {
         expect(splitterFor(pre).split(text)).toEqual(words);
@@ -74,7 +120,7 @@ describe("pre-tokenizer word splits", () => {
 
   it("always returns words that concatenate back to the input", () => {
     const text = "Hi!! 12345 'twas\t\tit's  \n\r\n x\u3000y 中文 αβγ 😀👍🏽 ǅ Ⅻ ½ \u0085 end   ";
-    for (const pre of ["default", "gpt-2", "llama-bpe", "qwen2", "smollm", "tekken"]) {
+    for (const pre of ["default", "gpt-2", "llama-bpe", "qwen2", "smollm", "tekken", "falcon", "deepseek-llm", "deepseek-coder", "qwen35", "gemma4"]) {
       const words = splitterFor(pre).split(text);
       expect(words.join(""), pre).toBe(text);
       expect(words.every((w) => w.length > 0), pre).toBe(true);
@@ -95,6 +141,8 @@ describe("custom scanners agree with their regex on ordinary text", () => {
     { name: "gpt2", regex: REGEX_GPT2 + String.raw`|\s+` },
     { name: "llama3", regex: REGEX_LLAMA3 },
     { name: "qwen2", regex: REGEX_QWEN2 },
+    { name: "qwen35", regex: REGEX_QWEN35 },
+    { name: "newline runs", regex: REGEX_NEWLINE_RUNS },
   ];
   for (const { name, regex } of cases) {
     it(name, () => {
@@ -115,12 +163,27 @@ describe("collapseRegex", () => {
   });
 });
 
+describe("asciiWhitespaceRegex", () => {
+  it("restricts \\s and \\S to ASCII whitespace, as std::wregex reads them", () => {
+    expect(asciiWhitespaceRegex(String.raw`\s?[^\sa]\S\\s`)).toBe(String.raw`[\t-\r ]?[^\t-\r a][^\t-\r ]\\s`);
+    expect(new RegExp(asciiWhitespaceRegex(String.raw`^\s$`), "u").test("\ufeff")).toBe(false);
+  });
+});
+
 describe("pre-tokenizer table", () => {
   it("knows llama.cpp's names and flags", () => {
     expect(findPreTokenizer("llama-bpe")).toMatchObject({ family: "llama3", ignoreMerges: true, addBos: true, cleanSpaces: true });
     expect(findPreTokenizer("qwen2")).toMatchObject({ family: "qwen2", ignoreMerges: false, addBos: false, cleanSpaces: false });
     expect(findPreTokenizer("tekken")).toMatchObject({ ignoreMerges: true, addBos: true, cleanSpaces: false });
     expect(findPreTokenizer("")).toBe(findPreTokenizer("default"));
+    expect(findPreTokenizer("deepseek-coder")).toMatchObject({ cleanSpaces: false, byteEncode: true });
+    expect(findPreTokenizer("falcon")).toMatchObject({ cleanSpaces: true, addBos: false });
+    expect(findPreTokenizer("gemma4")).toMatchObject({
+      forceAddBos: true,
+      byteEncode: false,
+      escapeWhitespaces: true,
+      wholeLineFeedWords: true,
+    });
     // llama.cpp spells it "gpt-2"; "gpt2" is rejected there too
     expect(findPreTokenizer("gpt2")).toBeUndefined();
   });

@@ -1,7 +1,7 @@
 // NEON kernels (aarch64; NEON is part of the base ISA, so no run-time check is needed). Same
 // arithmetic as the scalar kernels (generic/scalar_kernels.cc) output for output: 8 f32 lanes in
 // two float32x4 with vfmaq (fused), ggml's horizontal-sum orders; integer lane sums via
-// vmull/vpadd. BF16 falls back to the scalar kernels (nullptr here). Other architectures, and
+// vmull/vpadd. BF16, Q2_K, Q3_K, Q5_K and IQ4_NL fall back to the scalar kernels (nullptr here). Other architectures, and
 // compilers without GCC's NEON intrinsics, get no table from this file.
 #include "generic/kernels.h"
 
@@ -323,7 +323,8 @@ const TypeKernel kQ4_KKernel{q4kRows, 0, nullptr};
 const TypeKernel kQ6_KKernel{q6kRows, 0, nullptr};
 
 const KernelTable kTable{&kF32Kernel, &kF16Kernel, nullptr /* BF16: scalar kernels */, &kQ4_0Kernel, &kQ4_1Kernel,
-                         &kQ5_0Kernel, &kQ5_1Kernel, &kQ8_0Kernel, &kQ4_KKernel, &kQ6_KKernel};
+                         &kQ5_0Kernel, &kQ5_1Kernel, &kQ8_0Kernel, &kQ4_KKernel, &kQ6_KKernel,
+                         nullptr, nullptr, nullptr, nullptr /* Q2_K, Q3_K, Q5_K, IQ4_NL: scalar kernels */};
 
 }  // namespace
 }  // namespace neon

@@ -27,8 +27,12 @@ enum WeightType : int {
   kQ5_0 = 6,
   kQ5_1 = 7,
   kQ8_0 = 8,
+  kQ2_K = 10,
+  kQ3_K = 11,
   kQ4_K = 12,
+  kQ5_K = 13,
   kQ6_K = 14,
+  kIQ4_NL = 20,
   kBF16 = 30,
 };
 
@@ -42,7 +46,10 @@ struct BlockQ4_1 { f16_bits d; f16_bits m; uint8_t qs[kQK / 2]; };
 struct BlockQ5_0 { f16_bits d; uint8_t qh[4]; uint8_t qs[kQK / 2]; };
 struct BlockQ5_1 { f16_bits d; f16_bits m; uint8_t qh[4]; uint8_t qs[kQK / 2]; };
 struct BlockQ8_0 { f16_bits d; int8_t qs[kQK]; };
+struct BlockQ2_K { uint8_t scales[kQK_K / 16]; uint8_t qs[kQK_K / 4]; f16_bits d; f16_bits dmin; };
+struct BlockQ3_K { uint8_t hmask[kQK_K / 8]; uint8_t qs[kQK_K / 4]; uint8_t scales[12]; f16_bits d; };
 struct BlockQ4_K { f16_bits d; f16_bits dmin; uint8_t scales[12]; uint8_t qs[kQK_K / 2]; };
+struct BlockQ5_K { f16_bits d; f16_bits dmin; uint8_t scales[12]; uint8_t qh[kQK_K / 8]; uint8_t qs[kQK_K / 2]; };
 struct BlockQ6_K { uint8_t ql[kQK_K / 2]; uint8_t qh[kQK_K / 4]; int8_t scales[kQK_K / 16]; f16_bits d; };
 
 static_assert(sizeof(BlockQ4_0) == 18, "block_q4_0 is 18 bytes");
@@ -50,7 +57,10 @@ static_assert(sizeof(BlockQ4_1) == 20, "block_q4_1 is 20 bytes");
 static_assert(sizeof(BlockQ5_0) == 22, "block_q5_0 is 22 bytes");
 static_assert(sizeof(BlockQ5_1) == 24, "block_q5_1 is 24 bytes");
 static_assert(sizeof(BlockQ8_0) == 34, "block_q8_0 is 34 bytes");
+static_assert(sizeof(BlockQ2_K) == 84, "block_q2_K is 84 bytes");
+static_assert(sizeof(BlockQ3_K) == 110, "block_q3_K is 110 bytes");
 static_assert(sizeof(BlockQ4_K) == 144, "block_q4_K is 144 bytes");
+static_assert(sizeof(BlockQ5_K) == 176, "block_q5_K is 176 bytes");
 static_assert(sizeof(BlockQ6_K) == 210, "block_q6_K is 210 bytes");
 
 /** Values per block and bytes per block of a weight type; blockBytes 0 for unsupported types. */
@@ -66,8 +76,12 @@ static inline TypeShape typeShape(int type) {
     case kQ5_0: return {kQK, 22};
     case kQ5_1: return {kQK, 24};
     case kQ8_0: return {kQK, 34};
+    case kQ2_K: return {kQK_K, 84};
+    case kQ3_K: return {kQK_K, 110};
     case kQ4_K: return {kQK_K, 144};
+    case kQ5_K: return {kQK_K, 176};
     case kQ6_K: return {kQK_K, 210};
+    case kIQ4_NL: return {kQK, 18};
     default: return {0, 0};
   }
 }
@@ -194,8 +208,8 @@ const char* isaName(Isa isa);
  * TypeScript reference picks the same, `WeightKernel.route` in src/engine/quant):
  * - VecDot: `ggml_vec_dot_*` (quants.c / vec.cpp of the x86 AVX-512 build).
  * - Tiled: llamafile's tinyBLAS (F32/F16/BF16 batches).
- * - RepackedGemv / RepackedGemm: the CPU_REPACK buffer's kernels (Q4_0, Q4_K with a multiple of
- *   8 rows); for Q4_0 both have the gemv arithmetic.
+ * - RepackedGemv / RepackedGemm: the CPU_REPACK buffer's kernels (Q4_0, Q4_K, Q2_K with a multiple
+ *   of 8 rows); for Q4_0 both have the gemv arithmetic.
  */
 enum class Arith : int { VecDot = 0, Tiled = 1, RepackedGemv = 2, RepackedGemm = 3 };
 
@@ -339,6 +353,10 @@ struct KernelTable {
   const TypeKernel* q8_0;
   const TypeKernel* q4_K;
   const TypeKernel* q6_K;
+  const TypeKernel* q2_K;
+  const TypeKernel* q3_K;
+  const TypeKernel* q5_K;
+  const TypeKernel* iq4_NL;
 };
 
 /** The table's kernel for a weight type; nullptr for a null table or a type it lacks. */
@@ -355,6 +373,10 @@ static inline const TypeKernel* kernelIn(const KernelTable* table, int weightTyp
     case kQ8_0: return table->q8_0;
     case kQ4_K: return table->q4_K;
     case kQ6_K: return table->q6_K;
+    case kQ2_K: return table->q2_K;
+    case kQ3_K: return table->q3_K;
+    case kQ5_K: return table->q5_K;
+    case kIQ4_NL: return table->iq4_NL;
     default: return nullptr;
   }
 }

@@ -15,7 +15,11 @@ Route routeFor(int weightType, int64_t nCols, int64_t nRows, int64_t nTokens) {
       return nTokens >= 2 && nCols % 32 == 0 && nRows % 4 == 0 ? Route{Arith::Tiled, Arith::VecDot, nTokens} : uniform(Arith::VecDot);
     case kQ4_0:  // the CPU_REPACK buffer holds Q4_0 weights with a multiple of 8 rows (q4_0_8x8)
       return uniform(nRows % 8 == 0 ? Arith::RepackedGemv : Arith::VecDot);
-    case kQ4_K:  // q4_K_8x8: gemm for groups of 4 tokens when there are at least 4, gemv for the rest
+    case kIQ4_NL:  // iq4_nl_8x8 (Q4_0's repack template) for a multiple of 8 rows; else tinyBLAS_Q0_AVX takes batches
+      if (nRows % 8 == 0) return uniform(Arith::RepackedGemv);
+      return nTokens >= 2 ? Route{Arith::Tiled, Arith::VecDot, nTokens} : uniform(Arith::VecDot);
+    case kQ2_K:
+    case kQ4_K:  // q4_K_8x8 (and q2_K_8x8 on AVX-512): gemm for groups of 4 tokens when there are at least 4, gemv for the rest
       if (nRows % 8 != 0) return uniform(Arith::VecDot);
       return Route{Arith::RepackedGemm, Arith::RepackedGemv, nTokens > 3 ? nTokens - nTokens % 4 : 0};
     default:

@@ -8,13 +8,11 @@
 #include <cstring>
 
 #include "generic/kernels.h"
+#include "generic/scalar_common.h"
 
 namespace ls {
 namespace scalar {
 namespace {
-
-/** hsum_float_8: ((l0+l4)+(l2+l6)) + ((l1+l5)+(l3+l7)) */
-float hsum8(const float* a) { return ((a[0] + a[4]) + (a[2] + a[6])) + ((a[1] + a[5]) + (a[3] + a[7])); }
 
 /** GCC's _mm512_reduce_add_ps: t[i] = x[i+8]+x[i]; u[i] = t[i+4]+t[i]; (u0+u2)+(u1+u3) */
 float reduceAdd16(const float* x) {
@@ -321,20 +319,6 @@ float dotQ6K(const uint8_t* w, const uint8_t* act, const ActLayout& l) {
 
 // ---- row loops -----------------------------------------------------------------------------------
 
-typedef float (*QuantDot)(const uint8_t*, const uint8_t*, const ActLayout&);
-
-template <QuantDot kVec, QuantDot kGemv, QuantDot kGemm>
-void rowsQuant(const MatmulProblem& p, int64_t r0, int64_t r1) {
-  for (int64_t r = r0; r < r1; r++) {
-    const uint8_t* w = p.weight + r * p.weightRowBytes;
-    for (int64_t t = 0; t < p.nTokens; t++) {
-      const Arith arith = arithFor(p, t);
-      const QuantDot dot = arith == Arith::RepackedGemv ? kGemv : arith == Arith::RepackedGemm ? kGemm : kVec;
-      p.out[t * p.nRows + r] = dot(w, p.act + t * p.layout.tokenBytes, p.layout);
-    }
-  }
-}
-
 template <Block32 kType>
 constexpr RowsKernel kBlock32Rows = rowsQuant<dotBlock32<kType>, dotBlock32<kType>, dotBlock32<kType>>;
 
@@ -350,7 +334,8 @@ const TypeKernel kQ4_KKernel{rowsQuant<dotQ4K, dotQ4KRepacked<8>, dotQ4KRepacked
 const TypeKernel kQ6_KKernel{rowsQuant<dotQ6K, dotQ6K, dotQ6K>, 0, nullptr};
 
 const KernelTable kTable{&kF32Kernel, &kF16Kernel, &kBF16Kernel, &kQ4_0Kernel, &kQ4_1Kernel,
-                         &kQ5_0Kernel, &kQ5_1Kernel, &kQ8_0Kernel, &kQ4_KKernel, &kQ6_KKernel};
+                         &kQ5_0Kernel, &kQ5_1Kernel, &kQ8_0Kernel, &kQ4_KKernel, &kQ6_KKernel,
+                         &kQ2_KKernel, &kQ3_KKernel, &kQ5_KKernel, &kIQ4_NLKernel};
 
 }  // namespace
 }  // namespace scalar

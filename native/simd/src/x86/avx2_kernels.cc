@@ -7,6 +7,7 @@
 #include "x86/ymm_block32.h"
 #include "x86/ymm_float.h"
 #include "x86/ymm_kquants.h"
+#include "x86/ymm_kquants_low.h"
 
 namespace ls {
 namespace x86 {
@@ -36,6 +37,9 @@ void block32Rows(const MatmulProblem& p, int64_t r0, int64_t r1) {
 
 void q4kRows(const MatmulProblem& p, int64_t r0, int64_t r1) { q4kRowsFrom<Cfg>(p, r0, r0, r1); }
 void q6kRows(const MatmulProblem& p, int64_t r0, int64_t r1) { q6kRowsFrom<Cfg>(p, r0, r1); }
+void q2kRows(const MatmulProblem& p, int64_t r0, int64_t r1) { q2kRowsFrom<Cfg>(p, r0, r1); }
+void q3kRows(const MatmulProblem& p, int64_t r0, int64_t r1) { q35kRowsFrom<Cfg, kQ3_K>(p, r0, r1); }
+void q5kRows(const MatmulProblem& p, int64_t r0, int64_t r1) { q35kRowsFrom<Cfg, kQ5_K>(p, r0, r1); }
 
 /** tinyBLAS tiles: 2 rows × 2 tokens (16 ymm accumulators' worth of registers). */
 constexpr int kFloatRows = 2, kFloatTokens = 2;
@@ -53,9 +57,14 @@ const TypeKernel kQ5_1Kernel = block32Kernel<B32::Q5_1>();
 const TypeKernel kQ8_0Kernel = block32Kernel<B32::Q8_0>();
 const TypeKernel kQ4_KKernel{q4kRows, 0, nullptr};
 const TypeKernel kQ6_KKernel{q6kRows, 0, nullptr};
+const TypeKernel kQ2_KKernel{q2kRows, 0, nullptr};
+const TypeKernel kQ3_KKernel{q3kRows, 0, nullptr};
+const TypeKernel kQ5_KKernel{q5kRows, 0, nullptr};
 
 const KernelTable kTable{&kF32Kernel, &kF16Kernel, &kBF16Kernel, &kQ4_0Kernel, &kQ4_1Kernel,
-                         &kQ5_0Kernel, &kQ5_1Kernel, &kQ8_0Kernel, &kQ4_KKernel, &kQ6_KKernel};
+                         &kQ5_0Kernel, &kQ5_1Kernel, &kQ8_0Kernel, &kQ4_KKernel, &kQ6_KKernel,
+                         &kQ2_KKernel, &kQ3_KKernel, &kQ5_KKernel,
+                         nullptr /* IQ4_NL: scalar kernels */};
 
 }  // namespace
 }  // namespace x86

@@ -7,6 +7,7 @@
 #include "x86/avx512.h"
 #include "x86/ymm.h"
 #include "x86/ymm_block32.h"
+#include "x86/ymm_kquants_low.h"
 
 namespace ls {
 namespace x86 {
@@ -15,6 +16,11 @@ namespace {
 
 template <B32 T>
 constexpr int corrBias() { return B32Traits<Avx512Config, T>::kCorr; }
+
+// Q2_K, Q3_K, Q5_K: the ymm row kernels (x86/ymm_kquants_low.h) with VNNI-sized token tiles
+void q2kRows(const MatmulProblem& p, int64_t r0, int64_t r1) { q2kRowsFrom<Avx512Config>(p, r0, r1); }
+void q3kRows(const MatmulProblem& p, int64_t r0, int64_t r1) { q35kRowsFrom<Avx512Config, kQ3_K>(p, r0, r1); }
+void q5kRows(const MatmulProblem& p, int64_t r0, int64_t r1) { q35kRowsFrom<Avx512Config, kQ5_K>(p, r0, r1); }
 
 const TypeKernel kF32Kernel{f32Rows, 0, nullptr};
 const TypeKernel kF16Kernel{f16Rows, 0, quantizeF16Rows};
@@ -26,9 +32,14 @@ const TypeKernel kQ5_1Kernel{q5_1Rows, corrBias<B32::Q5_1>(), quantizeQ8Rows};
 const TypeKernel kQ8_0Kernel{q8_0Rows, corrBias<B32::Q8_0>(), quantizeQ8Rows};
 const TypeKernel kQ4_KKernel{q4kRows, 0, nullptr};
 const TypeKernel kQ6_KKernel{q6kRows, 0, nullptr};
+const TypeKernel kQ2_KKernel{q2kRows, 0, nullptr};
+const TypeKernel kQ3_KKernel{q3kRows, 0, nullptr};
+const TypeKernel kQ5_KKernel{q5kRows, 0, nullptr};
 
 const KernelTable kTable{&kF32Kernel, &kF16Kernel, &kBF16Kernel, &kQ4_0Kernel, &kQ4_1Kernel,
-                         &kQ5_0Kernel, &kQ5_1Kernel, &kQ8_0Kernel, &kQ4_KKernel, &kQ6_KKernel};
+                         &kQ5_0Kernel, &kQ5_1Kernel, &kQ8_0Kernel, &kQ4_KKernel, &kQ6_KKernel,
+                         &kQ2_KKernel, &kQ3_KKernel, &kQ5_KKernel,
+                         nullptr /* IQ4_NL: scalar kernels */};
 
 }  // namespace
 }  // namespace avx512
