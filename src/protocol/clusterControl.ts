@@ -65,6 +65,11 @@ export interface WorkerStats extends RunnerStats {
   readonly facts?: NodeFacts;
   /** when the request asked for it */
   readonly status?: WorkerStatus;
+  /** the worker's resident memory now and its peak, in bytes */
+  readonly rssBytes?: number;
+  readonly peakRssBytes?: number;
+  /** the memory budget of its layer host (0 before an ASSIGN) */
+  readonly budgetBytes?: number;
 }
 
 /** STATS request payload: none, or this (msgpack). */
@@ -117,11 +122,17 @@ export function decodeAssign(payload: Uint8Array): AssignPayload {
 
 const STATS_FIELDS = ["computeSeconds", "batches", "wireBytesSent", "messagesSent", "badFrames", "layerRuns", "cacheHits", "cacheMisses", "bytesRead", "ioWaitSeconds", "readBusySeconds"] as const;
 
+const OPTIONAL_STATS_FIELDS = ["rssBytes", "peakRssBytes", "budgetBytes"] as const;
+
 export function decodeWorkerStats(payload: Uint8Array): WorkerStats {
   const value = unpackMap(payload, "stats");
   for (const key of STATS_FIELDS) {
     const field = value[key];
     if (typeof field !== "number" || !Number.isFinite(field) || field < 0) throw bad(`stats field ${key} should be a number ≥ 0, got ${String(field)}`);
+  }
+  for (const key of OPTIONAL_STATS_FIELDS) {
+    const field = value[key];
+    if (field !== undefined && (typeof field !== "number" || !Number.isFinite(field) || field < 0)) throw bad(`stats field ${key} should be a number ≥ 0, got ${String(field)}`);
   }
   const stats = value as unknown as WorkerStats;
   return {

@@ -13,7 +13,7 @@ export interface NodeStatus {
   readonly cacheHits: number;
   readonly cacheMisses: number;
   readonly bytesRead: number;
-  /** this process's resident memory now, its peak and its budget (workers do not report theirs) */
+  /** the node's resident memory now, its peak and its budget (a worker's as of its last STATS) */
   readonly rssBytes?: number;
   readonly peakRssBytes?: number;
   readonly budgetBytes?: number;
@@ -58,7 +58,20 @@ function nodesOf(stats: ModelStats, nLayers: number): NodeStatus[] {
     budgetBytes: stats.budgetBytes,
   };
   const workers = (cluster?.perWorker ?? []).map(
-    (w, i): NodeStatus => ({ name: `worker ${i + 1}`, address: w.address, layers: w.layers, role: "layers", batches: w.batches, meanHopMs: w.meanHopMs, cacheHits: w.cacheHits, cacheMisses: w.cacheMisses, bytesRead: w.bytesRead }),
+    (w, i): NodeStatus => ({
+      name: `worker ${i + 1}`,
+      address: w.address,
+      layers: w.layers,
+      role: "layers",
+      batches: w.batches,
+      meanHopMs: w.meanHopMs,
+      cacheHits: w.cacheHits,
+      cacheMisses: w.cacheMisses,
+      bytesRead: w.bytesRead,
+      rssBytes: w.rssBytes,
+      peakRssBytes: w.peakRssBytes,
+      budgetBytes: w.budgetBytes,
+    }),
   );
   return [root, ...workers];
 }

@@ -295,7 +295,8 @@ export class WorkerNode implements AsyncDisposable {
   /** Counters since the last ASSIGN (bad frames: since start). */
   async snapshot(): Promise<WorkerStats> {
     const runner = this.session ? await this.session.assignment.host.runner.stats() : NO_RUNNER_STATS;
-    return { ...this.counters, badFrames: this.badFrames, ...runner };
+    const memory = { rssBytes: process.memoryUsage.rss(), peakRssBytes: process.resourceUsage().maxRSS * 1024, budgetBytes: this.session?.assignment.host.plan.budgetBytes ?? 0 };
+    return { ...this.counters, badFrames: this.badFrames, ...runner, ...memory };
   }
 
   private async endSession(): Promise<void> {

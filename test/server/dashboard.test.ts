@@ -37,6 +37,7 @@ describe("dashboard in headless Chromium", () => {
     expect(rows[1][1]).toMatch(/^tcp:\/\/127\.0\.0\.1:\d+$/);
     expect([rows[1][2], rows[2][2]]).toEqual(["0-2", "3-4"]); // 5 layers, contiguous
     expect(rows[0][8]).toMatch(/ of /); // this process's memory and budget
+    expect([rows[1][8], rows[2][8]]).toEqual([expect.stringMatching(/\d.* of /), expect.stringMatching(/\d.* of /)]); // each worker's, from its STATS
     const cells: string[] = await page.evaluate(() => [...(globalThis as any).document.querySelectorAll("#layermap div")].map((d: any) => d.title));
     expect(cells).toEqual(["layer 0 · worker 1", "layer 1 · worker 1", "layer 2 · worker 1", "layer 3 · worker 2", "layer 4 · worker 2"]);
     expect(await page.textContent("#state")).toBe("ready");
@@ -50,7 +51,8 @@ describe("dashboard in headless Chromium", () => {
     expect(await page.textContent(".msg.user")).toBe("Tell me a story about a cat.");
     // the cards follow: tokens/s over the last seconds, the cache hit rate, the batches each worker ran
     await page.waitForFunction(() => Number((globalThis as any).document.getElementById("tps").textContent) > 0);
-    expect(await page.textContent("#queue")).toBe("0 / 0");
+    // the reply has ended: the queue card reads empty from the next poll on
+    await page.waitForFunction(() => (globalThis as any).document.getElementById("queue").textContent === "0 / 0", undefined, { timeout: 10_000 });
     expect(await page.textContent("#hitrate")).toMatch(/%$/);
     await page.waitForFunction(() => Number((globalThis as any).document.querySelector('#nodes tr[data-node="worker 1"]').cells[4].textContent) > 0);
 

@@ -55,6 +55,10 @@ export interface WorkerShare {
   cacheMisses: number;
   bytesRead: number;
   wireBytesSent: number;
+  /** the worker's resident memory at the last STATS, its peak and its budget (absent from workers that do not report them) */
+  rssBytes?: number;
+  peakRssBytes?: number;
+  budgetBytes?: number;
 }
 
 export interface RootCounters {
@@ -104,6 +108,9 @@ export async function collectClusterStats(links: WorkerLinks, members: readonly 
       cacheMisses: x.cacheMisses,
       bytesRead: x.bytesRead,
       wireBytesSent: x.wireBytesSent,
+      rssBytes: x.rssBytes,
+      peakRssBytes: x.peakRssBytes,
+      budgetBytes: x.budgetBytes,
     })),
   };
 }
