@@ -1,5 +1,5 @@
 /**
- * npm run bench -- [--model FILE]… [--types q4_0,q8_0,f16,q4_k] [--prompt-tokens N] [--threads N] [--reps N] [--tokens N] [--baseline DIR]
+ * npm run bench -- [--model FILE]… [--types q4_0,q8_0,f16,q4_k] [--section NAME] [--prompt-tokens N] [--threads N] [--reps N] [--tokens N] [--baseline DIR]
  *
  * --baseline DIR: also run another build of layerstream (a checkout at DIR, built: dist/ and the
  * addon), alternating with this one and llama.cpp in the same run, to measure a change before
@@ -37,6 +37,8 @@ const { values } = parseArgs({
     reps: { type: "string", default: "3" },
     tokens: { type: "string", default: "32" },
     types: { type: "string", default: "q4_0,q8_0,f16,q4_k" },
+    /** the docs/BENCHMARKS.md section to write (default: speed, or speed-prompt-N / speed-baseline) */
+    section: { type: "string" },
     "prompt-tokens": { type: "string", default: "128" },
     baseline: { type: "string" },
   },
@@ -280,7 +282,7 @@ const perRun = results
   })
   .join("\n");
 
-const report = `## Speed: layerstream vs llama.cpp (\`npm run bench\`${N_PROMPT_TOKENS === 128 ? "" : `, ${N_PROMPT_TOKENS}-token prompt`}${BASELINE_BIN ? ", before and after a change" : ""})
+const report = `## Speed: layerstream vs llama.cpp (\`npm run bench\`${N_PROMPT_TOKENS === 128 ? "" : `, ${N_PROMPT_TOKENS}-token prompt`}${BASELINE_BIN ? ", before and after a change" : ""}${values.section ? `, ${values.types}` : ""})
 ${BASELINE_BIN ? `\n"baseline" is the build in \`${values.baseline}\` (${baselineCommit()}); "layerstream" is this checkout (${baselineCommit(".")}). All three engines run alternately in the same run.\n` : ""}
 - command: \`npm run bench${process.argv.length > 2 ? ` -- ${process.argv.slice(2).join(" ")}` : ""}\`
 - date: ${new Date().toISOString()}; whole run ${benchMinutes.toFixed(1)} min; 1-minute load average ${loadAverageAtStart.toFixed(2)} at the start, ${os.loadavg()[0].toFixed(2)} at the end (other work on this machine shows up here)
@@ -323,6 +325,6 @@ function baselineCommit(dir: string = values.baseline ?? "."): string {
   }
 }
 
-const section = BASELINE_BIN ? "speed-baseline" : N_PROMPT_TOKENS === 128 ? "speed" : `speed-prompt-${N_PROMPT_TOKENS}`;
+const section = values.section ?? (BASELINE_BIN ? "speed-baseline" : N_PROMPT_TOKENS === 128 ? "speed" : `speed-prompt-${N_PROMPT_TOKENS}`);
 log(`wrote ${writeSection(section, report)}`);
 process.stdout.write(report);

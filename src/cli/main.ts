@@ -13,6 +13,7 @@ import { chatCommand } from "./commands/chat.js";
 import { keygenCommand } from "./commands/keygen.js";
 import { statusCommand } from "./commands/status.js";
 import { perplexityCommand } from "./commands/perplexity.js";
+import { quantizeCommand } from "./commands/quantize.js";
 import { processIo, type CliIo } from "./io.js";
 
 /** Exit codes: 0 success, 1 internal error, 2 bad input (flags, files, unsupported models). */
@@ -27,7 +28,7 @@ export function buildProgram(io: CliIo): Command {
     .showSuggestionAfterError(true)
     .configureOutput({ writeOut: (s) => io.writeOut(s), writeErr: (s) => io.writeErr(s) })
     .exitOverride();
-  for (const command of [generateCommand(io), chatCommand(io), serveCommand(io), inspectCommand(io), verifyCommand(io), workerCommand(io), keygenCommand(io), statusCommand(io), profileCommand(io), perplexityCommand(io), pullCommand(io), modelsCommand(io), rmCommand(io)]) {
+  for (const command of [generateCommand(io), chatCommand(io), serveCommand(io), inspectCommand(io), verifyCommand(io), workerCommand(io), keygenCommand(io), statusCommand(io), profileCommand(io), perplexityCommand(io), pullCommand(io), modelsCommand(io), rmCommand(io), quantizeCommand(io)]) {
     command.exitOverride().configureOutput({ writeOut: (s) => io.writeOut(s), writeErr: (s) => io.writeErr(s) });
     program.addCommand(command);
   }
