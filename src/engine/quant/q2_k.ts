@@ -16,7 +16,7 @@ import { makeQkx2Quants, type Qkx2Search } from "./kquant-search.js";
 import { D_OFFSET, DMIN_OFFSET, dotQ2KRepackedGemm, dotQ2KRepackedGemv, dotQ2KVec, Q2_K_BLOCK_BYTES as BLOCK_BYTES, Q2_K_LAYOUT, QS_OFFSET } from "./q2_k-dots.js";
 import { Q8_K_ACTIVATION, Q8_K_ACTIVATION_4X8, QK_K } from "./q8_k.js";
 import { dotPath, uniformRoute } from "./route.js";
-import { checkCodecRow, nearestInt, readHalf, writeHalf } from "./scalar.js";
+import { checkCodecRow, nearestInt, readHalf, writeHalf, zeroedBlocksQuantizer } from "./scalar.js";
 
 const fr = Math.fround;
 /** quantize_row_q2_K_ref's `make_qkx2_quants(16, 3, x, weights, L, &min, Laux, -0.5f, 0.1f, 15, true)` */
@@ -91,14 +91,7 @@ export const Q2_K_KERNEL: WeightKernel = {
   },
 
   // quantize_row_q2_K_ref
-  quantizeRow(src, srcOffset, dst, dstByteOffset, nValues) {
-    const nBlocks = checkCodecRow(Q2_K_LAYOUT, nValues, dst, dstByteOffset, src, srcOffset);
-    for (let ib = 0; ib < nBlocks; ib++) {
-      const block = dstByteOffset + ib * BLOCK_BYTES;
-      dst.fill(0, block, block + BLOCK_BYTES);
-      quantizeSuperBlock(src, srcOffset + ib * QK_K, dst, block);
-    }
-  },
+  quantizeRow: zeroedBlocksQuantizer(Q2_K_LAYOUT, quantizeSuperBlock),
 
   vecDot: dotQ2KVec,
 

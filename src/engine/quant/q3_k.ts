@@ -13,7 +13,7 @@ import type { MatmulRoute, WeightKernel } from "./kernel.js";
 import { makeQ3Quants } from "./kquant-search.js";
 import { Q8_K_ACTIVATION, Q8_K_BLOCK_BYTES, Q8_K_LAYOUT, Q8_K_QS_OFFSET, QK_K } from "./q8_k.js";
 import { dotPath, uniformRoute } from "./route.js";
-import { type BlockLayout, checkCodecRow, checkDotRows, int8ViewOf, nearestInt, readF32, readHalf, writeHalf } from "./scalar.js";
+import { type BlockLayout, checkCodecRow, checkDotRows, int8ViewOf, nearestInt, readF32, readHalf, writeHalf, zeroedBlocksQuantizer } from "./scalar.js";
 import { fmaF32, hsum8 } from "./simd.js";
 
 const fr = Math.fround;
@@ -149,14 +149,7 @@ export const Q3_K_KERNEL: WeightKernel = {
   },
 
   // quantize_row_q3_K_ref
-  quantizeRow(src, srcOffset, dst, dstByteOffset, nValues) {
-    const nBlocks = checkCodecRow(LAYOUT, nValues, dst, dstByteOffset, src, srcOffset);
-    for (let ib = 0; ib < nBlocks; ib++) {
-      const block = dstByteOffset + ib * BLOCK_BYTES;
-      dst.fill(0, block, block + BLOCK_BYTES);
-      quantizeSuperBlock(src, srcOffset + ib * QK_K, dst, block);
-    }
-  },
+  quantizeRow: zeroedBlocksQuantizer(LAYOUT, quantizeSuperBlock),
 
   vecDot: dotQ3KVec,
 

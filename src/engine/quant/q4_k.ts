@@ -28,7 +28,7 @@ import {
 } from "./q4_k-dots.js";
 import { Q8_K_ACTIVATION, Q8_K_ACTIVATION_4X8, QK_K } from "./q8_k.js";
 import { dotPath, uniformRoute } from "./route.js";
-import { checkCodecRow, readHalf } from "./scalar.js";
+import { checkCodecRow, readHalf, zeroedBlocksQuantizer } from "./scalar.js";
 
 const fr = Math.fround;
 
@@ -73,14 +73,7 @@ export const Q4_K_KERNEL: WeightKernel = {
   },
 
   // quantize_row_q4_K_ref
-  quantizeRow(src, srcOffset, dst, dstByteOffset, nValues) {
-    const nBlocks = checkCodecRow(Q4_K_LAYOUT, nValues, dst, dstByteOffset, src, srcOffset);
-    for (let ib = 0; ib < nBlocks; ib++) {
-      const block = dstByteOffset + ib * BLOCK_BYTES;
-      dst.fill(0, block, block + BLOCK_BYTES);
-      quantizeSuperBlock(src, srcOffset + ib * QK_K, dst, block);
-    }
-  },
+  quantizeRow: zeroedBlocksQuantizer(Q4_K_LAYOUT, quantizeSuperBlock),
 
   vecDot: dotQ4KVec,
 

@@ -127,6 +127,24 @@ export function checkCodecRow(layout: BlockLayout, nValues: number, bytes: Uint8
   return nBlocks;
 }
 
+/** Encodes one block: values src[srcOffset..srcOffset+blockSize) into bytes from dstByteOffset. */
+export type BlockEncoder = (src: Float32Array, srcOffset: number, dst: Uint8Array, dstByteOffset: number) => void;
+
+/**
+ * A `quantizeRow` that checks the row, then zeroes each block and encodes it with `encodeBlock`
+ * (for encoders that OR their bit fields into the block, as the K-quants do).
+ */
+export function zeroedBlocksQuantizer(layout: BlockLayout, encodeBlock: BlockEncoder) {
+  return (src: Float32Array, srcOffset: number, dst: Uint8Array, dstByteOffset: number, nValues: number): void => {
+    const nBlocks = checkCodecRow(layout, nValues, dst, dstByteOffset, src, srcOffset);
+    for (let ib = 0; ib < nBlocks; ib++) {
+      const block = dstByteOffset + ib * layout.blockBytes;
+      dst.fill(0, block, block + layout.blockBytes);
+      encodeBlock(src, srcOffset + ib * layout.blockSize, dst, block);
+    }
+  };
+}
+
 /** `checkEncodedRow` for both rows of a dot product; returns the weight row's number of blocks. */
 export function checkDotRows(
   weight: BlockLayout,
