@@ -1,6 +1,6 @@
 /** POST /v1/chat/completions: the request OpenAI clients send, and the reply (when not streamed). */
 import type { ChatMessage, ChatTool } from "../../index.js";
-import { errorResponses, samplingProperties, timingsSchema, usageSchema, type SamplingFields } from "./common.js";
+import { completionResponses, samplingProperties, type SamplingFields } from "./common.js";
 
 const contentPart = { type: "object", required: ["type"], properties: { type: { type: "string" }, text: { type: "string" } } } as const;
 
@@ -47,31 +47,5 @@ export const chatCompletionSchema = {
       logprobs: { type: ["boolean", "null"], enum: [false, null] },
     },
   },
-  response: {
-    200: {
-      type: "object",
-      properties: {
-        id: { type: "string" },
-        object: { type: "string" },
-        created: { type: "integer" },
-        model: { type: "string" },
-        system_fingerprint: { type: "string" },
-        choices: {
-          type: "array",
-          items: {
-            type: "object",
-            properties: {
-              index: { type: "integer" },
-              message: { type: "object", properties: { role: { type: "string" }, content: { type: "string" } } },
-              logprobs: { type: "null" },
-              finish_reason: { type: "string" },
-            },
-          },
-        },
-        usage: usageSchema,
-        timings: timingsSchema,
-      },
-    },
-    ...errorResponses,
-  },
+  response: completionResponses({ message: { type: "object", properties: { role: { type: "string" }, content: { type: "string" } } } }),
 } as const;

@@ -90,3 +90,33 @@ export const errorSchema = {
 
 /** The error body for every 4xx and 5xx a route can answer. */
 export const errorResponses = { "4xx": errorSchema, "5xx": errorSchema } as const;
+
+/**
+ * The responses of a (chat) completion route: the 200 body — id, object, created, model,
+ * system_fingerprint, choices, usage, timings — with `choice` the route's own choice fields
+ * (text, or message), and the error bodies.
+ */
+export function completionResponses<Choice extends Record<string, unknown>>(choice: Choice) {
+  return {
+    200: {
+      type: "object",
+      properties: {
+        id: { type: "string" },
+        object: { type: "string" },
+        created: { type: "integer" },
+        model: { type: "string" },
+        system_fingerprint: { type: "string" },
+        choices: {
+          type: "array",
+          items: {
+            type: "object",
+            properties: { index: { type: "integer" }, ...choice, logprobs: { type: "null" }, finish_reason: { type: "string" } },
+          },
+        },
+        usage: usageSchema,
+        timings: timingsSchema,
+      },
+    },
+    ...errorResponses,
+  } as const;
+}

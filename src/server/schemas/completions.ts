@@ -1,5 +1,5 @@
 /** POST /v1/completions (the legacy text endpoint): a prompt in, its continuation out. */
-import { errorResponses, samplingProperties, timingsSchema, usageSchema, type SamplingFields } from "./common.js";
+import { completionResponses, samplingProperties, type SamplingFields } from "./common.js";
 
 export interface CompletionRequest extends SamplingFields {
   /** a string, a list holding one string, or token ids */
@@ -26,31 +26,5 @@ export const completionSchema = {
       suffix: { type: "null" },
     },
   },
-  response: {
-    200: {
-      type: "object",
-      properties: {
-        id: { type: "string" },
-        object: { type: "string" },
-        created: { type: "integer" },
-        model: { type: "string" },
-        system_fingerprint: { type: "string" },
-        choices: {
-          type: "array",
-          items: {
-            type: "object",
-            properties: {
-              index: { type: "integer" },
-              text: { type: "string" },
-              logprobs: { type: "null" },
-              finish_reason: { type: "string" },
-            },
-          },
-        },
-        usage: usageSchema,
-        timings: timingsSchema,
-      },
-    },
-    ...errorResponses,
-  },
+  response: completionResponses({ text: { type: "string" } }),
 } as const;
