@@ -13,6 +13,7 @@ import { DEFAULT_SAMPLER_OPTIONS } from "../../engine/sampling/options.js";
 import { formatBytes } from "../../engine/streaming/byteSize.js";
 import type { RunProfiler } from "../../profile/runProfiler.js";
 import { parseByteSizeOption, parseChoice, parseFloatInRange, parseIntInRange } from "../options.js";
+import { memoryLoadOptions } from "../loadFlags.js";
 import type { CliIo } from "../io.js";
 import { progressReporter } from "../progressBar.js";
 import { readPrompt } from "../prompt.js";
@@ -106,11 +107,7 @@ export async function runGenerate(flags: GenerateFlags, io: CliIo, profiler?: Ru
   await using model = await loadModel({
     model: path,
     contextSize,
-    kvType: flags.kvType,
-    maxMemory: flags.maxMemory,
-    prefetch: flags.prefetch,
-    keepPageCache: flags.keepPageCache,
-    threads: flags.threads,
+    ...memoryLoadOptions(flags),
     ...cluster,
     checkTensors: flags.checkTensors,
     verify: flags.verify,

@@ -14,6 +14,7 @@ import { loadTokenizer } from "../../engine/tokenizer/index.js";
 import { formatChunkPerplexity, formatFinalEstimate } from "../../api/perplexityMath.js";
 import { AbortError, OptionError } from "../../engine/errors.js";
 import { parseByteSizeOption, parseChoice, parseIntInRange } from "../options.js";
+import { memoryLoadOptions } from "../loadFlags.js";
 import type { CliIo } from "../io.js";
 import { progressReporter } from "../progressBar.js";
 import { resolveForRun } from "../modelForRun.js";
@@ -67,11 +68,7 @@ export async function runPerplexity(flags: PerplexityFlags, io: CliIo): Promise<
   await using model = await loadModel({
     model: path,
     contextSize: flags.ctxSize,
-    kvType: flags.kvType,
-    maxMemory: flags.maxMemory,
-    prefetch: flags.prefetch,
-    keepPageCache: flags.keepPageCache,
-    threads: flags.threads,
+    ...memoryLoadOptions(flags),
     ...cluster,
     checkTensors: flags.checkTensors,
     verify: flags.verify,

@@ -8,6 +8,7 @@ import { KV_TYPES, type KvType } from "../../api/options.js";
 import { startServer, type RunningServer } from "../../server/server.js";
 import { DEFAULT_BODY_LIMIT } from "../../server/app.js";
 import { parseByteSizeOption, parseChoice, parseFloatInRange, parseIntInRange } from "../options.js";
+import { memoryLoadOptions } from "../loadFlags.js";
 import type { CliIo } from "../io.js";
 import { addClusterOptions, clusterLoadOptions, type ClusterCliFlags } from "../clusterOptions.js";
 
@@ -67,11 +68,7 @@ export function loadOptionsOf(flags: ModelFlags) {
     ...clusterLoadOptions(flags),
     model: flags.model,
     contextSize: flags.ctxSize,
-    kvType: flags.kvType,
-    maxMemory: flags.maxMemory,
-    prefetch: flags.prefetch,
-    keepPageCache: flags.keepPageCache,
-    threads: flags.threads,
+    ...memoryLoadOptions(flags),
   };
 }
 
