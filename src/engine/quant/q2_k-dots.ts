@@ -11,7 +11,7 @@
  */
 import { GgmlType } from "../ggml/types.js";
 import { Q8_K_BLOCK_BYTES, Q8_K_BSUMS_OFFSET, Q8_K_LAYOUT, Q8_K_QS_OFFSET, QK_K } from "./q8_k.js";
-import { type BlockLayout, checkDotRows, int8ViewOf, readF32, readHalf, readI16 } from "./scalar.js";
+import { type BlockLayout, checkDotRows, int8ViewOf, readF32, readHalf, readI16, dot4 } from "./scalar.js";
 import { fmaF32, hsum8 } from "./simd.js";
 
 const fr = Math.fround;
@@ -54,7 +54,7 @@ export function dotQ2KVec(nValues: number, w: Uint8Array, wByteOffset: number, a
     for (let v = 0; v < 8; v++) {
       for (let l = 0; l < 8; l++) {
         const i = 32 * v + 4 * l;
-        const sum = codes[i] * a[qa + i] + codes[i + 1] * a[qa + i + 1] + codes[i + 2] * a[qa + i + 2] + codes[i + 3] * a[qa + i + 3];
+        const sum = dot4(codes, a, qa, i);
         intLanes[l] += (w[wb + 2 * v + (l >> 2)] & 0x0f) * sum;
       }
     }

@@ -13,7 +13,7 @@ import type { MatmulRoute, WeightKernel } from "./kernel.js";
 import { makeQ3Quants } from "./kquant-search.js";
 import { Q8_K_ACTIVATION, Q8_K_BLOCK_BYTES, Q8_K_LAYOUT, Q8_K_QS_OFFSET, QK_K } from "./q8_k.js";
 import { dotPath, uniformRoute } from "./route.js";
-import { type BlockLayout, checkCodecRow, checkDotRows, int8ViewOf, nearestInt, readF32, readHalf, writeHalf, zeroedBlocksQuantizer } from "./scalar.js";
+import { type BlockLayout, checkCodecRow, checkDotRows, int8ViewOf, nearestInt, readF32, readHalf, writeHalf, zeroedBlocksQuantizer, dot4 } from "./scalar.js";
 import { fmaF32, hsum8 } from "./simd.js";
 
 const fr = Math.fround;
@@ -119,7 +119,7 @@ function dotQ3KVec(nValues: number, w: Uint8Array, wByteOffset: number, act: Uin
     for (let v = 0; v < 8; v++) {
       for (let l = 0; l < 8; l++) {
         const i = 32 * v + 4 * l;
-        const sum = codes[i] * a[qa + i] + codes[i + 1] * a[qa + i + 1] + codes[i + 2] * a[qa + i + 2] + codes[i + 3] * a[qa + i + 3];
+        const sum = dot4(codes, a, qa, i);
         intLanes[l] += scales[2 * v + (l >> 2)] * sum;
       }
     }

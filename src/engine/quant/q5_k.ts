@@ -15,7 +15,7 @@ import { quantizeScaleMinSuperBlock } from "./kquant-scalemin.js";
 import { scaleMinK4 } from "./q4_k-dots.js";
 import { Q8_K_ACTIVATION, Q8_K_BLOCK_BYTES, Q8_K_BSUMS_OFFSET, Q8_K_LAYOUT, Q8_K_QS_OFFSET, QK_K } from "./q8_k.js";
 import { dotPath, uniformRoute } from "./route.js";
-import { type BlockLayout, checkCodecRow, checkDotRows, int8ViewOf, readF32, readHalf, readI16, zeroedBlocksQuantizer } from "./scalar.js";
+import { type BlockLayout, checkCodecRow, checkDotRows, int8ViewOf, readF32, readHalf, readI16, zeroedBlocksQuantizer, dot4 } from "./scalar.js";
 import { fmaF32, hsum8 } from "./simd.js";
 
 const fr = Math.fround;
@@ -93,7 +93,7 @@ function dotQ5KVec(nValues: number, w: Uint8Array, wByteOffset: number, act: Uin
     for (let s = 0; s < 8; s++) {
       for (let l = 0; l < 8; l++) {
         const i = 32 * s + 4 * l;
-        const sum = codes[i] * a[qa + i] + codes[i + 1] * a[qa + i + 1] + codes[i + 2] * a[qa + i + 2] + codes[i + 3] * a[qa + i + 3];
+        const sum = dot4(codes, a, qa, i);
         intLanes[l] += scales[s] * sum;
       }
     }

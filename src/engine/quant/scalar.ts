@@ -127,6 +127,14 @@ export function checkCodecRow(layout: BlockLayout, nValues: number, bytes: Uint8
   return nBlocks;
 }
 
+/**
+ * Σ codes[i..i+4) · act[qa + i..qa + i + 4): one 32-bit lane of a `vpmaddubsw`/`vpmaddwd` dot
+ * of decoded weight codes with int8 activations (exact in a double).
+ */
+export function dot4(codes: Int32Array, act: Int8Array, qa: number, i: number): number {
+  return codes[i] * act[qa + i] + codes[i + 1] * act[qa + i + 1] + codes[i + 2] * act[qa + i + 2] + codes[i + 3] * act[qa + i + 3];
+}
+
 /** Encodes one block: values src[srcOffset..srcOffset+blockSize) into bytes from dstByteOffset. */
 export type BlockEncoder = (src: Float32Array, srcOffset: number, dst: Uint8Array, dstByteOffset: number) => void;
 
