@@ -1,6 +1,6 @@
 /**
  * The README's first command on a fresh machine: a clone of this repository's HEAD in a
- * temporary folder with nothing beside it (no ../shared, no model anywhere), `npm install`
+ * temporary folder with nothing beside it (no sibling "shared" folder of models, no model anywhere), `npm install`
  * there, then `npx layerstream generate --prompt "Once upon a time"` exactly as the README
  * says. npm installs from its cache where it can (`--prefer-offline`): the clone gets the same
  * packages the lockfile pins, without fetching what this machine already has.
@@ -37,7 +37,7 @@ describe("a fresh clone", () => {
   }, 120_000);
   afterAll(() => fs.rmSync(parent, { recursive: true, force: true }));
 
-  it("holds no ../shared and the README's main command works in it", async () => {
+  it("has no sibling shared folder and the README's main command works in it", async () => {
     expect(fs.existsSync(path.join(parent, "shared"))).toBe(false);
     const command = readmeMainCommand();
     expect(command).toBe('npm install && npx layerstream generate --prompt "Once upon a time"');
