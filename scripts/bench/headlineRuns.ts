@@ -6,7 +6,7 @@
 import fs from "node:fs";
 import path from "node:path";
 import { spawn } from "node:child_process";
-import { dropCaches } from "./pageCache.js";
+import { dropCaches, sequentialReadRate } from "./pageCache.js";
 import type { GenerateRunStats } from "./runGenerate.js";
 
 const BIN = path.resolve(import.meta.dirname, "../../bin/layerstream.js");
@@ -36,17 +36,7 @@ export interface HeadlineResult {
 /** Sequential read bandwidth (bytes/s) of the first `nBytes` of `file`, page cache dropped first. */
 export function diskBandwidth(file: string, nBytes = 2 * 2 ** 30): number {
   dropCaches();
-  const fd = fs.openSync(file, "r");
-  const chunk = Buffer.allocUnsafe(16 << 20);
-  const start = performance.now();
-  let total = 0;
-  while (total < nBytes) {
-    const n = fs.readSync(fd, chunk, 0, chunk.length, total);
-    if (n === 0) break;
-    total += n;
-  }
-  fs.closeSync(fd);
-  return total / ((performance.now() - start) / 1000);
+  return sequentialReadRate(file, nBytes);
 }
 
 /** A child process (node with `argv`, or `command`) whose stdout goes to `onData`, killed at the deadline; resolves with its exit code and stderr. */

@@ -29,17 +29,18 @@ export function measureReadBandwidth(file: string, nRuns = 3): { bytesPerSecond:
   let cold = true;
   for (let i = 0; i < nRuns; i++) {
     cold = dropCaches() && cold;
-    runs.push(readWholeFile(file));
+    runs.push(sequentialReadRate(file));
   }
   return { bytesPerSecond: Math.max(...runs), cold, runs };
 }
 
-function readWholeFile(file: string): number {
+/** Bytes/s of one sequential read (16 MiB reads) of `file`, or of its first `maxBytes`. */
+export function sequentialReadRate(file: string, maxBytes = Infinity): number {
   const fd = fs.openSync(file, "r");
   const chunk = Buffer.allocUnsafe(16 << 20);
   const start = performance.now();
   let total = 0;
-  for (;;) {
+  while (total < maxBytes) {
     const n = fs.readSync(fd, chunk, 0, chunk.length, total);
     if (n === 0) break;
     total += n;
