@@ -52,7 +52,9 @@ export class Model implements Disposable {
   readonly backend: ComputeBackend;
   private readonly normed: Float32Array;
   private readonly matmulScratch = new MatmulScratch();
-  /** f32 [n, nVocab]: the output head's rows for logitsMany, grown as needed */
+  /** logitsMany's buffers, grown as needed: the hidden rows and their norms f32 [n, nEmbd], the logits f32 [n, nVocab] */
+  private batchRows = new Float32Array(0);
+  private batchNormed = new Float32Array(0);
   private batchLogits = new Float32Array(0);
   private disposed = false;
   /** xor of one byte per page touched by residentLayers (only there to keep the reads) */
@@ -185,11 +187,8 @@ export class Model implements Disposable {
    */
   logits(hidden: Float32Array, out: Float32Array): void {
     this.watch.check();
-    const { nEmbd, nVocab, rmsEps } = this.hparams;
-    this.backend.rmsNorm(this.normed, hidden, this.head.outputNorm, nEmbd, 1, rmsEps);
-    this.backend.matmul(out, this.head.output.bytes, this.head.output.type, this.normed, nEmbd, nVocab, 1, this.matmulScratch);
-    if (this.hparams.variant.finalSoftCap !== undefined) softCapInPlace(out, this.hparams.variant.finalSoftCap, nVocab);
-    checkFinite(out, nVocab);
+    this.runHead(hidden, 1, this.normed, out);
+    checkFinite(out, this.hparams.nVocab);
   }
 
   /**
@@ -205,19 +204,29 @@ export class Model implements Disposable {
       return;
     }
     this.watch.check();
-    const { nEmbd, nVocab, rmsEps } = this.hparams;
-    const rows = new Float32Array(n * nEmbd);
+    const { nEmbd, nVocab } = this.hparams;
+    const rows = this.headScratch("batchRows", n * nEmbd);
     hidden.forEach((h, i) => rows.set(h.subarray(0, nEmbd), i * nEmbd));
-    const normed = new Float32Array(n * nEmbd);
-    if (this.batchLogits.length < n * nVocab) this.batchLogits = new Float32Array(n * nVocab);
-    const all = this.batchLogits.subarray(0, n * nVocab);
-    this.backend.rmsNorm(normed, rows, this.head.outputNorm, nEmbd, n, rmsEps);
-    this.backend.matmul(all, this.head.output.bytes, this.head.output.type, normed, nEmbd, nVocab, n, this.matmulScratch);
-    if (this.hparams.variant.finalSoftCap !== undefined) softCapInPlace(all, this.hparams.variant.finalSoftCap);
+    const all = this.headScratch("batchLogits", n * nVocab);
+    this.runHead(rows, n, this.headScratch("batchNormed", n * nEmbd), all);
     outs.forEach((out, i) => {
       out.set(all.subarray(i * nVocab, (i + 1) * nVocab));
       checkFinite(out, nVocab);
     });
+  }
+
+  /** Final norm, output head and (where the architecture has one) soft cap of `n` rows: x f32 [n, nEmbd] → out f32 [n, nVocab]; `normed` is scratch [n, nEmbd]. */
+  private runHead(x: Float32Array, n: number, normed: Float32Array, out: Float32Array): void {
+    const { nEmbd, nVocab, rmsEps, variant } = this.hparams;
+    this.backend.rmsNorm(normed, x, this.head.outputNorm, nEmbd, n, rmsEps);
+    this.backend.matmul(out, this.head.output.bytes, this.head.output.type, normed, nEmbd, nVocab, n, this.matmulScratch);
+    if (variant.finalSoftCap !== undefined) softCapInPlace(out, variant.finalSoftCap, n * nVocab);
+  }
+
+  /** The first `length` floats of one of logitsMany's buffers, grown (kept between calls) as needed. */
+  private headScratch(name: "batchRows" | "batchNormed" | "batchLogits", length: number): Float32Array {
+    if (this[name].length < length) this[name] = new Float32Array(length);
+    return this[name].subarray(0, length);
   }
 
   dispose(): void {
