@@ -32,16 +32,48 @@ inline __m512i transposeSum4x16(const __m512i v[4]) {
   return _mm512_add_epi32(_mm512_unpacklo_epi64(s01, s23), _mm512_unpackhi_epi64(s01, s23));
 }
 
+/**
+ * Byte offsets, from a block, of the f16 scale each lane reads: lane L = 4c + j reads row 4j + c
+ * (the order transposeSum4x16 and the lane transpose leave; 15 rows of < 2^31 / 15 bytes).
+ */
+inline __m512i scaleOffsetsFor(size_t stride) {
+  alignas(64) int32_t rowOffsets[16];
+  for (int lane = 0; lane < 16; lane++) rowOffsets[lane] = static_cast<int32_t>((4 * (lane % 4) + lane / 4) * stride);
+  return _mm512_load_si512(rowOffsets);
+}
+
+/** The 16 code bytes of rows 4g..4g+3 of a 16-row Q4_0 tile's block, chunk c = row 4g + c. */
+inline __m512i loadRowGroup(const uint8_t* block, size_t stride, int g) {
+  const uint8_t* q = block + 4 * g * stride + 2;
+  __m512i z = _mm512_castsi128_si512(_mm_loadu_si128(reinterpret_cast<const __m128i*>(q)));
+  z = _mm512_inserti32x4(z, _mm_loadu_si128(reinterpret_cast<const __m128i*>(q + stride)), 1);
+  z = _mm512_inserti32x4(z, _mm_loadu_si128(reinterpret_cast<const __m128i*>(q + 2 * stride)), 2);
+  return _mm512_inserti32x4(z, _mm_loadu_si128(reinterpret_cast<const __m128i*>(q + 3 * stride)), 3);
+}
+
+/**
+ * The block's 16 scales as f32, lane order as scaleOffsetsFor: one dword gather (d and 2 code
+ * bytes; the low half is d). 16 scalar loads stored to a stack array and reloaded took 40% of a
+ * one-token call (store forwarding fails).
+ */
+inline __m512 blockScales(const uint8_t* block, __m512i offsets) {
+  return _mm512_cvtph_ps(_mm512_cvtepi32_epi16(_mm512_i32gather_epi32(offsets, block, 1)));
+}
+
+/** Stores TT tokens' 16 row outputs (acc in lane order) at rows row0.. of tokens token0.. */
+template <int TT>
+inline void storeRows16(const MatmulProblem& p, const __m512 acc[TT], int64_t row0, int64_t token0) {
+  const __m512i order = transposedRowOrder();
+  for (int t = 0; t < TT; t++) _mm512_storeu_ps(p.out + (token0 + t) * p.nRows + row0, _mm512_permutexvar_ps(order, acc[t]));
+}
+
 /** Repacked Q4_0, 16 rows × TT tokens: acc[row] = fma(Σ q·y, d_w·d_y, acc[row]) per block. */
 template <int TT>
 void q4_0Repacked16(const MatmulProblem& p, int64_t row0, int64_t token0) {
   const ActLayout& l = p.layout;
   const size_t stride = p.weightRowBytes;
   const uint8_t* row = p.weight + row0 * stride;
-  const __m512i order = transposedRowOrder();
-  alignas(64) int32_t rowOffsets[16];  // lane L = 4c + j reads row 4j + c (15 rows of < 2^31 / 15 bytes)
-  for (int lane = 0; lane < 16; lane++) rowOffsets[lane] = static_cast<int32_t>((4 * (lane % 4) + lane / 4) * stride);
-  const __m512i scaleOffsets = _mm512_load_si512(rowOffsets);
+  const __m512i scaleOffsets = scaleOffsetsFor(stride);
   const __m512i m4 = _mm512_set1_epi8(0x0F);
   __m512 acc[TT];
   for (int t = 0; t < TT; t++) acc[t] = _mm512_setzero_ps();
@@ -53,17 +85,11 @@ void q4_0Repacked16(const MatmulProblem& p, int64_t row0, int64_t token0) {
     const uint8_t* block = row + b * 18;
     __m512i lo[4], hi[4];
     for (int g = 0; g < 4; g++) {
-      const uint8_t* q = block + 4 * g * stride + 2;
-      __m512i z = _mm512_castsi128_si512(_mm_loadu_si128(reinterpret_cast<const __m128i*>(q)));
-      z = _mm512_inserti32x4(z, _mm_loadu_si128(reinterpret_cast<const __m128i*>(q + stride)), 1);
-      z = _mm512_inserti32x4(z, _mm_loadu_si128(reinterpret_cast<const __m128i*>(q + 2 * stride)), 2);
-      z = _mm512_inserti32x4(z, _mm_loadu_si128(reinterpret_cast<const __m128i*>(q + 3 * stride)), 3);
+      const __m512i z = loadRowGroup(block, stride, g);
       lo[g] = _mm512_and_si512(z, m4);
       hi[g] = _mm512_and_si512(_mm512_srli_epi16(z, 4), m4);
     }
-    // the 16 scales: one dword gather (d and 2 code bytes; the low half is d). 16 scalar loads
-    // stored to a stack array and reloaded took 40% of a one-token call (store forwarding fails)
-    const __m512 dw = _mm512_cvtph_ps(_mm512_cvtepi32_epi16(_mm512_i32gather_epi32(scaleOffsets, block, 1)));
+    const __m512 dw = blockScales(block, scaleOffsets);
     for (int t = 0; t < TT; t++) {
       const uint8_t* a = p.act + (token0 + t) * l.tokenBytes;
       const uint8_t* y = a + l.qs + 32 * b;
@@ -79,7 +105,7 @@ void q4_0Repacked16(const MatmulProblem& p, int64_t row0, int64_t token0) {
       acc[t] = _mm512_fmadd_ps(sums, d, acc[t]);
     }
   }
-  for (int t = 0; t < TT; t++) _mm512_storeu_ps(p.out + (token0 + t) * p.nRows + row0, _mm512_permutexvar_ps(order, acc[t]));
+  storeRows16<TT>(p, acc, row0, token0);
 }
 
 /**
@@ -113,9 +139,7 @@ void q4_0Lanes16(const MatmulProblem& p, const int32_t* corrTotals, int64_t row0
   const ActLayout& l = p.layout;
   const size_t stride = p.weightRowBytes;
   const uint8_t* row = p.weight + row0 * stride;
-  alignas(64) int32_t rowOffsets[16];
-  for (int lane = 0; lane < 16; lane++) rowOffsets[lane] = static_cast<int32_t>((4 * (lane % 4) + lane / 4) * stride);
-  const __m512i scaleOffsets = _mm512_load_si512(rowOffsets);
+  const __m512i scaleOffsets = scaleOffsetsFor(stride);
   const __m512i m4 = _mm512_set1_epi8(0x0F);
   __m512 acc[TT];
   for (int t = 0; t < TT; t++) acc[t] = _mm512_setzero_ps();
@@ -125,13 +149,7 @@ void q4_0Lanes16(const MatmulProblem& p, const int32_t* corrTotals, int64_t row0
     if (prefetch) next.step(b);
     const uint8_t* block = row + b * 18;
     __m512i z[4];  // chunk c of z[g]: the 16 code bytes of row 4g + c
-    for (int g = 0; g < 4; g++) {
-      const uint8_t* q = block + 4 * g * stride + 2;
-      z[g] = _mm512_castsi128_si512(_mm_loadu_si128(reinterpret_cast<const __m128i*>(q)));
-      z[g] = _mm512_inserti32x4(z[g], _mm_loadu_si128(reinterpret_cast<const __m128i*>(q + stride)), 1);
-      z[g] = _mm512_inserti32x4(z[g], _mm_loadu_si128(reinterpret_cast<const __m128i*>(q + 2 * stride)), 2);
-      z[g] = _mm512_inserti32x4(z[g], _mm_loadu_si128(reinterpret_cast<const __m128i*>(q + 3 * stride)), 3);
-    }
+    for (int g = 0; g < 4; g++) z[g] = loadRowGroup(block, stride, g);
     // w[k], chunk c, lane j: dword k of row 4j + c (codes 4k..4k+3 low nibbles, 16+4k.. high)
     const __m512i t0 = _mm512_unpacklo_epi32(z[0], z[1]), t1 = _mm512_unpackhi_epi32(z[0], z[1]);
     const __m512i t2 = _mm512_unpacklo_epi32(z[2], z[3]), t3 = _mm512_unpackhi_epi32(z[2], z[3]);
@@ -141,7 +159,7 @@ void q4_0Lanes16(const MatmulProblem& p, const int32_t* corrTotals, int64_t row0
       lo[k] = _mm512_and_si512(w[k], m4);
       hi[k] = _mm512_and_si512(_mm512_srli_epi16(w[k], 4), m4);
     }
-    const __m512 dw = _mm512_cvtph_ps(_mm512_cvtepi32_epi16(_mm512_i32gather_epi32(scaleOffsets, block, 1)));
+    const __m512 dw = blockScales(block, scaleOffsets);
     for (int t = 0; t < TT; t++) {
       const uint8_t* a = p.act + (token0 + t) * l.tokenBytes;
       const int32_t* y = reinterpret_cast<const int32_t*>(a + l.qs + 32 * b);
@@ -154,8 +172,7 @@ void q4_0Lanes16(const MatmulProblem& p, const int32_t* corrTotals, int64_t row0
       acc[t] = _mm512_fmadd_ps(_mm512_cvtepi32_ps(v), d, acc[t]);
     }
   }
-  const __m512i order = transposedRowOrder();
-  for (int t = 0; t < TT; t++) _mm512_storeu_ps(p.out + (token0 + t) * p.nRows + row0, _mm512_permutexvar_ps(order, acc[t]));
+  storeRows16<TT>(p, acc, row0, token0);
 }
 
 /** two ymm → zmm [lo | hi] */
