@@ -37,6 +37,8 @@
         "src/generic/scalar_kquants.cc",
         "src/generic/scalar_iq4.cc",
         "src/arm/neon_kernels.cc",
+        "src/arm/neon_kquants.cc",
+        "src/arm/neon_iq4.cc",
       ],
       "dependencies": ["<!(node -p \"require('node-addon-api').targets\"):node_addon_api"],
       "defines": ["NAPI_VERSION=8"],
@@ -67,6 +69,7 @@
           "type": "static_library",
           "sources": [
             "src/x86/avx512_attention.cc",
+            "src/x86/avx512_flash.cc",
             "src/x86/avx512_block32.cc",
             "src/x86/avx512_float.cc",
             "src/x86/avx512_kernels.cc",

@@ -1,18 +1,26 @@
 /**
- * npm run bench -- [--model FILE]… [--types q4_0,q8_0,f16,q4_k] [--section NAME] [--prompt-tokens N] [--threads N] [--reps N] [--tokens N] [--baseline DIR]
+ * npm run bench -- [--model FILE]… [--types q4_0,q8_0,f16,q4_k] [--section NAME] [--prompt-tokens N] [--threads N] [--reps N] [--tokens N] [--baseline DIR] [--no-native] [--flash-attn on|off]
+ *
+ * --flash-attn: flash attention for every engine (layerstream --flash-attn, node-llama-cpp
+ * flashAttention, llama-bench -fa); default off, llama.cpp's classic path, as earlier runs.
  *
  * --baseline DIR: also run another build of layerstream (a checkout at DIR, built: dist/ and the
  * addon), alternating with this one and llama.cpp in the same run, to measure a change before
  * and after; results go to the "speed-baseline" section.
  *
+ * --no-native: skip native llama.cpp (`llama-bench` built for this CPU from the llama.cpp source
+ * node-llama-cpp bundles, once, cached outside the repository: llamaBenchNative.ts). Otherwise it
+ * runs in the same rotation, a fresh process per run.
+ *
  * Prefill and decode speed of layerstream (`layerstream generate`, native kernels, in a child
- * process) against llama.cpp (node-llama-cpp, CPU build, in this process) on the same GGUF file,
- * in the same run, one engine at a time, alternating each repetition; medians of --reps.
+ * process) against llama.cpp (node-llama-cpp, CPU build, in this process; and native llama-bench,
+ * a child process) on the same GGUF file, in the same run, one engine at a time, alternating each
+ * repetition; medians of --reps.
  * Both engines get exactly the same prompt token ids (128, or --prompt-tokens: a long prompt
  * shows attention's share; its results go to their own section), greedy, end-of-sequence ignored.
  * Default models: TinyLlama-1.1B-shaped synthetic files in Q4_0, Q8_0, F16 and Q4_K (its output
  * head Q6_K, like a Q4_K_M download), cached outside the repository; --types picks among them
- * (also q5_k, q3_k, q2_k, with Q6_K heads as in their *_K_M downloads). Results go to the "speed" section of docs/BENCHMARKS.md.
+ * (also q5_k, q3_k, q2_k, iq4_nl, iq4_xs, with Q6_K heads as in their downloads). Results go to the "speed" section of docs/BENCHMARKS.md.
  */
 import { execFileSync } from "node:child_process";
 import fs from "node:fs";
@@ -26,8 +34,10 @@ import { physicalCoreCount } from "../../src/engine/native/threads.js";
 import { formatBytes } from "../../src/engine/streaming/byteSize.js";
 import { describeMachine, machineFacts } from "./machine.js";
 import { ensureBenchModel, tinyLlamaShape } from "./benchModels.js";
+import { ensureNativeLlamaBench, llamaBenchArgs, NativeBuildError, runNativeLlamaBench, type NativeLlamaBench } from "./llamaBenchNative.js";
 import { runGenerate } from "./runGenerate.js";
 import { writeSection } from "./report.js";
+import { boundTable, type Engine, medianSpeed, perRunList, type Speed, type SpeedResult, speedTable, targetsList } from "./speedReport.js";
 import { referenceCpuBuild } from "../lib/llamaCppBuild.js";
 
 const { values } = parseArgs({
@@ -41,11 +51,15 @@ const { values } = parseArgs({
     section: { type: "string" },
     "prompt-tokens": { type: "string", default: "128" },
     baseline: { type: "string" },
+    "no-native": { type: "boolean", default: false },
+    "flash-attn": { type: "string", default: "off" },
   },
 });
 const BASELINE_BIN = values.baseline ? `${values.baseline.replace(/\/$/, "")}/bin/layerstream.js` : undefined;
 if (BASELINE_BIN && !fs.existsSync(BASELINE_BIN)) throw new Error(`--baseline: ${BASELINE_BIN} does not exist`);
 const log = (line: string) => process.stderr.write(`bench: ${line}\n`);
+if (values["flash-attn"] !== "on" && values["flash-attn"] !== "off") throw new Error(`--flash-attn: ${values["flash-attn"]} is not on or off`);
+const FLASH_ATTN = values["flash-attn"] === "on";
 
 /** prompt length in tokens, BOS included */
 const N_PROMPT_TOKENS = Number(values["prompt-tokens"]);
@@ -101,18 +115,13 @@ async function measureCopyBandwidth(nThreads: number): Promise<number> {
   return best;
 }
 
-interface Speed {
-  prefillTokensPerSecond: number;
-  decodeTokensPerSecond: number;
-}
-
 /** the kernels layerstream reported in each run ("native avx512, 2 threads", …) */
 const layerstreamKernels = new Set<string>();
 
 async function runLayerstream(modelPath: string, prompt: string, nPrompt: number, bin?: string): Promise<Speed> {
   const stats = await runGenerate([
     "--model", modelPath, "--prompt", prompt, "--temperature", "0", "--ignore-eos",
-    "-n", String(nDecode + 1), "--threads", String(nThreads), "--ctx-size", String(CONTEXT_SIZE),
+    "-n", String(nDecode + 1), "--threads", String(nThreads), "--ctx-size", String(CONTEXT_SIZE), "--flash-attn", FLASH_ATTN ? "on" : "off",
   ], {}, bin);
   if (stats.promptTokens !== nPrompt) throw new Error(`layerstream saw ${stats.promptTokens} prompt tokens, expected ${nPrompt}`);
   layerstreamKernels.add(String(stats.kernels));
@@ -152,14 +161,23 @@ const BENCH_TYPES = new Map<string, GgmlType>([
   ["q5_k", GgmlType.Q5_K],
   ["q3_k", GgmlType.Q3_K],
   ["q2_k", GgmlType.Q2_K],
+  ["iq4_nl", GgmlType.IQ4_NL],
+  ["iq4_xs", GgmlType.IQ4_XS],
 ]);
-/** K-quant downloads (Q2_K, Q3_K_M, Q4_K_M, Q5_K_M) keep the output head in Q6_K */
-const Q6_K_HEAD_TYPES: ReadonlySet<GgmlType> = new Set([GgmlType.Q2_K, GgmlType.Q3_K, GgmlType.Q4_K, GgmlType.Q5_K]);
+/** K-quant and IQ4 downloads (Q2_K, Q3_K_M, Q4_K_M, Q5_K_M, IQ4_NL, IQ4_XS) keep the output head in Q6_K */
+const Q6_K_HEAD_TYPES: ReadonlySet<GgmlType> = new Set([GgmlType.Q2_K, GgmlType.Q3_K, GgmlType.Q4_K, GgmlType.Q5_K, GgmlType.IQ4_NL, GgmlType.IQ4_XS]);
 
-const median = (xs: readonly number[]) => {
-  const s = [...xs].sort((a, b) => a - b);
-  return s.length % 2 ? s[(s.length - 1) / 2] : (s[s.length / 2 - 1] + s[s.length / 2]) / 2;
-};
+let native: NativeLlamaBench | undefined;
+if (!values["no-native"]) {
+  try {
+    native = await ensureNativeLlamaBench(log);
+  } catch (error) {
+    if (!(error instanceof NativeBuildError)) throw error;
+    log(error.message);
+    process.exit(1);
+  }
+}
+const nativeOptions = { nThreads, nPromptTokens: N_PROMPT_TOKENS, nDecodeTokens: nDecode, flashAttention: FLASH_ATTN };
 
 const modelPaths = values.model ?? [];
 if (modelPaths.length === 0) {
@@ -178,19 +196,10 @@ log(`memcpy with ${nThreads} threads: ${(copyBandwidth / 1e9).toFixed(1)} GB/s (
 const { getLlama, LlamaLogLevel } = await import("node-llama-cpp");
 const llama = await getLlama({ gpu: false, build: "never", logLevel: LlamaLogLevel.error });
 
-interface Result {
-  name: string;
-  weightType: string;
-  fileBytes: number;
-  weightBytes: number;
-  layerstream: Speed;
-  llamaCpp: Speed;
-  baseline?: Speed;
-  runs: { layerstream: Speed[]; llamaCpp: Speed[]; baseline: Speed[] };
-}
-const results: Result[] = [];
+const results: SpeedResult[] = [];
 const benchStart = performance.now();
 const loadAverageAtStart = os.loadavg()[0];
+const engines: readonly Engine[] = ["layerstream", ...(BASELINE_BIN ? (["baseline"] as const) : []), "llamaCpp", ...(native ? (["native"] as const) : [])];
 
 for (const modelPath of modelPaths) {
   let prompt: { text: string; tokens: number[] };
@@ -206,14 +215,13 @@ for (const modelPath of modelPaths) {
   log(`${name}: ${weightType}, prompt ${prompt.tokens.length} tokens, ${formatBytes(weightBytes)} of weights per token`);
 
   const llamaModel = await llama.loadModel({ modelPath });
-  const context = await llamaModel.createContext({ contextSize: CONTEXT_SIZE, threads: nThreads, flashAttention: false, batchSize: 512 });
+  const context = await llamaModel.createContext({ contextSize: CONTEXT_SIZE, threads: nThreads, flashAttention: FLASH_ATTN, batchSize: 512 });
   const bos = llamaModel.tokens.bos as unknown as number | null;
   const llamaTokens = [...(llamaModel.tokens.shouldPrependBosToken && bos != null ? [bos] : []), ...(llamaModel.tokenize(prompt.text) as unknown as number[])];
   if (llamaTokens.join() !== prompt.tokens.join()) log("  note: llama.cpp tokenizes the prompt text differently; both engines still get layerstream's ids");
   await runLlamaCpp(context, prompt.tokens.slice(0, 8)); // warm-up (untimed)
 
-  const runs = { layerstream: [] as Speed[], llamaCpp: [] as Speed[], baseline: [] as Speed[] };
-  const engines = BASELINE_BIN ? (["layerstream", "baseline", "llamaCpp"] as const) : (["layerstream", "llamaCpp"] as const);
+  const runs: Record<Engine, Speed[]> = { layerstream: [], baseline: [], llamaCpp: [], native: [] };
   for (let rep = 0; rep < nReps; rep++) {
     // rotate which engine goes first
     const order = engines.map((_, i) => engines[(i + rep) % engines.length]);
@@ -221,6 +229,7 @@ for (const modelPath of modelPaths) {
       const speed =
         engine === "layerstream" ? await runLayerstream(modelPath, prompt.text, prompt.tokens.length)
         : engine === "baseline" ? await runLayerstream(modelPath, prompt.text, prompt.tokens.length, BASELINE_BIN)
+        : engine === "native" ? await runNativeLlamaBench(native!, modelPath, nativeOptions)
         : await runLlamaCpp(context, prompt.tokens);
       runs[engine].push(speed);
       log(`  rep ${rep + 1} ${engine}: prefill ${speed.prefillTokensPerSecond.toFixed(1)} tok/s, decode ${speed.decodeTokensPerSecond.toFixed(1)} tok/s`);
@@ -228,84 +237,43 @@ for (const modelPath of modelPaths) {
   }
   await context.dispose();
   await llamaModel.dispose();
-  const summarize = (xs: Speed[]): Speed => ({
-    prefillTokensPerSecond: median(xs.map((x) => x.prefillTokensPerSecond)),
-    decodeTokensPerSecond: median(xs.map((x) => x.decodeTokensPerSecond)),
+  results.push({
+    name, weightType, fileBytes: fs.statSync(modelPath).size, weightBytes, runs,
+    layerstream: medianSpeed(runs.layerstream), llamaCpp: medianSpeed(runs.llamaCpp),
+    baseline: BASELINE_BIN ? medianSpeed(runs.baseline) : undefined, native: native ? medianSpeed(runs.native) : undefined,
   });
-  results.push({ name, weightType, fileBytes: fs.statSync(modelPath).size, weightBytes, layerstream: summarize(runs.layerstream), llamaCpp: summarize(runs.llamaCpp), baseline: BASELINE_BIN ? summarize(runs.baseline) : undefined, runs });
 }
 await llama.dispose();
 const benchMinutes = (performance.now() - benchStart) / 60000;
 
-const row = (cells: (string | number)[]) => `| ${cells.join(" | ")} |`;
-const ratio = (a: number, b: number) => `${(a / b).toFixed(2)}×`;
-const speedTable = [
-  row(["model", "engine", "prefill tok/s", "decode tok/s"]),
-  row(["---", "---", "---:", "---:"]),
-  ...results.flatMap((r) => [
-    row([`${r.weightType} (${formatBytes(r.fileBytes)})`, "layerstream", r.layerstream.prefillTokensPerSecond.toFixed(1), r.layerstream.decodeTokensPerSecond.toFixed(2)]),
-    row(["", "llama.cpp", r.llamaCpp.prefillTokensPerSecond.toFixed(1), r.llamaCpp.decodeTokensPerSecond.toFixed(2)]),
-    row(["", "**layerstream ÷ llama.cpp**", `**${ratio(r.layerstream.prefillTokensPerSecond, r.llamaCpp.prefillTokensPerSecond)}**`, `**${ratio(r.layerstream.decodeTokensPerSecond, r.llamaCpp.decodeTokensPerSecond)}**`]),
-    ...(r.baseline
-      ? [
-          row(["", "baseline layerstream", r.baseline.prefillTokensPerSecond.toFixed(1), r.baseline.decodeTokensPerSecond.toFixed(2)]),
-          row(["", "baseline ÷ llama.cpp", ratio(r.baseline.prefillTokensPerSecond, r.llamaCpp.prefillTokensPerSecond), ratio(r.baseline.decodeTokensPerSecond, r.llamaCpp.decodeTokensPerSecond)]),
-          row(["", "**layerstream ÷ baseline**", `**${ratio(r.layerstream.prefillTokensPerSecond, r.baseline.prefillTokensPerSecond)}**`, `**${ratio(r.layerstream.decodeTokensPerSecond, r.baseline.decodeTokensPerSecond)}**`]),
-        ]
-      : []),
-  ]),
-].join("\n");
-
-const boundTable = [
-  row(["model", "weights read per token", "bound at 51 GB/s", "layerstream ms/token", "llama.cpp ms/token", "layerstream ÷ bound", "llama.cpp ÷ bound"]),
-  row(["---", "---:", "---:", "---:", "---:", "---:", "---:"]),
-  ...results.map((r) => {
-    const boundMs = (1000 * r.weightBytes) / CITED_BANDWIDTH_BYTES_PER_SECOND;
-    const lsMs = 1000 / r.layerstream.decodeTokensPerSecond;
-    const lcMs = 1000 / r.llamaCpp.decodeTokensPerSecond;
-    return row([r.weightType, formatBytes(r.weightBytes), `${boundMs.toFixed(1)} ms`, lsMs.toFixed(1), lcMs.toFixed(1), ratio(lsMs, boundMs), ratio(lcMs, boundMs)]);
-  }),
-].join("\n");
-
-const targets = results
-  .filter((r) => r.weightType === "Q4_0" || r.weightType === "Q8_0")
-  .map((r) => {
-    const check = (what: string, got: number, want: number) => `${what} ${got.toFixed(2)}× vs ≥ ${want}× (${got >= want ? "met" : `missed by ${(want - got).toFixed(2)}×: ${((want / got - 1) * 100).toFixed(0)}% more speed needed`})`;
-    return `- ${r.weightType}: ${check("decode", r.layerstream.decodeTokensPerSecond / r.llamaCpp.decodeTokensPerSecond, 0.8)}; ${check("prefill", r.layerstream.prefillTokensPerSecond / r.llamaCpp.prefillTokensPerSecond, 0.5)}`;
-  })
-  .join("\n");
-
-const perRun = results
-  .map((r) => {
-    const list = (xs: Speed[]) => xs.map((s) => `${s.prefillTokensPerSecond.toFixed(0)}/${s.decodeTokensPerSecond.toFixed(1)}`).join(", ");
-    return `- ${r.weightType}: layerstream ${list(r.runs.layerstream)}; ${r.baseline ? `baseline ${list(r.runs.baseline)}; ` : ""}llama.cpp ${list(r.runs.llamaCpp)}`;
-  })
-  .join("\n");
+const nativeLine = native
+  ? `- llama.cpp native: \`llama-bench\` built for this CPU from llama.cpp ${native.commit.slice(0, 12)}, the source node-llama-cpp ${llamaVersion()} bundles (\`node_modules/node-llama-cpp/llama/gitRelease.bundle\`), once, cached outside the repository: \`${native.configureCommand}\` then \`${native.buildCommand}\`. Each run a fresh process: \`llama-bench ${llamaBenchArgs("FILE", nativeOptions).join(" ")}\` (it loads the model, runs one untimed warm-up per test, then times them); prefill = the pp${N_PROMPT_TOKENS} test's tok/s, decode = the tg${nDecode} test's (${nDecode} tokens from an empty context, where the other engines decode after the prompt; llama-bench feeds random token ids). Unlike node-llama-cpp's prebuilt library (a generic build per CPU family), this one is compiled with \`-march=native\`.\n`
+  : "";
 
 const report = `## Speed: layerstream vs llama.cpp (\`npm run bench\`${N_PROMPT_TOKENS === 128 ? "" : `, ${N_PROMPT_TOKENS}-token prompt`}${BASELINE_BIN ? ", before and after a change" : ""}${values.section ? `, ${values.types}` : ""})
-${BASELINE_BIN ? `\n"baseline" is the build in \`${values.baseline}\` (${baselineCommit()}); "layerstream" is this checkout (${baselineCommit(".")}). All three engines run alternately in the same run.\n` : ""}
+${BASELINE_BIN ? `\n"baseline" is the build in \`${values.baseline}\` (${baselineCommit()}); "layerstream" is this checkout (${baselineCommit(".")}). All engines run alternately in the same run.\n` : ""}
 - command: \`npm run bench${process.argv.length > 2 ? ` -- ${process.argv.slice(2).join(" ")}` : ""}\`
 - date: ${new Date().toISOString()}; whole run ${benchMinutes.toFixed(1)} min; 1-minute load average ${loadAverageAtStart.toFixed(2)} at the start, ${os.loadavg()[0].toFixed(2)} at the end (other work on this machine shows up here)
 - machine: ${describeMachine(machine)}
-- threads: ${nThreads} for both engines; ${nReps} repetitions per model, engines alternating (never concurrent), the first engine swapping each repetition; the table shows medians
+- threads: ${nThreads} for every engine; ${nReps} repetitions per model, engines alternating (never concurrent), the first engine rotating each repetition; the table shows medians
 - models: ${results.map((r) => `\`${r.name}\``).join(", ")}
-- layerstream: \`layerstream generate --temperature 0 --ignore-eos -n ${nDecode + 1} --threads ${nThreads} --ctx-size ${CONTEXT_SIZE} --stats-json\`, a fresh process per run; kernels as reported: ${[...layerstreamKernels].join("; ")}. Prefill = promptTokens ÷ promptSeconds (one batch of the prompt); decode = ${nDecode} forward passes after the prompt ÷ generateSeconds.
-- llama.cpp: node-llama-cpp ${llamaVersion()} (\`getLlama({gpu: false, build: "never"})\`, \`createContext({contextSize: ${CONTEXT_SIZE}, threads: ${nThreads}, flashAttention: false, batchSize: 512})\`), model loaded once per file plus an untimed 8-token warm-up; \`sequence.evaluate(tokens, {temperature: 0})\`. Prefill = prompt start → first generated token (includes one greedy sample); decode = first → generated token ${nDecode + 1}, i.e. ${nDecode} forward passes.
-- prompt: the same ${N_PROMPT_TOKENS} token ids (BOS included) for both engines: a text built so layerstream's tokenizer yields exactly ${N_PROMPT_TOKENS} ids, which are passed to llama.cpp as ids (llama.cpp's own tokenization of the text was checked to match)
-- both engines bring every weight into memory at load, before any timing (layerstream: every page of the mapping touched, or every layer read for files ≥ 2 GiB; llama.cpp: \`loadModel\`)
-- llama.cpp's CPU library on this host: ${referenceCpuBuild()}${referenceCpuBuild() === "sapphirerapids" ? " (Intel AMX: llama.cpp multiplies Q4_0/Q4_1/Q8_0/K-quant batches with AMX int8 tiles, which layerstream does not use)" : ""}
+- layerstream: \`layerstream generate --temperature 0 --ignore-eos -n ${nDecode + 1} --threads ${nThreads} --ctx-size ${CONTEXT_SIZE} --flash-attn ${FLASH_ATTN ? "on" : "off"} --stats-json\`, a fresh process per run; kernels as reported: ${[...layerstreamKernels].join("; ")}. Prefill = promptTokens ÷ promptSeconds (one batch of the prompt); decode = ${nDecode} forward passes after the prompt ÷ generateSeconds.
+- llama.cpp: node-llama-cpp ${llamaVersion()} (\`getLlama({gpu: false, build: "never"})\`, \`createContext({contextSize: ${CONTEXT_SIZE}, threads: ${nThreads}, flashAttention: ${FLASH_ATTN}, batchSize: 512})\`), model loaded once per file plus an untimed 8-token warm-up; \`sequence.evaluate(tokens, {temperature: 0})\`. Prefill = prompt start → first generated token (includes one greedy sample); decode = first → generated token ${nDecode + 1}, i.e. ${nDecode} forward passes.
+${nativeLine}- prompt: the same ${N_PROMPT_TOKENS} token ids (BOS included) for layerstream and node-llama-cpp: a text built so layerstream's tokenizer yields exactly ${N_PROMPT_TOKENS} ids, which are passed to llama.cpp as ids (llama.cpp's own tokenization of the text was checked to match)
+- every engine brings every weight into memory before any timing (layerstream: every page of the mapping touched at load, or every layer read for files ≥ 2 GiB; node-llama-cpp: \`loadModel\` and the warm-up; llama-bench: its warm-up runs)
+- node-llama-cpp's CPU library on this host: ${referenceCpuBuild()}${referenceCpuBuild() === "sapphirerapids" ? " (Intel AMX: llama.cpp multiplies Q4_0/Q4_1/Q8_0/K-quant batches with AMX int8 tiles, which layerstream does not use)" : ""}
 
-${speedTable}
+${speedTable(results)}
 
 Targets (issue 3, Q4_0 and Q8_0: decode ≥ 0.8×, prefill ≥ 0.5× llama.cpp):
-${targets || "- (no Q4_0/Q8_0 model in this run)"}
+${targetsList(results) || "- (no Q4_0/Q8_0 model in this run)"}
 
 Decode vs the memory-bandwidth bound: weights read per token (every tensor, but one row of the token embeddings) ÷ 51 GB/s, the bandwidth with 2 threads cited in issue 3 for this machine. A quick check in this run: memcpy with ${nThreads} threads (Node \`Buffer.copy\` of 256 MiB per thread, best of 4) moved ${(copyBandwidth / 1e9).toFixed(1)} GB/s counting bytes read + written.
 
-${boundTable}
+${boundTable(results, CITED_BANDWIDTH_BYTES_PER_SECOND)}
 
 Each run, prefill/decode tok/s in order: 
-${perRun}
+${perRunList(results)}
 `;
 
 function llamaVersion(): string {

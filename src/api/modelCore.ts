@@ -10,7 +10,7 @@ import { openLayerHost, type LayerHost } from "../host/layerHost.js";
 import { describePlan } from "../host/memoryPlan.js";
 import { Cluster, type ClusterFlags } from "../root/cluster/openCluster.js";
 import { setUpKernels } from "./kernelSetup.js";
-import { DEFAULT_MAX_CONTEXT, maxMemoryBytes, type LoadModelOptions } from "./options.js";
+import { DEFAULT_FLASH_ATTENTION, DEFAULT_MAX_CONTEXT, maxMemoryBytes, type LoadModelOptions } from "./options.js";
 import { OptionError } from "../engine/errors.js";
 import { describeVerified, verifyModelFile } from "./verifyModelFile.js";
 
@@ -35,7 +35,7 @@ export async function openModelCore(path: string, options: LoadModelOptions): Pr
   const budget = maxMemoryBytes(options.maxMemory);
   const backend = await setUpKernels(options.threads, log);
   if (options.verify === "full") log(`model file ${path}: ${describeVerified(await verifyModelFile(path, { signal: options.signal }))}`);
-  const model = Model.open(path, { backend, kvType: options.kvType, contextSize: options.contextSize, defaultContextCap: DEFAULT_MAX_CONTEXT, checkTensors: options.checkTensors });
+  const model = Model.open(path, { backend, kvType: options.kvType, flashAttention: options.flashAttention ?? DEFAULT_FLASH_ATTENTION, contextSize: options.contextSize, defaultContextCap: DEFAULT_MAX_CONTEXT, checkTensors: options.checkTensors });
   const owned: AsyncDisposable[] = [];
   try {
     const cluster = await Cluster.open(model, clusterFlags(options, budget), log);

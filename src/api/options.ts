@@ -45,6 +45,12 @@ export interface LoadModelOptions {
   readonly contextSize?: number;
   /** KV cache element type (default f16, as llama.cpp) */
   readonly kvType?: KvType;
+  /**
+   * Flash attention with llama.cpp's CPU numerics (its `-fa on`: online softmax, half-precision
+   * accumulation for short batches): greedy output equals llama.cpp's default; false: the classic
+   * path (llama.cpp's `-fa off`). Default: true.
+   */
+  readonly flashAttention?: boolean;
   /** run the layers on workers: their addresses (`tcp://host:port`), or a number of local workers to start */
   readonly workers?: readonly string[] | number;
   /**
@@ -115,6 +121,8 @@ export interface CompletionOptions extends SamplingOptions {
 export const DEFAULT_MAX_TOKENS = 128;
 export const DEFAULT_MAX_QUEUE = 64;
 /** llama.cpp's default context when the model's is larger */
+/** flash attention unless loadModel is told otherwise (it is as fast as the classic path and equals llama.cpp's default) */
+export const DEFAULT_FLASH_ATTENTION = true;
 export const DEFAULT_MAX_CONTEXT = 4096;
 
 type Check = (value: unknown) => boolean;
@@ -136,6 +144,7 @@ const LOAD_CHECKS: Record<keyof LoadModelOptions, [Check, string]> = {
   threads: [isInt(1, 1024), "an integer in [1, 1024]"],
   contextSize: [isInt(1, MAX_CONTEXT_SIZE), `an integer in [1, ${MAX_CONTEXT_SIZE}]`],
   kvType: [oneOf(KV_TYPES), `one of ${KV_TYPES.join(", ")}`],
+  flashAttention: [isBool, "a boolean"],
   workers: [isWorkers, "a list of worker addresses or a number of local workers in [1, 255]"],
   assign: [(v) => oneOf(ASSIGN_MODES)(v) || (typeof v === "string" && v.includes("@")), `one of ${ASSIGN_MODES.join(", ")} or ranges such as "0-9@host:port,10-21@host:port"`],
   wire: [oneOf(WIRE_ENCODINGS), `one of ${WIRE_ENCODINGS.join(", ")}`],

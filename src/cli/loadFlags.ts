@@ -4,8 +4,15 @@
  */
 import type { KvType } from "../api/options.js";
 
+/** `--flash-attn` values, as llama.cpp's `-fa`: auto is on (every CPU runs it). */
+export const FLASH_ATTN_CHOICES = ["on", "off", "auto"] as const;
+export type FlashAttnChoice = (typeof FLASH_ATTN_CHOICES)[number];
+/** The `--flash-attn` option's description, shared by every model-loading command. */
+export const FLASH_ATTN_HELP = "flash attention with llama.cpp's numerics: on, off (the classic path) or auto (= on)";
+
 export interface MemoryCliFlags {
   kvType: KvType;
+  flashAttn: FlashAttnChoice;
   /** bytes */
   maxMemory?: number;
   prefetch?: number;
@@ -14,5 +21,5 @@ export interface MemoryCliFlags {
 }
 
 export function memoryLoadOptions(flags: MemoryCliFlags) {
-  return { kvType: flags.kvType, maxMemory: flags.maxMemory, prefetch: flags.prefetch, keepPageCache: flags.keepPageCache, threads: flags.threads };
+  return { kvType: flags.kvType, flashAttention: flags.flashAttn !== "off", maxMemory: flags.maxMemory, prefetch: flags.prefetch, keepPageCache: flags.keepPageCache, threads: flags.threads };
 }

@@ -25,6 +25,8 @@ export interface LayerHostOptions {
   /** KV cache: element type and positions per sequence (default: the model's) */
   readonly kvType?: KvType;
   readonly contextSize?: number;
+  /** flash attention's split-KV chunks (default: the model's setting, Model.flashKvChunks) */
+  readonly flashKvChunks?: number;
   /** sequences whose KV cache the plan makes room for (default 1) */
   readonly sequences?: number;
   /** called as layers are brought into memory */
@@ -64,7 +66,13 @@ export async function openLayerHost(model: Model, options: LayerHostOptions): Pr
     prefetch: options.prefetch,
   });
   const source = plan.mode === "resident" ? bringIn(model, options) : await streamLayers(model, plan, options);
-  const runner = new LocalLayerRunner(model.hparams, source, { kvType, contextSize, ropeFreqs: model.ropeFactors(contextSize), backend: model.backend });
+  const runner = new LocalLayerRunner(model.hparams, source, {
+    kvType,
+    contextSize,
+    ropeFreqs: model.ropeFactors(contextSize),
+    backend: model.backend,
+    flashKvChunks: "flashKvChunks" in options ? options.flashKvChunks : model.flashKvChunks,
+  });
   return new LayerHost(plan, runner, [...options.layers]);
 }
 

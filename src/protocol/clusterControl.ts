@@ -44,6 +44,8 @@ export interface AssignPayload {
   readonly encoding: ActivationEncoding;
   /** KV cache element type ("f16" | "f32") */
   readonly kvType: string;
+  /** flash attention (llama.cpp's -fa numerics) with this many split-KV chunks; absent: classic attention */
+  readonly flashKvChunks?: number;
   /** most positions per sequence */
   readonly contextSize: number;
   /** sequences the root runs at once: the worker's memory plan makes room for their KV caches (default 1) */
@@ -90,7 +92,7 @@ export function decodeAssign(payload: Uint8Array): AssignPayload {
     if (typeof v !== "number" || !Number.isInteger(v) || v < min) throw bad(`assign field ${what} should be an integer ≥ ${min}, got ${String(v)}`);
     return v;
   };
-  const { session, workerIndex, addresses, stages, encoding, kvType, contextSize, sequences } = value;
+  const { session, workerIndex, addresses, stages, encoding, kvType, flashKvChunks, contextSize, sequences } = value;
   int(session, "session");
   if ((session as number) > 0xffffffff) throw bad(`assign session ${String(session)} is not a u32`);
   if (!Array.isArray(addresses) || addresses.length === 0 || !addresses.every((a) => typeof a === "string")) {
@@ -117,7 +119,8 @@ export function decodeAssign(payload: Uint8Array): AssignPayload {
   if (kvType !== "f16" && kvType !== "f32") throw bad(`assign field kvType should be "f16" or "f32", got ${String(kvType)}`);
   int(contextSize, "contextSize", 1);
   if (sequences !== undefined) int(sequences, "sequences", 1);
-  return { session: session as number, workerIndex: workerIndex as number, addresses: addresses as string[], stages: checked, encoding, kvType, contextSize: contextSize as number, sequences: (sequences as number | undefined) ?? 1 };
+  if (flashKvChunks !== undefined && int(flashKvChunks, "flashKvChunks", 1) > 1024) throw bad(`assign field flashKvChunks ${String(flashKvChunks)} is above 1024`);
+  return { session: session as number, workerIndex: workerIndex as number, addresses: addresses as string[], stages: checked, encoding, kvType, contextSize: contextSize as number, sequences: (sequences as number | undefined) ?? 1, ...(flashKvChunks === undefined ? {} : { flashKvChunks: flashKvChunks as number }) };
 }
 
 const STATS_FIELDS = ["computeSeconds", "batches", "wireBytesSent", "messagesSent", "badFrames", "layerRuns", "cacheHits", "cacheMisses", "bytesRead", "ioWaitSeconds", "readBusySeconds"] as const;

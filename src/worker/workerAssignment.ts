@@ -43,6 +43,7 @@ export class WorkerAssignment implements AsyncDisposable {
       prefetch: memory.prefetch,
       keepPageCache: memory.keepPageCache,
       kvType: plan.kvType as KvType,
+      flashKvChunks: plan.flashKvChunks,
       contextSize: plan.contextSize,
       sequences: plan.sequences ?? 1,
     });

@@ -2,7 +2,8 @@
  * llama-perplexity's measurement driven through node-llama-cpp (the reference engine of the
  * conformance tests): the same chunks of the same token ids, each from an empty KV cache with
  * its first token replaced by BOS, and the logits of every scored position read back — the
- * nll and the totals computed as tools/perplexity/perplexity.cpp computes them.
+ * nll and the totals computed as tools/perplexity/perplexity.cpp computes them, flash attention on
+ * (llama-perplexity's default on CPUs, and loadModel's).
  */
 import { getReferenceLlama } from "../helpers/llamaCpp.js";
 
@@ -17,7 +18,7 @@ export async function referencePerplexity(modelPath: string, tokens: readonly nu
   const llama = await getReferenceLlama();
   const model = await llama.loadModel({ modelPath });
   try {
-    const context = await model.createContext({ contextSize, flashAttention: false, threads: 1, batchSize: contextSize });
+    const context = await model.createContext({ contextSize, flashAttention: true, threads: 1, batchSize: contextSize });
     try {
       const sequence = context.getSequence();
       const chunks = Math.min(maxChunks, Math.floor(tokens.length / contextSize));

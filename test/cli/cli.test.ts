@@ -129,6 +129,7 @@ describe("bad input: one line, exit 2, no stack trace", () => {
     [["--top-p", "1.5"], /top-p/],
     [["--threads", "0"], /threads/],
     [["--kv-type", "q4"], /kv-type/],
+    [["--flash-attn", "maybe"], /flash-attn/],
     [["--no-such-flag"], /unknown option/],
   ])("a bad flag %j", async (extra, pattern) => {
     const { code, stderr } = await runCli(["generate", "--model", STORIES_260K, "--prompt", "x", ...extra]);

@@ -12,7 +12,10 @@ import { modelFile } from "../helpers/paths.js";
 import { waitUntilGone } from "../cluster/workerProcess.js";
 
 /** llama.cpp's 30 greedy tokens (its zen4 CPU build, node-llama-cpp 3.22.1) after "Once upon a time" with the built-in model */
-const DEFAULT_MODEL_TEXT = ", a little girl named Lily lived in a small house with her mom. Lily loved to play with her toys and read her favorite book. One day, she found a big, round book in her room. It was shiny and shiny.\nLily ";
+/** llama.cpp's greedy text for the built-in model, with flash attention on (its default, and ours) */
+const DEFAULT_MODEL_TEXT = ", a little girl named Lily lived in a small house. She loved to eat yummy food. One day, she saw a small bird on the ground. The bird was sad because it could not eat it.\nLily wanted to help the bird. She tried to eat the ";
+/** the same with --flash-attn off (llama.cpp's -fa off) */
+const CLASSIC_ATTENTION_TEXT = ", a little girl named Lily lived in a small house with her mom. Lily loved to play with her toys and read her favorite book. One day, she found a big, round book in her room. It was shiny and shiny.\nLily ";
 const STORIES_TEXT = ", there was a little girl named Lily. She loved to play outside in the park. One day, she saw a big, red ball.";
 
 let dir: string;
@@ -34,6 +37,14 @@ describe("the built-in model", () => {
     expect(run.code, run.stderr).toBe(0);
     expect(run.stdout).toBe(DEFAULT_MODEL_TEXT + "\n");
     expect(run.stderr).toMatch(/no --model given: using the built-in model TinyStories-656K-Q8_0/);
+  });
+
+  it("--flash-attn off gives llama.cpp's -fa off text, --flash-attn on (and auto) its default's", async () => {
+    const args = ["generate", "--prompt", "Once upon a time", "-n", "30", "--temperature", "0"];
+    const [off, on] = await Promise.all([runCli([...args, "--flash-attn", "off"]), runCli([...args, "--flash-attn", "on"])]);
+    expect(off.code, off.stderr).toBe(0);
+    expect(off.stdout).toBe(CLASSIC_ATTENTION_TEXT + "\n");
+    expect(on.stdout).toBe(DEFAULT_MODEL_TEXT + "\n");
   });
 
   it("is found by name, as is stories260K", async () => {

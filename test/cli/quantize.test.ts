@@ -57,7 +57,7 @@ describe("layerstream quantize", () => {
     expectOneLineError(await runCli(["quantize", path.join(dir, "missing.gguf"), out, "--type", "Q4_0"]), /missing\.gguf: no such file/);
     expectOneLineError(
       await runCli(["quantize", input(), out, "--type", "Q3_0"]),
-      /unknown quantization type "Q3_0" \(supported: F32, F16, BF16, Q8_0, Q4_0, Q4_1, Q5_0, Q5_1, IQ4_NL, Q2_K, .*Q6_K/,
+      /unknown quantization type "Q3_0" \(supported: F32, F16, BF16, Q8_0, Q4_0, Q4_1, Q5_0, Q5_1, IQ4_NL, Q2_K, .*Q6_K, IQ4_XS/,
     );
     expectOneLineError(await runCli(["quantize", input(), input(), "--type", "Q4_0", "--force"]), /is the input file/);
     const notGguf = path.join(dir, "not.gguf");

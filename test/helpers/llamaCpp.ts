@@ -22,12 +22,18 @@ export interface ReferenceRun {
   lastLogits: Float32Array;
 }
 
-/** Greedy continuation and last-position logits from llama.cpp (non-flash attention, F16 KV cache). */
-export async function referenceRun(modelPath: string, promptTokens: readonly number[], nGreedy: number, batchSize = 512): Promise<ReferenceRun> {
+/** How llama.cpp runs: flash attention (default off) and threads (default 1: its split-KV decode path cuts the cache into this many chunks). */
+export interface ReferenceOptions {
+  readonly flashAttention?: boolean;
+  readonly threads?: number;
+}
+
+/** Greedy continuation and last-position logits from llama.cpp (F16 KV cache, context 512). */
+export async function referenceRun(modelPath: string, promptTokens: readonly number[], nGreedy: number, batchSize = 512, options: ReferenceOptions = {}): Promise<ReferenceRun> {
   const llama = await getReferenceLlama();
   const model: LlamaModel = await llama.loadModel({ modelPath });
   try {
-    const context = await model.createContext({ contextSize: 512, flashAttention: false, threads: 1, batchSize });
+    const context = await model.createContext({ contextSize: 512, flashAttention: options.flashAttention ?? false, threads: options.threads ?? 1, batchSize });
     try {
       const sequence = context.getSequence();
       const input = promptTokens.map((token, i) =>

@@ -13,11 +13,12 @@ export interface OurRun {
   lastLogits: Float32Array;
 }
 
-export async function runOurs(modelPath: string, prompt: string, nGreedy: number, backend?: ComputeBackend): Promise<OurRun> {
-  using model = Model.open(modelPath, { backend });
+/** @param flashAttention llama.cpp's -fa numerics (with a 512-position context, as referenceRun's) */
+export async function runOurs(modelPath: string, prompt: string, nGreedy: number, backend?: ComputeBackend, flashAttention = false, batchSize?: number): Promise<OurRun> {
+  using model = Model.open(modelPath, { backend, ...(flashAttention ? { flashAttention, contextSize: 512 } : {}) });
   await using runner = model.createLocalRunner();
   const promptTokens = model.tokenizer.encode(prompt, { addSpecial: true, parseSpecial: false });
-  const session = new Session(model, runner);
+  const session = new Session(model, runner, 0, { batchSize });
   const lastLogits = Float32Array.from(await session.evaluate(promptTokens));
   await session.rewind(0);
   const sampler = new Sampler({ temperature: 0 }, createRng(1));

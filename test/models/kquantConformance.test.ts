@@ -1,11 +1,14 @@
 /**
  * Conformance with llama.cpp on synthetic models in the lower K-quants (Q5_K, Q3_K, Q2_K), the
- * *_K_M-like mixes that pair them with a Q6_K head, and IQ4_NL (32-value blocks, non-linear
- * codes), written by the project's own writer and quantizers. Same method and bounds as syntheticConformance.test.ts: greedy tokens equal and
+ * *_K_M-like mixes that pair them with a Q6_K head, IQ4_NL (32-value blocks, non-linear
+ * codes) and IQ4_XS (its codes in 256-value super-blocks with 6-bit sub-block scales), written by
+ * the project's own writer and quantizers. Same method and bounds as syntheticConformance.test.ts: greedy tokens equal and
  * last-position logits within the K-quant bound, on the native and the TypeScript kernels.
  * Q2_K's matrices all have a multiple of 8 rows, so llama.cpp's AVX-512 build multiplies them with
  * its repacked q2_K_8x8 gemv (decode) and gemm (the prompt), and so do we; likewise IQ4_NL's
- * iq4_nl_8x8. Measured on the emulated build: every case's logits equal llama.cpp's bit for bit
+ * iq4_nl_8x8. IQ4_XS's prompt (≥ 8 tokens) goes through llama.cpp's IQ panel gemm (iqp.cpp), its
+ * last-position rows through vec_dot; with vec_dot for the prompt too, the logits differed by
+ * 0.12. Measured on the emulated build: every case's logits equal llama.cpp's bit for bit
  * (max |Δlogit| = 0). LAYERSTREAM_REPORT_DIFFS=1 prints each case's difference.
  */
 import { describe, expect, it, beforeAll, afterAll } from "vitest";
@@ -36,6 +39,9 @@ const CASES: Case[] = [
   { name: "llama Q2_K mix (Q2_K + Q6_K head, Q4_K embeddings)", spec: { ...KQUANT, weightType: GgmlType.Q2_K, outputType: GgmlType.Q6_K, embdType: GgmlType.Q4_K } },
   { name: "llama IQ4_NL", spec: { ...KQUANT, weightType: GgmlType.IQ4_NL } },
   { name: "llama IQ4_NL + Q6_K head", spec: { ...KQUANT, weightType: GgmlType.IQ4_NL, outputType: GgmlType.Q6_K } },
+  { name: "llama IQ4_XS", spec: { ...KQUANT, weightType: GgmlType.IQ4_XS } },
+  { name: "llama IQ4_XS + Q6_K head", spec: { ...KQUANT, weightType: GgmlType.IQ4_XS, outputType: GgmlType.Q6_K } },
+  { name: "llama IQ4_XS, tied embeddings", spec: { ...KQUANT, weightType: GgmlType.IQ4_XS, tiedEmbeddings: true } },
 ];
 
 const PROMPT = "once upon a time the little girl saw a big red ball and she said";
@@ -61,7 +67,8 @@ afterAll(async () => {
 
 const against = exact ? `llama.cpp (its ${build} CPU build, emulated exactly)` : `llama.cpp's ${build} CPU build (not the emulated ${EMULATED_CPU_BUILD}: looser bounds)`;
 describe.each(KERNEL_PATHS)(`%s kernels: K-quant conformance with ${against} on synthetic models`, (kernels) => {
-  it.each(CASES)("$name: same greedy tokens and close logits", async ({ name, spec }) => {
+  // the TypeScript IQ4_XS kernel is slow: its variants (Q6_K head, tied embeddings) run on the native kernels, which equal it bit for bit
+  it.each(CASES.filter((c) => kernels === "native" || !/IQ4_XS[ ,+]/.test(c.name)))("$name: same greedy tokens and close logits", async ({ name, spec }) => {
     const modelPath = path.join(dir, `${kernels}_${name.replace(/[^a-z0-9]+/gi, "_")}.gguf`);
     await writeSyntheticModel(modelPath, { weightScale: 2, ...spec });
     const ours = await runOurs(modelPath, PROMPT, N_GREEDY, backendFor(kernels));

@@ -6,6 +6,7 @@
 //
 // Build and run: native/simd/tools/isa_check.sh (also runs an aarch64 build under qemu if it can).
 // Includes resolve against native/simd/src (-I), as in binding.gyp.
+#include <cmath>
 #include <cstdio>
 #include <cstdlib>
 #include <cstring>
@@ -38,8 +39,10 @@ std::vector<uint8_t> makeWeights(int type, int64_t nCols, int64_t nRows) {
       case ls::kF32: { const float v = nextFloat(); std::memcpy(b, &v, 4); break; }
       case ls::kF16: { const uint16_t h = ls::f32ToF16(nextFloat()); std::memcpy(b, &h, 2); break; }
       case ls::kBF16: { const uint16_t h = ls::f32ToBf16(nextFloat()); std::memcpy(b, &h, 2); break; }
-      case ls::kQ4_1: case ls::kQ5_1: case ls::kQ4_K: half(b); half(b + 2); break;
+      case ls::kQ4_1: case ls::kQ5_1: case ls::kQ4_K: case ls::kQ5_K: half(b); half(b + 2); break;
       case ls::kQ6_K: half(b + 208); break;
+      case ls::kQ2_K: half(b + 80); half(b + 82); break;
+      case ls::kQ3_K: half(b + 108); break;
       default: half(b); break;
     }
   }
@@ -111,12 +114,41 @@ int checkAttention(const ls::Capabilities& caps) {
   return failures;
 }
 
+/** Flash attention: its one-chunk, tiled and split-KV paths, a sliding window, headDim % 16 ≠ 0 and 16·k. */
+int checkFlashAttention(const ls::Capabilities& caps) {
+  const int64_t shapes[][3] = {{8, 2, 64}, {4, 4, 8}, {6, 3, 80}};  // nHead, nHeadKv, headDim
+  const int64_t steps[][5] = {{0, 7, 2048, 0, 1}, {0, 70, 2048, 0, 2}, {300, 1, 1024, 0, 2}, {40, 1, 2048, 0, 2}, {10, 80, 512, 16, 1}};  // position, nTokens, maxPositions, window, kvChunks
+  int failures = 0;
+  for (const auto& shape : shapes) {
+    for (const auto& step : steps) {
+      const int64_t nHead = shape[0], nHeadKv = shape[1], headDim = shape[2];
+      const int64_t position = step[0], nTokens = step[1], maxPositions = step[2], window = step[3], kvChunks = step[4];
+      const size_t nQ = static_cast<size_t>(nTokens * nHead * headDim), nKv = static_cast<size_t>((position + nTokens) * nHeadKv * headDim);
+      std::vector<float> q(nQ);
+      std::vector<uint16_t> keys(nKv), values(nKv);
+      for (float& v : q) v = nextFloat() * 4;
+      for (uint16_t& k : keys) k = ls::f32ToF16(nextFloat() * 2);
+      for (uint16_t& v : values) v = ls::f32ToF16(nextFloat());
+      char label[112];
+      std::snprintf(label, sizeof label, "attention flash %lldx%lldx%2lld p%3lld t%2lld max%4lld w%2lld c%lld", static_cast<long long>(nHead),
+                    static_cast<long long>(nHeadKv), static_cast<long long>(headDim), static_cast<long long>(position), static_cast<long long>(nTokens),
+                    static_cast<long long>(maxPositions), static_cast<long long>(window), static_cast<long long>(kvChunks));
+      failures += checkAllPaths(caps, label, nQ, [&](std::vector<float>& out) {
+        return ls::engineFlashAttention(out.data(), out.size(), q.data(), q.size(), keys.data(), keys.size(), values.data(), values.size(), position,
+                                        nTokens, nHead, nHeadKv, headDim, maxPositions, 1.0f / std::sqrt(static_cast<float>(headDim)), window, kvChunks);
+      });
+    }
+  }
+  return failures;
+}
+
 }  // namespace
 
 int main() {
   ls::engineInit(2);
   const ls::Capabilities caps = ls::engineCapabilities();
-  const int types[] = {ls::kF32, ls::kF16, ls::kBF16, ls::kQ8_0, ls::kQ4_0, ls::kQ4_1, ls::kQ5_0, ls::kQ5_1, ls::kQ4_K, ls::kQ6_K};
+  const int types[] = {ls::kF32, ls::kF16, ls::kBF16, ls::kQ8_0, ls::kQ4_0, ls::kQ4_1, ls::kQ5_0, ls::kQ5_1, ls::kQ4_K, ls::kQ6_K,
+                     ls::kQ2_K, ls::kQ3_K, ls::kQ5_K, ls::kIQ4_NL, ls::kIQ4_XS};
   const int64_t shapes[][2] = {{13, 1}, {13, 7}, {48, 1}, {48, 9}, {48, 17}};  // 17 tokens: the AVX-512 panels of every type
   int failures = 0;
   for (int type : types) {
@@ -138,6 +170,7 @@ int main() {
     }
   }
   failures += checkAttention(caps);
+  failures += checkFlashAttention(caps);
   std::printf("%s\n", failures == 0 ? "all ISA paths agree" : "ISA paths DISAGREE");
   return failures == 0 ? 0 : 1;
 }

@@ -17,8 +17,17 @@ export function nativeBackend(addon: NativeAddon, threads?: number): ComputeBack
     },
     attention(out, q, cache, layer, position, nTokens, shape, scratch) {
       const { keys, values } = cache.raw(layer);
+      const f16 = keys instanceof Uint16Array && values instanceof Uint16Array;
+      if (shape.flashKvChunks !== undefined) {
+        // the addon covers F16 caches without soft-capping (gemma2's tanh stays in TypeScript, which is the same llama.cpp arithmetic)
+        if (!f16 || shape.softCap !== undefined) return TYPESCRIPT_BACKEND.attention(out, q, cache, layer, position, nTokens, shape, scratch);
+        const { nHead, nHeadKv, headDim } = shape;
+        const scale = shape.kqScale ?? Math.fround(1 / Math.sqrt(headDim));
+        addon.flashAttention(out, q, keys, values, position, nTokens, nHead, nHeadKv, headDim, cache.maxPositions, scale, shape.window ?? 0, shape.flashKvChunks);
+        return;
+      }
       // the addon covers the F16 cache with the 1/√headDim scale on every ISA path; an F32 cache, another scale (phi3) or a declined call runs the reference
-      if (keys instanceof Uint16Array && values instanceof Uint16Array && shape.kqScale === undefined && shape.softCap === undefined && shape.window === undefined) {
+      if (f16 && shape.kqScale === undefined && shape.softCap === undefined && shape.window === undefined) {
         const { nHead, nHeadKv, headDim } = shape;
         if (addon.attention(out, q, keys, values, position, nTokens, nHead, nHeadKv, headDim, cache.maxPositions)) return;
       }

@@ -1,6 +1,7 @@
 /** The TypeScript kernels as a ComputeBackend: the reference, and the fallback everywhere. */
 import { matmul as matmulTypeScript } from "../quant/matmul.js";
 import { attentionTypeScript } from "../model/attention.js";
+import { flashAttentionTypeScript } from "../model/flashAttention.js";
 import { rmsNormTypeScript, siluMulInPlaceTypeScript } from "../model/ops.js";
 import { applyRopeTypeScript } from "../model/rope.js";
 import { gegluInPlaceTypeScript } from "../model/gelu.js";
@@ -11,7 +12,10 @@ export const TYPESCRIPT_BACKEND: ComputeBackend = Object.freeze({
   description: "typescript, 1 thread",
   threads: 1,
   matmul: matmulTypeScript,
-  attention: attentionTypeScript,
+  attention(out, q, cache, layer, position, nTokens, shape, scratch) {
+    if (shape.flashKvChunks !== undefined) flashAttentionTypeScript(out, q, cache, layer, position, nTokens, shape, scratch, shape.flashKvChunks);
+    else attentionTypeScript(out, q, cache, layer, position, nTokens, shape, scratch);
+  },
   rmsNorm: rmsNormTypeScript,
   siluMul(gate, up, n, rows) {
     for (let t = 0; t < rows; t++) siluMulInPlaceTypeScript(gate.subarray(t * n), up.subarray(t * n), n);

@@ -174,7 +174,7 @@ export function convertTensor(bytes: Uint8Array, info: Pick<GgufTensorInfo, "nam
   const outRow = rowBytes(to, nCols);
   const out = new Uint8Array(outRow * nRows);
   const row = new Float32Array(nCols);
-  // llama-quantize quantizes through ggml_quantize_chunk: the reference quantizers, except IQ4_NL's scale search
+  // llama-quantize quantizes through ggml_quantize_chunk: the reference quantizers (IQ4_XS's searches its scales), except IQ4_NL's scale search
   const quantizeRow = to === GgmlType.IQ4_NL ? quantizeIq4NlRowSearch : into.quantizeRow.bind(into);
   for (let r = 0; r < nRows; r++) {
     from.dequantizeRow(bytes, r * inRow, row, 0, nCols);

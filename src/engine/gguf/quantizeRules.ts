@@ -34,6 +34,7 @@ const FILE_TYPES: readonly QuantFileType[] = [
   { name: "Q5_K_S", ftype: 16, defaultType: GgmlType.Q5_K },
   { name: "Q5_K_M", ftype: 17, defaultType: GgmlType.Q5_K },
   { name: "Q6_K", ftype: 18, defaultType: GgmlType.Q6_K },
+  { name: "IQ4_XS", ftype: 30, defaultType: GgmlType.IQ4_XS },
 ];
 
 /** llama-quantize's aliases: Q3_K is Q3_K_M, Q4_K is Q4_K_M, Q5_K is Q5_K_M. */
@@ -136,7 +137,7 @@ export class QuantTypePicker {
     if (category === "attn_output") {
       if (arch === "falcon") return ft === FT.Q3_K_L ? GgmlType.Q4_K : type;
       if (nExpert === 8) {
-        return [FT.Q2_K, FT.Q3_K_S, FT.Q3_K_M, FT.IQ4_NL, FT.Q4_K_S, FT.Q4_K_M].includes(ft) ? GgmlType.Q5_K : type;
+        return [FT.Q2_K, FT.Q3_K_S, FT.Q3_K_M, FT.IQ4_NL, FT.Q4_K_S, FT.Q4_K_M, FT.IQ4_XS].includes(ft) ? GgmlType.Q5_K : type;
       }
       if (ft === FT.Q2_K) return GgmlType.Q3_K;
       if (ft === FT.Q3_K_M) return GgmlType.Q4_K;
@@ -152,7 +153,7 @@ export class QuantTypePicker {
     if (ft === FT.Q2_K) type = nGqa >= 4 ? GgmlType.Q4_K : GgmlType.Q3_K;
     else if (ft === FT.Q3_K_M) type = i < 2 ? GgmlType.Q5_K : GgmlType.Q4_K;
     else if (ft === FT.Q3_K_L) type = GgmlType.Q5_K;
-    else if (ft === FT.IQ4_NL && nGqa >= 4) type = GgmlType.Q5_K;
+    else if ((ft === FT.IQ4_NL || ft === FT.IQ4_XS) && nGqa >= 4) type = GgmlType.Q5_K;
     else if ((ft === FT.Q4_K_M || ft === FT.Q5_K_M) && useMoreBits(i, this.model.nAttentionV)) type = GgmlType.Q6_K;
     else if (ft === FT.Q4_K_S && i < 4) type = GgmlType.Q5_K;
     return nExpert === 8 ? GgmlType.Q8_0 : type;
@@ -170,7 +171,7 @@ export class QuantTypePicker {
       if (falcon) return i < Math.trunc(n / 16) ? GgmlType.Q6_K : useMoreBits(i, n) ? GgmlType.Q5_K : GgmlType.Q4_K;
       return useMoreBits(i, n) ? GgmlType.Q6_K : type;
     }
-    if (i < Math.trunc(n / 8) && ft === FT.IQ4_NL) return GgmlType.Q5_K;
+    if (i < Math.trunc(n / 8) && (ft === FT.IQ4_NL || ft === FT.IQ4_XS)) return GgmlType.Q5_K;
     if (ft === FT.Q5_K_M && useMoreBits(i, n)) return GgmlType.Q6_K;
     if (ft === FT.Q4_K_S && !falcon && i < Math.trunc(n / 8)) return GgmlType.Q5_K;
     return type;
@@ -186,6 +187,7 @@ export class QuantTypePicker {
       [GgmlType.Q4_K, GgmlType.Q5_0],
       [GgmlType.Q5_K, GgmlType.Q5_1],
       [GgmlType.Q6_K, GgmlType.Q8_0],
+      [GgmlType.IQ4_XS, GgmlType.IQ4_NL],
     ]);
     const next = FALLBACK.get(type) ?? type;
     return nCols % blockSize(next) === 0 ? next : GgmlType.F16;

@@ -84,6 +84,7 @@ const FILE_TYPE_OF: Partial<Record<GgmlType, number>> = {
   [GgmlType.Q5_K]: 17,
   [GgmlType.Q6_K]: 18,
   [GgmlType.IQ4_NL]: 25,
+  [GgmlType.IQ4_XS]: 30,
   [GgmlType.BF16]: 32,
 };
 

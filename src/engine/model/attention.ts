@@ -13,6 +13,11 @@ export interface AttentionShape {
   readonly softCap?: number;
   /** sliding window: query p attends to keys p − window + 1 … p only (gemma sliding-window layers) */
   readonly window?: number;
+  /**
+   * Flash attention (llama.cpp's `-fa`, see flashAttention.ts) when set: the number of ranges its
+   * split-KV decode path cuts the cache into (ggml: its thread count). Unset: the classic path.
+   */
+  readonly flashKvChunks?: number;
 }
 
 /** Scratch reused across calls: scores, and one query / probability / V column row in cache format. */
@@ -23,6 +28,13 @@ export class AttentionScratch {
   probs16 = new Uint16Array(0);
   column16 = new Uint16Array(0);
   column32 = new Float32Array(0);
+  /** flash attention: one row's half accumulator, f32 accumulator and a tile of 64 scores */
+  acc16 = new Uint16Array(0);
+  acc32 = new Float32Array(0);
+  readonly tileProbs = new Float32Array(64);
+  /** flash attention over an F32 cache: the layer's keys and values rounded to half */
+  keys16 = new Uint16Array(0);
+  values16 = new Uint16Array(0);
 
   ensure(nPositions: number, headDim: number): void {
     if (this.scores.length < nPositions) {
@@ -35,6 +47,8 @@ export class AttentionScratch {
     if (this.query16.length < headDim) {
       this.query16 = new Uint16Array(headDim);
       this.query32 = new Float32Array(headDim);
+      this.acc16 = new Uint16Array(headDim);
+      this.acc32 = new Float32Array(headDim);
     }
   }
 }
@@ -71,7 +85,7 @@ export function attentionTypeScript(
   const groupSize = nHead / nHeadKv;
   const scale = shape.kqScale ?? Math.fround(1 / Math.sqrt(headDim));
   const { keys, values } = cache.raw(layer);
-  const nKvPadded = Math.min(cache.maxPositions, Math.max(256, Math.ceil((position + nTokens) / 256) * 256));
+  const nKvPadded = paddedKvLength(cache.maxPositions, position + nTokens);
   scratch.ensure(nKvPadded, headDim);
   const { scores, query16, query32, probs16, column16, column32 } = scratch;
   const batch = nTokens >= 2;
@@ -114,6 +128,14 @@ export function attentionTypeScript(
       }
     }
   }
+}
+
+/**
+ * llama.cpp's n_kv: the cells attention runs over for nPositions filled positions, a multiple of
+ * 256 (at least 256) capped by the context size; the cells past the filled ones are masked.
+ */
+export function paddedKvLength(contextSize: number, nPositions: number): number {
+  return Math.min(contextSize, Math.max(256, Math.ceil(nPositions / 256) * 256));
 }
 
 /**

@@ -21,6 +21,8 @@ export interface LocalRunnerOptions {
   /** RoPE frequency divisors from the model, if any */
   readonly ropeFreqs?: Float32Array;
   readonly backend: ComputeBackend;
+  /** flash attention (llama.cpp's -fa) with this many split-KV chunks; unset: classic attention */
+  readonly flashKvChunks?: number;
 }
 
 export class LocalLayerRunner implements LayerRunner {
@@ -39,7 +41,7 @@ export class LocalLayerRunner implements LayerRunner {
   ) {
     const swa = hparams.variant.slidingWindow;
     const ropeSwa = swa && new RopeTable(swa.rope, options.ropeFreqs);
-    this.block = { hparams, rope: new RopeTable(hparams.rope, options.ropeFreqs), ropeSwa, backend: options.backend, scratch: new BlockScratch(hparams) };
+    this.block = { hparams, rope: new RopeTable(hparams.rope, options.ropeFreqs), ropeSwa, backend: options.backend, scratch: new BlockScratch(hparams), flashKvChunks: options.flashKvChunks };
   }
 
   async run(batches: readonly SequenceBatch[], range: LayerRange, options: RunOptions = {}): Promise<Float32Array[]> {

@@ -40,6 +40,8 @@ export interface ModelOpenOptions {
   readonly backend?: ComputeBackend;
   /** read every weight at open and refuse NaN or Inf values, naming the tensor (llama.cpp's --check-tensors) */
   readonly checkTensors?: boolean;
+  /** flash attention with llama.cpp's numerics (its `-fa on`); default: the classic path */
+  readonly flashAttention?: boolean;
 }
 
 /**
@@ -50,6 +52,11 @@ export class Model implements Disposable {
   readonly contextSize: number;
   readonly kvType: KvType;
   readonly backend: ComputeBackend;
+  /**
+   * Flash attention's split-KV chunk count (the backend's threads, as ggml splits per thread),
+   * passed to every runner, local or remote; undefined: classic attention.
+   */
+  readonly flashKvChunks: number | undefined;
   private readonly normed: Float32Array;
   private readonly matmulScratch = new MatmulScratch();
   /** logitsMany's buffers, grown as needed: the hidden rows and their norms f32 [n, nEmbd], the logits f32 [n, nVocab] */
@@ -81,6 +88,7 @@ export class Model implements Disposable {
   ) {
     this.kvType = options.kvType ?? "f16";
     this.backend = options.backend ?? defaultBackend();
+    this.flashKvChunks = options.flashAttention ? this.backend.threads : undefined;
     this.contextSize = options.contextSize ?? Math.min(hparams.nCtxTrain, options.defaultContextCap ?? Infinity);
     if (!Number.isInteger(this.contextSize) || this.contextSize <= 0 || this.contextSize > MAX_CONTEXT_SIZE) {
       throw new OptionError("BAD_CONTEXT_SIZE", `context size ${this.contextSize} must be an integer in [1, ${MAX_CONTEXT_SIZE}]`);
@@ -132,6 +140,7 @@ export class Model implements Disposable {
       contextSize: this.contextSize,
       ropeFreqs: this.ropeFactors(this.contextSize),
       backend: this.backend,
+      flashKvChunks: this.flashKvChunks,
     });
   }
 

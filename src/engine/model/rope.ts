@@ -1,5 +1,6 @@
 import { fmaF32 } from "../quant/simd.js";
 import type { RopeParams } from "./hparams.js";
+import { glibcCosf, glibcSinf } from "../ggml/glibcSinCosf.js";
 
 /**
  * Rotary position embeddings as ggml_rope_ext computes them: per position p, the angle of
@@ -19,7 +20,7 @@ export class RopeTable {
     /** f32 [nRot / 2] divisors of each pair's angle, or undefined */
     private readonly freqFactors?: Float32Array,
   ) {
-    this.thetaScale = Math.fround(Math.pow(params.freqBase, -2 / params.nRot));
+    this.thetaScale = Math.fround(Math.pow(params.freqBase, Math.fround(-2 / params.nRot))); // powf(base, -2.0f/n_dims)
     this.corrDims = yarnCorrDims(params.nRot, params.nCtxOrig, params.freqBase, params.betaFast, params.betaSlow);
   }
 
@@ -61,12 +62,13 @@ export class RopeTable {
       let mscale = attnFactor;
       if (extFactor !== 0) {
         const rampMix = Math.fround(yarnRamp(this.corrDims[0], this.corrDims[1], i0) * extFactor);
-        angle = Math.fround(thetaInterp * (1 - rampMix) + thetaExtrap * rampMix);
+        angle = Math.fround(Math.fround(thetaInterp * Math.fround(1 - rampMix)) + Math.fround(thetaExtrap * rampMix));
         mscale = Math.fround(mscale * Math.fround(1 + 0.1 * Math.log(1 / freqScale)));
       }
       const at = position * nRot + i0;
-      table[at] = Math.fround(Math.cos(angle)) * mscale;
-      table[at + 1] = Math.fround(Math.sin(angle)) * mscale;
+      // ggml's rope cache: cosf/sinf of the C library (glibc's, not correctly rounded) times mscale
+      table[at] = glibcCosf(angle) * mscale;
+      table[at + 1] = glibcSinf(angle) * mscale;
       theta = Math.fround(theta * this.thetaScale);
     }
   }

@@ -52,6 +52,8 @@ export interface BlockContext {
   readonly ropeSwa?: RopeTable;
   readonly backend: ComputeBackend;
   readonly scratch: BlockScratch;
+  /** flash attention with this many split-KV chunks (AttentionShape.flashKvChunks); unset: classic attention */
+  readonly flashKvChunks?: number;
 }
 
 /** One sequence's rows inside a block run. */
@@ -142,7 +144,7 @@ function attendSegment(ctx: BlockContext, layer: number, segment: BlockSegment, 
   timer?.lap(Op.normsRope);
   cache.store(layer, position, nTokens, k, v);
   const out = ctx.scratch.attnOut.subarray(rowStart * nQ, (rowStart + nTokens) * nQ);
-  const shape = { nHead, nHeadKv, headDim, kqScale: queryScale === undefined ? undefined : 1, softCap: attnSoftCap, window: swa ? slidingWindow?.size : undefined };
+  const shape = { nHead, nHeadKv, headDim, kqScale: queryScale === undefined ? undefined : 1, softCap: attnSoftCap, window: swa ? slidingWindow?.size : undefined, flashKvChunks: ctx.flashKvChunks };
   ctx.backend.attention(out, q, cache, layer, position, nTokens, shape, ctx.scratch.attention);
   timer?.lap(Op.attention);
 }

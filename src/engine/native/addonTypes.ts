@@ -35,12 +35,14 @@ export type NativeWeightType =
   | GgmlType.Q4_K
   | GgmlType.Q5_K
   | GgmlType.Q6_K
-  | GgmlType.IQ4_NL;
+  | GgmlType.IQ4_NL
+  | GgmlType.IQ4_XS;
 
 /**
  * Which of llama.cpp's CPU code paths computes an output (their f32 arithmetic differs): ggml's
  * vec_dot, llamafile's tinyBLAS ("tiled": F32/F16/BF16 and IQ4_NL batches), or the CPU_REPACK buffer's gemv /
- * gemm (Q4_0, Q4_K, Q2_K and IQ4_NL with a multiple of 8 rows).
+ * gemm (Q4_0, Q4_K, Q2_K and IQ4_NL with a multiple of 8 rows; for IQ4_XS "repackedGemv" is the IQ panel gemm of
+ * batches of at least 8 tokens).
  */
 export type NativeArith = "vecDot" | "tiled" | "repackedGemv" | "repackedGemm";
 
@@ -211,4 +213,31 @@ export interface NativeAddon {
     headDim: number,
     maxPositions: number,
   ): boolean;
+
+  /**
+   * Flash attention with llama.cpp's CPU numerics over an F16 KV cache: bit-identical to
+   * flashAttentionTypeScript (src/engine/model/flashAttention.ts) on every ISA path (one portable
+   * C++ kernel, compiled for AVX2 + F16C and for the scalar / NEON paths); (token, head) rows are
+   * spread over the thread pool, and results do not depend on the thread count.
+   * @param out, q, keys, values, maxPositions as for `attention`
+   * @param scale Q·K scale (f32)
+   * @param window sliding window (keys position − window + 1 … position), 0 for none
+   * @param kvChunks ranges of the split-KV decode path (ggml: its thread count), ≥ 1
+   * @throws NativeAddonError SHAPE_MISMATCH, INVALID_ARGUMENT as for `attention`
+   */
+  flashAttention(
+    out: Float32Array,
+    q: Float32Array,
+    keys: Uint16Array,
+    values: Uint16Array,
+    position: number,
+    nTokens: number,
+    nHead: number,
+    nHeadKv: number,
+    headDim: number,
+    maxPositions: number,
+    scale: number,
+    window: number,
+    kvChunks: number,
+  ): void;
 }

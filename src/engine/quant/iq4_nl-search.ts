@@ -36,22 +36,30 @@ function sums(src: Float32Array, x: number, id: number, out: Int32Array | undefi
   return [sumQX, sumQ2];
 }
 
-function quantizeBlock(src: Float32Array, x: number, dst: Uint8Array, block: number): void {
+/**
+ * The block scale `quantize_row_iq4_nl_impl` (ntry = 7, weights x²) picks for the 32 values at
+ * `src[x..]`: the least-squares scale for -max/K[0], then the best of 15 other candidates; 0 for a
+ * block whose largest magnitude is below GROUP_MAX_EPS. IQ4_XS uses it for each of its sub-blocks.
+ */
+export function searchIq4BlockScale(src: Float32Array, x: number): number {
   const max = signedAbsMax(src, x, BLOCK_SIZE);
-  let d = 0;
-  if (Math.abs(max) >= GROUP_MAX_EPS) {
-    const v0 = IQ4_NL_VALUES[0];
-    let [sumQX, sumQ2] = sums(src, x, fr(1 / fr(-max / v0)), undefined);
-    d = sumQ2 > 0 ? fr(sumQX / sumQ2) : 0;
-    let best = fr(d * sumQX);
-    for (let itry = -NTRY; itry <= NTRY; itry++) {
-      [sumQX, sumQ2] = sums(src, x, fr((itry + v0) / max), undefined);
-      if (sumQ2 > 0 && fr(sumQX * sumQX) > fr(best * sumQ2)) {
-        d = fr(sumQX / sumQ2);
-        best = fr(d * sumQX);
-      }
+  if (Math.abs(max) < GROUP_MAX_EPS) return 0;
+  const v0 = IQ4_NL_VALUES[0];
+  let [sumQX, sumQ2] = sums(src, x, fr(1 / fr(-max / v0)), undefined);
+  let d = sumQ2 > 0 ? fr(sumQX / sumQ2) : 0;
+  let best = fr(d * sumQX);
+  for (let itry = -NTRY; itry <= NTRY; itry++) {
+    [sumQX, sumQ2] = sums(src, x, fr((itry + v0) / max), undefined);
+    if (sumQ2 > 0 && fr(sumQX * sumQX) > fr(best * sumQ2)) {
+      d = fr(sumQX / sumQ2);
+      best = fr(d * sumQX);
     }
   }
+  return d;
+}
+
+function quantizeBlock(src: Float32Array, x: number, dst: Uint8Array, block: number): void {
+  const d = searchIq4BlockScale(src, x);
   sums(src, x, d !== 0 ? fr(1 / d) : 0, levels);
   writeHalf(dst, block, d);
   for (let j = 0; j < 16; j++) dst[block + 2 + j] = levels[j] | (levels[16 + j] << 4);

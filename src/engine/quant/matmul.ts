@@ -10,7 +10,8 @@
  * 2. Otherwise, with ≥ 2 tokens, llamafile's sgemm takes F32/F16 (row length % 16 == 0),
  *    BF16 (% 32 == 0) — both only when the row count is a multiple of 4 — and Q8_0/Q4_0/Q5_0
  *    (always; its arithmetic equals vec_dot's for these) and IQ4_NL (whose vec_dot differs).
- * 3. Everything else is ggml's `vec_dot` for each output (Q4_1, Q5_1, Q3_K, Q5_K, Q6_K always).
+ * 3. IQ4_XS weights with a multiple of 8 rows times ≥ 8 tokens: the IQ panel gemm (ggml-cpu/iqp.cpp).
+ * 4. Everything else is ggml's `vec_dot` for each output (Q4_1, Q5_1, Q3_K, Q5_K, Q6_K always).
  *
  * The route depends on nTokens, so to reproduce llama.cpp a caller must multiply the same rows
  * together that llama.cpp does (e.g. llama.cpp's last layer runs its FFN only on the rows it

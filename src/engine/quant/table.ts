@@ -9,6 +9,7 @@ import type { ActivationQuantizer, WeightKernel } from "./kernel.js";
 import { Q4_0_KERNEL } from "./q4_0.js";
 import { Q4_1_KERNEL } from "./q4_1.js";
 import { IQ4_NL_KERNEL } from "./iq4_nl.js";
+import { IQ4_XS_KERNEL } from "./iq4_xs.js";
 import { Q2_K_KERNEL } from "./q2_k.js";
 import { Q3_K_KERNEL } from "./q3_k.js";
 import { Q4_K_KERNEL } from "./q4_k.js";
@@ -34,6 +35,7 @@ export const WEIGHT_KERNELS: ReadonlyMap<GgmlType, WeightKernel> = new Map<GgmlT
     Q5_K_KERNEL,
     Q6_K_KERNEL,
     IQ4_NL_KERNEL,
+    IQ4_XS_KERNEL,
   ].map((kernel) => [kernel.type, kernel]),
 );
 

@@ -76,6 +76,7 @@ export class Cluster implements AsyncDisposable {
         identity,
         nEmbd: model.hparams.nEmbd,
         kvType: model.kvType,
+        flashKvChunks: model.flashKvChunks,
         contextSize: model.contextSize,
         sequences: flags.sequences,
         security,

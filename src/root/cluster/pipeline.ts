@@ -28,6 +28,8 @@ export interface PipelineOptions {
   readonly footprint?: ModelFootprint;
   readonly encoding: ActivationEncoding;
   readonly kvType: string;
+  /** flash attention's split-KV chunk count (llama.cpp's -fa numerics); absent: classic attention */
+  readonly flashKvChunks?: number;
   readonly contextSize: number;
   /** sequences run at once (workers plan KV for this many) */
   readonly sequences: number;
@@ -80,12 +82,12 @@ export class Pipeline {
   async assign(members: readonly number[], why: string): Promise<void> {
     const stages = this.place(members);
     const session = this.options.newSession?.() ?? randomBytes(4).readUInt32LE(0);
-    const { encoding, kvType, contextSize, sequences, log } = this.options;
+    const { encoding, kvType, flashKvChunks, contextSize, sequences, log } = this.options;
     const addresses = this.links.addresses;
     log(`${why} (session ${session}, ${this.describeMode(members)}, wire ${PayloadEncoding[encoding].toLowerCase()}, ${stages.length} stages):`);
     for (const line of describeAssignment(stages, addresses)) log(`  ${line}`);
     const assigned = members.filter((w) => stages.some((s) => s.worker === w));
-    await Promise.all(assigned.map((w) => this.assignOne(w, { session, workerIndex: w, addresses, stages, encoding, kvType, contextSize, sequences })));
+    await Promise.all(assigned.map((w) => this.assignOne(w, { session, workerIndex: w, addresses, stages, encoding, kvType, flashKvChunks, contextSize, sequences })));
     this.session = session;
     this.stages = stages;
     this.members = assigned;

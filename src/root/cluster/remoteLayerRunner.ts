@@ -36,6 +36,8 @@ export interface RemoteRunnerOptions {
   readonly identity: ModelIdentity;
   readonly nEmbd: number;
   readonly kvType: string;
+  /** flash attention's split-KV chunk count (llama.cpp's -fa numerics); absent: classic attention */
+  readonly flashKvChunks?: number;
   readonly contextSize: number;
   /** sequences run at once (workers plan KV for this many) */
   readonly sequences?: number;

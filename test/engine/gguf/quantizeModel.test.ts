@@ -6,7 +6,7 @@
  * llama-quantize`, Release, GGML_NATIVE=ON, x86-64), single-threaded:
  *   llama-quantize [FLAGS] IN OUT TYPE 1
  * with IN the F32 fixture `TinyStories-656K-F32.gguf` (rows of 128 and 384 values: every K-quant
- * falls back to a 32-block type), or the synthetic F32 llama model SYNTHETIC below (rows of 256,
+ * falls back to a 32-block type, IQ4_XS to IQ4_NL), or the synthetic F32 llama model SYNTHETIC below (rows of 256,
  * 8 layers, GQA 4, separate output.weight: the K-quant codecs and llama.cpp's per-layer mixes).
  * TYPE Q4_K is llama-quantize's alias of Q4_K_M (Q3_K of Q3_K_M, Q5_K of Q5_K_M).
  */
@@ -33,6 +33,7 @@ const FIXTURE_GOLDEN: Record<string, string> = {
   Q5_0: "f288b456ad3e174927f53e3cde9aec6beed4d37a90882bf925f6e2ecb0e9ee69",
   Q5_1: "7d741d315d016c9602d90084c259f68a3390f8f111fce213507de0f6c01fc9e8",
   IQ4_NL: "b7578820a34ca772512f911d681b2a6fec6a9ac1c2ba1d1de4cf2d47ac550183",
+  IQ4_XS: "3d2eb9bc58b39330e56095bae0d1f0b96823798c32d6a167a1d7f46f7c5d075e",
   Q2_K: "518cbf2758d407b84242dda791be473ed74a39a73c50209697707cc967ad3b0b",
   Q3_K: "71b60aa02d17d3fb87a86fcc28ccce84fed619efc2c29ff37ae720339b319038",
   Q4_K: "5fa1139e02c765ac0a880fb2e91763a7c0207c85d3c94840c2710b17afb642c7",
@@ -58,6 +59,7 @@ const SYNTHETIC_GOLDEN: Record<string, string> = {
   Q5_0: "aa883209a549aa210bfac09e371c5aed6dcc8790d0e539254afe0d1de25313db",
   Q5_1: "f6a73de8221b88c5cd5fa30f3c3484051aaaa98bc8778c29db27d98700e5607a",
   IQ4_NL: "9c9fd9bfafca73a8d06a801942d50be078db1df6e1b2b1246c05d8e83520b2da",
+  IQ4_XS: "6b7ed17cb46febe4d7ccfe8c53415030aac3356cb8253db579ad91c494c80d75",
   Q2_K: "8af226d82f0f460892ee18264f1c62038f979af1a84b736160932b8c1681f71c",
   Q3_K_S: "709d42cd63e29fd1da6f3b54355261f85f929668f32f027a8d2146690b03dc17",
   Q3_K_M: "c3c70b9860e7bee4dd2ce19798d282fe81f4c71a38efb4de98d21babd4cee6ef",

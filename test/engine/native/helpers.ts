@@ -43,6 +43,7 @@ export const NATIVE_WEIGHT_TYPES: readonly NativeWeightType[] = [
   GgmlType.Q5_K,
   GgmlType.Q6_K,
   GgmlType.IQ4_NL,
+  GgmlType.IQ4_XS,
 ];
 
 import { seededRandom } from "../../helpers/random.js";

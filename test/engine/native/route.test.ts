@@ -10,13 +10,14 @@ import type { NativeArith, NativeRoute, NativeWeightType } from "../../../src/en
 import { dotBf16Tiled, dotBf16Vec, dotF16Tiled, dotF16Vec, dotF32Tiled, dotF32Vec } from "../../../src/engine/quant/float-dots.js";
 import type { DotPath, WeightKernel } from "../../../src/engine/quant/kernel.js";
 import { dotIq4NlRepacked, dotIq4NlTiled } from "../../../src/engine/quant/iq4_nl.js";
+import { dotIq4XsPanel } from "../../../src/engine/quant/iq4_xs.js";
 import { dotQ2KRepackedGemm, dotQ2KRepackedGemv } from "../../../src/engine/quant/q2_k-dots.js";
 import { dotQ4KRepackedGemm, dotQ4KRepackedGemv } from "../../../src/engine/quant/q4_k-dots.js";
 import { weightKernel } from "../../../src/engine/quant/table.js";
 import { describeNative, NATIVE_WEIGHT_TYPES, randomValues } from "./helpers.js";
 
-/** 1 (decode), 2 and 3 (below Q4_K's gemm groups), 4 and 5 (one group, and one left over), ... */
-const TOKEN_COUNTS = [1, 2, 3, 4, 5, 8, 16, 17, 512];
+/** 1 (decode), 2 and 3 (below Q4_K's gemm groups), 4 and 5 (one group, and one left over), 7 and 8 (IQ4_XS's panel threshold), ... */
+const TOKEN_COUNTS = [1, 2, 3, 4, 5, 7, 8, 16, 17, 512];
 /** multiples of 4, 8 and 16 and rows that are not (1, 2, 6, 12, 13, 20, 33, 4097) */
 const ROW_COUNTS = [1, 2, 4, 6, 8, 12, 13, 16, 20, 24, 32, 33, 40, 48, 2048, 4097, 5632];
 
@@ -32,12 +33,12 @@ const FLOAT_TYPES: ReadonlySet<GgmlType> = new Set([GgmlType.F32, GgmlType.F16, 
 
 /**
  * The name of a TypeScript path, by its dot: the kernel's vec_dot, the exported repacked Q4_K
- * and Q2_K dots, IQ4_NL's exported tiled and repacked dots, or else the type's one other path, which float.ts (tinyBLAS) and q4_0.ts (the repacked
+ * and Q2_K dots, IQ4_NL's exported tiled and repacked dots, IQ4_XS's panel dot, or else the type's one other path, which float.ts (tinyBLAS) and q4_0.ts (the repacked
  * gemv) keep private — "names the TypeScript paths by what they compute" below checks those two.
  */
 function arithOf(type: GgmlType, kernel: WeightKernel, path: DotPath): NativeArith {
   if (path.dot === kernel.vecDot) return "vecDot";
-  if (path.dot === dotQ4KRepackedGemv || path.dot === dotQ2KRepackedGemv || path.dot === dotIq4NlRepacked) return "repackedGemv";
+  if (path.dot === dotQ4KRepackedGemv || path.dot === dotQ2KRepackedGemv || path.dot === dotIq4NlRepacked || path.dot === dotIq4XsPanel) return "repackedGemv";
   if (path.dot === dotIq4NlTiled) return "tiled";
   if (path.dot === dotQ4KRepackedGemm || path.dot === dotQ2KRepackedGemm) return "repackedGemm";
   if (FLOAT_TYPES.has(type)) return "tiled";
@@ -62,6 +63,7 @@ const EXPECTED_PATHS: ReadonlyMap<GgmlType, readonly NativeArith[]> = new Map<Gg
   [GgmlType.Q4_K, ["repackedGemm", "repackedGemv", "vecDot"]],
   [GgmlType.Q2_K, ["repackedGemm", "repackedGemv", "vecDot"]],
   [GgmlType.IQ4_NL, ["repackedGemv", "tiled", "vecDot"]],
+  [GgmlType.IQ4_XS, ["repackedGemv", "vecDot"]],
 ]);
 
 /**

@@ -23,6 +23,7 @@ const MAX_Q4_K_RMS_ERROR = 0.086;
 const MAX_Q5_K_RMS_ERROR = 0.043; // measured 0.036
 const MAX_Q6_K_RMS_ERROR = 0.022;
 const MAX_IQ4_NL_RMS_ERROR = 0.095; // measured 0.080
+const MAX_IQ4_XS_RMS_ERROR = 0.09; // measured 0.078
 
 const THRESHOLDS = new Map<GgmlType, number>([
   [GgmlType.F32, 0],
@@ -41,6 +42,7 @@ const THRESHOLDS = new Map<GgmlType, number>([
   [GgmlType.Q5_K, MAX_Q5_K_RMS_ERROR],
   [GgmlType.Q6_K, MAX_Q6_K_RMS_ERROR],
   [GgmlType.IQ4_NL, MAX_IQ4_NL_RMS_ERROR],
+  [GgmlType.IQ4_XS, MAX_IQ4_XS_RMS_ERROR],
 ]);
 
 const N_VALUES = 4096; // 16 super-blocks

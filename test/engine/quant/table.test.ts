@@ -22,6 +22,7 @@ describe("quant-table", () => {
       Q5_K: "Q8_K",
       Q6_K: "Q8_K",
       IQ4_NL: "Q8_0",
+      IQ4_XS: "Q8_K",
     });
   });
 
@@ -50,7 +51,7 @@ describe("quant-table", () => {
     const message = (error as Error).message;
     expect(message).not.toContain("\n");
     expect(message).toMatch(/^tensor type IQ2_XXS is not supported as a weight \(supported: .*\)$/);
-    for (const name of ["Q2_K", "Q3_K", "Q4_K", "Q5_K", "Q6_K", "Q8_0", "IQ4_NL"]) expect(message).toContain(name);
+    for (const name of ["Q2_K", "Q3_K", "Q4_K", "Q5_K", "Q6_K", "Q8_0", "IQ4_NL", "IQ4_XS"]) expect(message).toContain(name);
     expect(() => weightKernel(GgmlType.Q8_K)).toThrow(/Q8_K/);
     expect(() => weightKernel(99 as GgmlType)).toThrow(/type#99/);
   });

@@ -29,6 +29,7 @@ const MAX_QUANTIZED_DOT_REL_ERROR = new Map<GgmlType, number>([
   [GgmlType.Q5_K, 1e-2],
   [GgmlType.Q6_K, 6e-3],
   [GgmlType.IQ4_NL, 2e-2],
+  [GgmlType.IQ4_XS, 2e-2],
 ]);
 
 const N_VALUES = 1024;

@@ -1,8 +1,9 @@
 // NEON kernels (aarch64; NEON is part of the base ISA, so no run-time check is needed). Same
 // arithmetic as the scalar kernels (generic/scalar_kernels.cc) output for output: 8 f32 lanes in
 // two float32x4 with vfmaq (fused), ggml's horizontal-sum orders; integer lane sums via
-// vmull/vpadd. BF16, Q2_K, Q3_K, Q5_K and IQ4_NL fall back to the scalar kernels (nullptr here). Other architectures, and
-// compilers without GCC's NEON intrinsics, get no table from this file.
+// vmull/vpadd. Q2_K, Q3_K and Q5_K are in neon_kquants.cc, IQ4_NL and IQ4_XS in neon_iq4.cc; BF16
+// falls back to the scalar kernels (nullptr here). Other architectures, and compilers without
+// GCC's NEON intrinsics, get no table from this file.
 #include "generic/kernels.h"
 
 #if defined(__aarch64__) && defined(__ARM_NEON)
@@ -12,18 +13,13 @@
 #include <cmath>
 #include <cstring>
 
+#include "arm/neon.h"
+
 namespace ls {
 namespace neon {
 namespace {
 
-// ---- horizontal sums ------------------------------------------------------------------------------
-
-/** hsum_float_8 of lanes lo (0..3), hi (4..7): ((l0+l4)+(l2+l6)) + ((l1+l5)+(l3+l7)) */
-inline float hsumF8(float32x4_t lo, float32x4_t hi) {
-  const float32x4_t t = vaddq_f32(hi, lo);
-  const float32x2_t u = vadd_f32(vget_low_f32(t), vget_high_f32(t));
-  return vget_lane_f32(u, 0) + vget_lane_f32(u, 1);
-}
+// ---- horizontal sums (hsumF8: arm/neon.h) ------------------------------------------------------
 
 /** GCC's _mm512_reduce_add_ps of x[0..3] (lanes 0..15) */
 inline float reduceAdd16(const float32x4_t x[4]) {
@@ -63,16 +59,6 @@ inline void blockValues(const uint8_t* block, int8x16_t* v0, int8x16_t* v1) {
   const int offset = T == B32::Q4_0 ? 8 : T == B32::Q5_0 ? 16 : 0;
   *v0 = vsubq_s8(vreinterpretq_s8_u8(lo), vdupq_n_s8(static_cast<int8_t>(offset)));
   *v1 = vsubq_s8(vreinterpretq_s8_u8(hi), vdupq_n_s8(static_cast<int8_t>(offset)));
-}
-
-/** 8 int32 lanes (lo: 0..3, hi: 4..7), lane k = Σ of products of values 4k..4k+3 (|x·y| < 2^15). */
-inline void laneDots(int8x16_t x0, int8x16_t x1, int8x16_t y0, int8x16_t y1, int32x4_t* lo, int32x4_t* hi) {
-  const int32x4_t s0 = vpaddlq_s16(vmull_s8(vget_low_s8(x0), vget_low_s8(y0)));
-  const int32x4_t s1 = vpaddlq_s16(vmull_high_s8(x0, y0));
-  const int32x4_t s2 = vpaddlq_s16(vmull_s8(vget_low_s8(x1), vget_low_s8(y1)));
-  const int32x4_t s3 = vpaddlq_s16(vmull_high_s8(x1, y1));
-  *lo = vpaddq_s32(s0, s1);
-  *hi = vpaddq_s32(s2, s3);
 }
 
 constexpr int blockBytes(B32 T) { return T == B32::Q4_0 ? 18 : T == B32::Q4_1 ? 20 : T == B32::Q5_0 ? 22 : T == B32::Q5_1 ? 24 : 34; }
@@ -324,7 +310,8 @@ const TypeKernel kQ6_KKernel{q6kRows, 0, nullptr};
 
 const KernelTable kTable{&kF32Kernel, &kF16Kernel, nullptr /* BF16: scalar kernels */, &kQ4_0Kernel, &kQ4_1Kernel,
                          &kQ5_0Kernel, &kQ5_1Kernel, &kQ8_0Kernel, &kQ4_KKernel, &kQ6_KKernel,
-                         nullptr, nullptr, nullptr, nullptr /* Q2_K, Q3_K, Q5_K, IQ4_NL: scalar kernels */};
+                         &neon::kQ2_KKernel, &neon::kQ3_KKernel, &neon::kQ5_KKernel, &neon::kIQ4_NLKernel,
+                         &neon::kIQ4_XSKernel};
 
 }  // namespace
 }  // namespace neon

@@ -254,6 +254,35 @@ Napi::Value Attention(const Napi::CallbackInfo& info) {
   return Napi::Boolean::New(env, computed);
 }
 
+// flashAttention(out, q, keys, values, position, nTokens, nHead, nHeadKv, headDim, maxPositions, scale,
+//                window, kvChunks): llama.cpp's CPU flash attention over an F16 cache (engineFlashAttention)
+Napi::Value FlashAttention(const Napi::CallbackInfo& info) {
+  Napi::Env env = info.Env();
+  int64_t position, nTokens, nHead, nHeadKv, headDim, maxPositions, window, kvChunks;
+  if (!arrayArgs(info, "flashAttention", {{0, napi_float32_array, "out"}, {1, napi_float32_array, "q"}, {2, napi_uint16_array, "keys"},
+                                          {3, napi_uint16_array, "values"}}) ||
+      !integerArgs(info, {{4, "position", &position}, {5, "nTokens", &nTokens}, {6, "nHead", &nHead}, {7, "nHeadKv", &nHeadKv},
+                          {8, "headDim", &headDim}, {9, "maxPositions", &maxPositions}, {11, "window", &window}, {12, "kvChunks", &kvChunks}})) {
+    return env.Undefined();
+  }
+  if (!info[10].IsNumber()) { throwTypeError(env, "flashAttention: scale must be a number"); return env.Undefined(); }
+  const int64_t limit = int64_t(1) << 31;  // keeps every product of the shape inside int64
+  if (position >= limit || nTokens >= limit || nHead >= 65536 || nHeadKv >= 65536 || headDim >= 65536 || maxPositions >= limit || window >= limit || kvChunks >= 65536) {
+    throwError(env, ls::Status{"INVALID_ARGUMENT", "flashAttention: shape out of range"});
+    return env.Undefined();
+  }
+  Napi::Float32Array out = info[0].As<Napi::Float32Array>();
+  Napi::Float32Array q = info[1].As<Napi::Float32Array>();
+  Napi::Uint16Array keys = info[2].As<Napi::Uint16Array>();
+  Napi::Uint16Array values = info[3].As<Napi::Uint16Array>();
+  const float scale = static_cast<float>(info[10].As<Napi::Number>().DoubleValue());
+  const ls::Status status = ls::engineFlashAttention(out.Data(), out.ElementLength(), q.Data(), q.ElementLength(), keys.Data(), keys.ElementLength(),
+                                                     values.Data(), values.ElementLength(), position, nTokens, nHead, nHeadKv, headDim,
+                                                     maxPositions, scale, window, kvChunks);
+  if (!status.ok()) throwError(env, status);
+  return env.Undefined();
+}
+
 // siluMul(gate: Float32Array, up: Float32Array, n, rows)
 Napi::Value SiluMul(const Napi::CallbackInfo& info) {
   Napi::Env env = info.Env();
@@ -320,6 +349,7 @@ Napi::Object Init(Napi::Env env, Napi::Object exports) {
   exports.Set("matmulAsync", Napi::Function::New(env, MatmulAsync, "matmulAsync"));
   exports.Set("route", Napi::Function::New(env, Route, "route"));
   exports.Set("attention", Napi::Function::New(env, Attention, "attention"));
+  exports.Set("flashAttention", Napi::Function::New(env, FlashAttention, "flashAttention"));
   exports.Set("siluMul", Napi::Function::New(env, SiluMul, "siluMul"));
   exports.Set("rmsNorm", Napi::Function::New(env, RmsNorm, "rmsNorm"));
   exports.Set("rope", Napi::Function::New(env, Rope, "rope"));

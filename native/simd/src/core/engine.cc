@@ -289,4 +289,34 @@ Status engineAttention(float* out, size_t outLength, const float* q, size_t qLen
   return {};
 }
 
+Status engineFlashAttention(float* out, size_t outLength, const float* q, size_t qLength, const uint16_t* keys,
+                            size_t keysLength, const uint16_t* values, size_t valuesLength, int64_t position,
+                            int64_t nTokens, int64_t nHead, int64_t nHeadKv, int64_t headDim, int64_t maxPositions,
+                            float scale, int64_t window, int64_t kvChunks) {
+  const Status checked = checkAttention(outLength, qLength, keysLength, valuesLength, position, nTokens, nHead, nHeadKv, headDim, maxPositions);
+  if (!checked.ok()) return checked;
+  if (window < 0 || kvChunks < 1) return error("INVALID_ARGUMENT", "flashAttention: window must be ≥ 0 and kvChunks ≥ 1");
+  if (nTokens == 0) return {};
+  Engine& e = engine();
+  std::lock_guard<std::mutex> lock(e.mutex);
+  const int64_t nKvPadded = std::min(maxPositions, std::max<int64_t>(256, (position + nTokens + 255) / 256 * 256));
+  const FlashProblem problem{out, q, keys, values, position, nTokens, nHead, nHeadKv, headDim, nKvPadded, scale, window, kvChunks};
+  FlashKernel kernel = e.isa == Isa::Avx512 ? avx512FlashKernel() : nullptr;
+  if (!kernel && (e.isa == Isa::Avx512 || e.isa == Isa::Avx2)) kernel = avx2FlashKernel();
+  if (!kernel) kernel = scalarFlashKernel();
+  const size_t scratchFloats = static_cast<size_t>(flashScratchFloats(problem));
+  const int64_t nFmas = nTokens * nHead * headDim * (2 * (position + nTokens));
+  // tasks of (block of tokens, head): blocks of kFlashBlockRows on the tiled path, else single rows;
+  // a row's bits do not depend on the split or the thread count
+  const int64_t blockRows = flashTiled(problem) ? kFlashBlockRows : 1;
+  const int64_t nBlocks = (nTokens + blockRows - 1) / blockRows;
+  e.pool->forEach(nBlocks * nHead, nFmas >= kMinAttentionFmasToWake, [&](int64_t task) {
+    thread_local std::vector<float> scratch;
+    if (scratch.size() < scratchFloats) scratch.resize(scratchFloats);
+    const int64_t t0 = task / nHead * blockRows;
+    kernel(problem, t0, std::min(blockRows, nTokens - t0), task % nHead, scratch.data());
+  });
+  return {};
+}
+
 }  // namespace ls

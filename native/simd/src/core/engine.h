@@ -76,6 +76,17 @@ Status engineAttention(float* out, size_t outLength, const float* q, size_t qLen
                        int64_t nTokens, int64_t nHead, int64_t nHeadKv, int64_t headDim, int64_t maxPositions,
                        bool* computed);
 
+/**
+ * Flash attention with llama.cpp's CPU numerics over an F16 KV cache, bit-identical to
+ * flashAttentionTypeScript (src/engine/model/flashAttention.ts) on every ISA path; shapes as
+ * engineAttention. `scale` multiplies Q·K; `window` > 0 limits keys to the last `window`
+ * positions; `kvChunks` is the split-KV decode path's range count (ggml: its thread count).
+ */
+Status engineFlashAttention(float* out, size_t outLength, const float* q, size_t qLength, const uint16_t* keys,
+                            size_t keysLength, const uint16_t* values, size_t valuesLength, int64_t position,
+                            int64_t nTokens, int64_t nHead, int64_t nHeadKv, int64_t headDim, int64_t maxPositions,
+                            float scale, int64_t window, int64_t kvChunks);
+
 // ---- row operations (generic/ops.h): the ISA's kernels, rows spread over the pool for batches ----
 
 /** gate f32 [rows, n] = silu(gate) · up (up f32 [rows, n]), row by row (RowOps::siluMulRow). */

@@ -92,7 +92,7 @@ ActKind actKindFor(int weightType) {
     case kBF16: return ActKind::BF16;
     case kQ4_0: case kQ5_0: case kQ8_0: case kIQ4_NL: return ActKind::Q8_0;
     case kQ4_1: case kQ5_1: return ActKind::Q8_1;
-    case kQ2_K: case kQ3_K: case kQ4_K: case kQ5_K: case kQ6_K: return ActKind::Q8_K;
+    case kQ2_K: case kQ3_K: case kQ4_K: case kQ5_K: case kQ6_K: case kIQ4_XS: return ActKind::Q8_K;
     default: return ActKind::F32;
   }
 }

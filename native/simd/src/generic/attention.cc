@@ -5,6 +5,7 @@
 
 #include "generic/attention.h"
 #include "generic/attention_lanes.h"
+#include "generic/flash_lanes.h"
 #include "generic/kernels.h"
 #include "generic/ops_lanes.h"
 
@@ -38,6 +39,16 @@ struct BaselineHalves {
     for (int64_t i = 0; i < n; i++) x[i] = f16ToF32(f32ToF16(x[i]));
   }
 
+  /** acc[i] ← half(acc[i] · v) (ggml_vec_scale_f16 with acc kept as f32 values of halves). */
+  static void scaleToHalf(float* acc, float v, int64_t n) {
+    for (int64_t i = 0; i < n; i++) acc[i] = f16ToF32(f32ToF16(acc[i] * v));
+  }
+
+  /** acc[i] ← half(fma(widen(x[i]), v, acc[i])) (ggml_vec_mad_f16). */
+  static void madToHalf(float* acc, const uint16_t* x, float v, int64_t n) {
+    for (int64_t i = 0; i < n; i++) acc[i] = f16ToF32(f32ToF16(std::fmaf(f16ToF32(x[i]), v, acc[i])));
+  }
+
   static float toF32(uint16_t h) { return f16ToF32(h); }
   static float expf(float x) { return ggmlExpfLane(x); }
 };
@@ -45,5 +56,6 @@ struct BaselineHalves {
 }  // namespace
 
 AttentionKernel scalarAttentionKernel() { return lanes::attentionLanesTask<BaselineHalves>; }
+FlashKernel scalarFlashKernel() { return flash::flashLanesRows<BaselineHalves>; }
 
 }  // namespace ls

@@ -81,6 +81,42 @@ static inline int64_t attentionScratchFloats(const AttentionProblem& p, int64_t 
  */
 typedef void (*AttentionKernel)(const AttentionProblem& problem, int64_t t, int64_t h0, int64_t nHeads, float* scratch);
 
+/**
+ * One flash-attention call (llama.cpp's CPU flash attention, see src/engine/model/flashAttention.ts):
+ * shapes as AttentionProblem; the kernel computes one (token, query head) row.
+ */
+struct FlashProblem {
+  float* out;
+  const float* q;
+  const uint16_t* keys;
+  const uint16_t* values;
+  int64_t position;
+  int64_t nTokens;
+  int64_t nHead;
+  int64_t nHeadKv;
+  int64_t headDim;
+  int64_t nKvPadded;
+  float scale;     // Q·K scale
+  int64_t window;  // sliding window (keys p − window + 1 … p), 0: none
+  int64_t kvChunks;  // ranges of the split-KV decode path (ggml: its thread count)
+};
+
+/** Rows per task of the tiled path (they share each widened K/V tile). */
+constexpr int64_t kFlashBlockRows = 16;
+
+/** Whether a problem takes ggml's tiled path: batches of ≥ 64 rows, headDim % 16 == 0. */
+static inline bool flashTiled(const FlashProblem& p) { return p.nTokens >= 64 && p.headDim % 16 == 0; }
+
+/** Floats of per-thread scratch a flash-attention task needs: the tiled path's tiles, or one block of a row's exps; not growing with the context. */
+static inline int64_t flashScratchFloats(const FlashProblem& p) { return (2 * 64 + kFlashBlockRows + 5) * p.headDim + 64 + 2 * 256; }
+
+/** Computes rows t0 … t0 + nRows − 1 (nRows ≤ kFlashBlockRows) of query head h; every row's bits are independent of the split. */
+typedef void (*FlashKernel)(const FlashProblem& problem, int64_t t0, int64_t nRows, int64_t h, float* scratch);
+/** Flash attention compiled for AVX-512, for AVX2 + FMA + F16C (nullptr off x86), and with baseline flags. */
+FlashKernel avx512FlashKernel();
+FlashKernel avx2FlashKernel();
+FlashKernel scalarFlashKernel();
+
 /** The AVX-512 kernel, or nullptr when the build has none (non-x86). */
 AttentionKernel avx512AttentionKernel();
 /** The portable kernel compiled for AVX2 + FMA + F16C, or nullptr when the build has none (non-x86). */

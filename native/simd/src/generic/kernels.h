@@ -33,6 +33,7 @@ enum WeightType : int {
   kQ5_K = 13,
   kQ6_K = 14,
   kIQ4_NL = 20,
+  kIQ4_XS = 23,
   kBF16 = 30,
 };
 
@@ -51,6 +52,7 @@ struct BlockQ3_K { uint8_t hmask[kQK_K / 8]; uint8_t qs[kQK_K / 4]; uint8_t scal
 struct BlockQ4_K { f16_bits d; f16_bits dmin; uint8_t scales[12]; uint8_t qs[kQK_K / 2]; };
 struct BlockQ5_K { f16_bits d; f16_bits dmin; uint8_t scales[12]; uint8_t qh[kQK_K / 8]; uint8_t qs[kQK_K / 2]; };
 struct BlockQ6_K { uint8_t ql[kQK_K / 2]; uint8_t qh[kQK_K / 4]; int8_t scales[kQK_K / 16]; f16_bits d; };
+struct BlockIQ4_XS { f16_bits d; uint16_t scales_h; uint8_t scales_l[kQK_K / 64]; uint8_t qs[kQK_K / 2]; };
 
 static_assert(sizeof(BlockQ4_0) == 18, "block_q4_0 is 18 bytes");
 static_assert(sizeof(BlockQ4_1) == 20, "block_q4_1 is 20 bytes");
@@ -62,6 +64,7 @@ static_assert(sizeof(BlockQ3_K) == 110, "block_q3_K is 110 bytes");
 static_assert(sizeof(BlockQ4_K) == 144, "block_q4_K is 144 bytes");
 static_assert(sizeof(BlockQ5_K) == 176, "block_q5_K is 176 bytes");
 static_assert(sizeof(BlockQ6_K) == 210, "block_q6_K is 210 bytes");
+static_assert(sizeof(BlockIQ4_XS) == 136, "block_iq4_xs is 136 bytes");
 
 /** Values per block and bytes per block of a weight type; blockBytes 0 for unsupported types. */
 struct TypeShape { int blockValues; int blockBytes; };
@@ -82,6 +85,7 @@ static inline TypeShape typeShape(int type) {
     case kQ5_K: return {kQK_K, 176};
     case kQ6_K: return {kQK_K, 210};
     case kIQ4_NL: return {kQK, 18};
+    case kIQ4_XS: return {kQK_K, 136};
     default: return {0, 0};
   }
 }
@@ -209,7 +213,8 @@ const char* isaName(Isa isa);
  * - VecDot: `ggml_vec_dot_*` (quants.c / vec.cpp of the x86 AVX-512 build).
  * - Tiled: llamafile's tinyBLAS (F32/F16/BF16 batches).
  * - RepackedGemv / RepackedGemm: the CPU_REPACK buffer's kernels (Q4_0, Q4_K, Q2_K with a multiple
- *   of 8 rows); for Q4_0 both have the gemv arithmetic.
+ *   of 8 rows); for Q4_0 both have the gemv arithmetic. IQ4_XS's RepackedGemv is the IQ panel gemm
+ *   (ggml-cpu/iqp.cpp: weights decoded to int8 panels of 8 rows, batches of at least 8 tokens).
  */
 enum class Arith : int { VecDot = 0, Tiled = 1, RepackedGemv = 2, RepackedGemm = 3 };
 
@@ -357,6 +362,7 @@ struct KernelTable {
   const TypeKernel* q3_K;
   const TypeKernel* q5_K;
   const TypeKernel* iq4_NL;
+  const TypeKernel* iq4_XS;
 };
 
 /** The table's kernel for a weight type; nullptr for a null table or a type it lacks. */
@@ -377,6 +383,7 @@ static inline const TypeKernel* kernelIn(const KernelTable* table, int weightTyp
     case kQ3_K: return table->q3_K;
     case kQ5_K: return table->q5_K;
     case kIQ4_NL: return table->iq4_NL;
+    case kIQ4_XS: return table->iq4_XS;
     default: return nullptr;
   }
 }

@@ -22,6 +22,8 @@ Route routeFor(int weightType, int64_t nCols, int64_t nRows, int64_t nTokens) {
     case kQ4_K:  // q4_K_8x8 (and q2_K_8x8 on AVX-512): gemm for groups of 4 tokens when there are at least 4, gemv for the rest
       if (nRows % 8 != 0) return uniform(Arith::VecDot);
       return Route{Arith::RepackedGemm, Arith::RepackedGemv, nTokens > 3 ? nTokens - nTokens % 4 : 0};
+    case kIQ4_XS:  // the IQ panel gemm (iqp.cpp) for a multiple of 8 rows and batches of at least 8 tokens; gemm and gemv add alike
+      return uniform(nRows % 8 == 0 && nTokens >= 8 ? Arith::RepackedGemv : Arith::VecDot);
     default:
       return uniform(Arith::VecDot);
   }

@@ -36,6 +36,8 @@ extern const TypeKernel kQ3_KKernel;
 extern const TypeKernel kQ5_KKernel;
 /** The scalar IQ4_NL kernel (generic/scalar_iq4.cc). */
 extern const TypeKernel kIQ4_NLKernel;
+/** The scalar IQ4_XS kernel (generic/scalar_iq4.cc): vec_dot and the IQ panel gemm. */
+extern const TypeKernel kIQ4_XSKernel;
 
 }  // namespace scalar
 }  // namespace ls

@@ -1,10 +1,14 @@
 // Scalar IQ4_NL kernel against Q8_0 activations, value for value the f32 arithmetic of llama.cpp's
 // x86 AVX-512 build, like src/engine/quant/iq4_nl.ts: ggml_vec_dot_iq4_nl_q8_0 (two 8-lane
 // accumulators, even and odd blocks), llamafile's tinyBLAS_Q0_AVX for batches (one), and the
-// repacked iq4_nl_8x8 gemv/gemm (one FMA per block of its integer sum). No SIMD table has IQ4_NL
-// yet: every ISA runs this. Compiled with -ffp-contract=off: every FMA is an explicit std::fma.
+// repacked iq4_nl_8x8 gemv/gemm (one FMA per block of its integer sum). The x86 tables have no
+// IQ4_NL kernel, so x86 runs this one; NEON has its own (arm/neon_iq4.cc). Also IQ4_XS against
+// Q8_K (src/engine/quant/iq4_xs.ts): vec_dot and the IQ panel gemm; the x86 tables
+// (x86/ymm_iq4xs.h) and NEON (arm/neon_iq4.cc) have their own.
+// Compiled with -ffp-contract=off: every FMA is an explicit std::fma.
 #include <cmath>
 
+#include "generic/iq4.h"
 #include "generic/kernels.h"
 #include "generic/scalar_common.h"
 
@@ -94,9 +98,57 @@ void rows(const MatmulProblem& p, int64_t r0, int64_t r1) {
   }
 }
 
+// ---- IQ4_XS against Q8_K: ggml_vec_dot_iq4_xs_q8_K (AVX2) and the IQ panel gemm (iqp.cpp) ----
+
+/** One IQ4_XS super-block against one Q8_K block: lane k = Σ_ib (ls_ib − 32)·Σ K·y over values 32ib + 4k..4k+3. */
+struct Iq4XsBlock {
+  int lanes[8] = {0, 0, 0, 0, 0, 0, 0, 0};
+  float d;
+  Iq4XsBlock(const uint8_t* w, const ActLayout& l, const uint8_t* act, int64_t b) {
+    const BlockIQ4_XS* x = reinterpret_cast<const BlockIQ4_XS*>(w) + b;
+    const int8_t* y = reinterpret_cast<const int8_t*>(act + l.qs) + b * kQK_K;
+    for (int ib = 0; ib < kQK_K / 32; ib++) {
+      const int scale = iq4XsSubScale(x, ib);
+      int q[32];
+      for (int j = 0; j < 16; j++) {
+        q[j] = kValues[x->qs[16 * ib + j] & 0xF];
+        q[j + 16] = kValues[x->qs[16 * ib + j] >> 4];
+      }
+      const int8_t* yb = y + 32 * ib;
+      for (int k = 0; k < 8; k++) {
+        lanes[k] += scale * (q[4 * k] * yb[4 * k] + q[4 * k + 1] * yb[4 * k + 1] + q[4 * k + 2] * yb[4 * k + 2] + q[4 * k + 3] * yb[4 * k + 3]);
+      }
+    }
+    d = f16ToF32(x->d) * reinterpret_cast<const float*>(act + l.d)[b];
+  }
+};
+
+/** ggml_vec_dot_iq4_xs_q8_K (AVX2): acc[k] = fma(d·d_y, lane k, acc[k]) per super-block, then hsum_float_8. */
+float dotIq4XsVec(const uint8_t* w, const uint8_t* act, const ActLayout& l) {
+  float acc[8] = {0, 0, 0, 0, 0, 0, 0, 0};
+  for (int64_t b = 0; b < l.nBlocks; b++) {
+    const Iq4XsBlock x(w, l, act, b);
+    for (int k = 0; k < 8; k++) acc[k] = std::fma(x.d, static_cast<float>(x.lanes[k]), acc[k]);
+  }
+  return hsum8(acc);
+}
+
+/** The IQ panel gemm/gemv: acc = fma(Σ of the lanes, d·d_y, acc) per super-block. */
+float dotIq4XsPanel(const uint8_t* w, const uint8_t* act, const ActLayout& l) {
+  float acc = 0.0f;
+  for (int64_t b = 0; b < l.nBlocks; b++) {
+    const Iq4XsBlock x(w, l, act, b);
+    int sum = 0;
+    for (int k = 0; k < 8; k++) sum += x.lanes[k];
+    acc = std::fma(static_cast<float>(sum), x.d, acc);
+  }
+  return acc;
+}
+
 }  // namespace
 
 const TypeKernel kIQ4_NLKernel{rows, 0, nullptr};
+const TypeKernel kIQ4_XSKernel{rowsQuant<dotIq4XsVec, dotIq4XsPanel, dotIq4XsPanel>, 0, nullptr};
 
 }  // namespace scalar
 }  // namespace ls

@@ -335,7 +335,8 @@ const TypeKernel kQ6_KKernel{rowsQuant<dotQ6K, dotQ6K, dotQ6K>, 0, nullptr};
 
 const KernelTable kTable{&kF32Kernel, &kF16Kernel, &kBF16Kernel, &kQ4_0Kernel, &kQ4_1Kernel,
                          &kQ5_0Kernel, &kQ5_1Kernel, &kQ8_0Kernel, &kQ4_KKernel, &kQ6_KKernel,
-                         &kQ2_KKernel, &kQ3_KKernel, &kQ5_KKernel, &kIQ4_NLKernel};
+                         &kQ2_KKernel, &kQ3_KKernel, &kQ5_KKernel, &kIQ4_NLKernel,
+                         &kIQ4_XSKernel};
 
 }  // namespace
 }  // namespace scalar

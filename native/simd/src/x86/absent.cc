@@ -10,6 +10,8 @@ const KernelTable* avx2Kernels() { return nullptr; }
 const KernelTable* avx512Kernels() { return nullptr; }
 AttentionKernel avx512AttentionKernel() { return nullptr; }
 AttentionKernel avx2AttentionKernel() { return nullptr; }
+FlashKernel avx2FlashKernel() { return nullptr; }
+FlashKernel avx512FlashKernel() { return nullptr; }
 const RowOps* avx2RowOps() { return nullptr; }
 const RowOps* avx512RowOps() { return nullptr; }
 

@@ -4,10 +4,12 @@
 // f32ToF16). Same results as every other path.
 #include <immintrin.h>
 
+#include <cmath>
 #include <cstdint>
 
 #include "generic/attention.h"
 #include "generic/attention_lanes.h"
+#include "generic/flash_lanes.h"
 #include "generic/ops_lanes.h"
 
 namespace ls {
@@ -31,6 +33,25 @@ struct F16cHalves {
     for (; i < n; i++) x[i] = _cvtsh_ss(_cvtss_sh(x[i], kRoundNearest));
   }
 
+  /** acc[i] ← half(acc[i] · v) (ggml_vec_scale_f16 with acc kept as f32 values of halves). */
+  static void scaleToHalf(float* acc, float v, int64_t n) {
+    const __m256 vv = _mm256_set1_ps(v);
+    int64_t i = 0;
+    for (; i + 8 <= n; i += 8) _mm256_storeu_ps(acc + i, _mm256_cvtph_ps(_mm256_cvtps_ph(_mm256_mul_ps(_mm256_loadu_ps(acc + i), vv), kRoundNearest)));
+    for (; i < n; i++) acc[i] = _cvtsh_ss(_cvtss_sh(acc[i] * v, kRoundNearest));
+  }
+
+  /** acc[i] ← half(fma(widen(x[i]), v, acc[i])) (ggml_vec_mad_f16). */
+  static void madToHalf(float* acc, const uint16_t* x, float v, int64_t n) {
+    const __m256 vv = _mm256_set1_ps(v);
+    int64_t i = 0;
+    for (; i + 8 <= n; i += 8) {
+      const __m256 xv = _mm256_cvtph_ps(_mm_loadu_si128(reinterpret_cast<const __m128i*>(x + i)));
+      _mm256_storeu_ps(acc + i, _mm256_cvtph_ps(_mm256_cvtps_ph(_mm256_fmadd_ps(xv, vv, _mm256_loadu_ps(acc + i)), kRoundNearest)));
+    }
+    for (; i < n; i++) acc[i] = _cvtsh_ss(_cvtss_sh(std::fmaf(_cvtsh_ss(x[i]), v, acc[i]), kRoundNearest));
+  }
+
   static float toF32(uint16_t h) { return _cvtsh_ss(h); }
   static float expf(float x) { return ggmlExpfLane(x); }
 };
@@ -38,5 +59,6 @@ struct F16cHalves {
 }  // namespace
 
 AttentionKernel avx2AttentionKernel() { return lanes::attentionLanesTask<F16cHalves>; }
+FlashKernel avx2FlashKernel() { return flash::flashLanesRows<F16cHalves>; }
 
 }  // namespace ls

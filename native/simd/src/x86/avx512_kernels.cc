@@ -8,6 +8,7 @@
 #include "x86/ymm.h"
 #include "x86/ymm_block32.h"
 #include "x86/ymm_kquants_low.h"
+#include "x86/ymm_iq4xs.h"
 
 namespace ls {
 namespace x86 {
@@ -21,6 +22,8 @@ constexpr int corrBias() { return B32Traits<Avx512Config, T>::kCorr; }
 void q2kRows(const MatmulProblem& p, int64_t r0, int64_t r1) { q2kRowsFrom<Avx512Config>(p, r0, r1); }
 void q3kRows(const MatmulProblem& p, int64_t r0, int64_t r1) { q35kRowsFrom<Avx512Config, kQ3_K>(p, r0, r1); }
 void q5kRows(const MatmulProblem& p, int64_t r0, int64_t r1) { q35kRowsFrom<Avx512Config, kQ5_K>(p, r0, r1); }
+// IQ4_XS: the ymm row kernel (x86/ymm_iq4xs.h)
+void iq4xsRows(const MatmulProblem& p, int64_t r0, int64_t r1) { iq4xsRowsFrom<Avx512Config>(p, r0, r1); }
 
 const TypeKernel kF32Kernel{f32Rows, 0, nullptr};
 const TypeKernel kF16Kernel{f16Rows, 0, quantizeF16Rows};
@@ -35,11 +38,12 @@ const TypeKernel kQ6_KKernel{q6kRows, 0, nullptr};
 const TypeKernel kQ2_KKernel{q2kRows, 0, nullptr};
 const TypeKernel kQ3_KKernel{q3kRows, 0, nullptr};
 const TypeKernel kQ5_KKernel{q5kRows, 0, nullptr};
+const TypeKernel kIQ4_XSKernel{iq4xsRows, 0, nullptr};
 
 const KernelTable kTable{&kF32Kernel, &kF16Kernel, &kBF16Kernel, &kQ4_0Kernel, &kQ4_1Kernel,
                          &kQ5_0Kernel, &kQ5_1Kernel, &kQ8_0Kernel, &kQ4_KKernel, &kQ6_KKernel,
                          &kQ2_KKernel, &kQ3_KKernel, &kQ5_KKernel,
-                         nullptr /* IQ4_NL: scalar kernels */};
+                         nullptr /* IQ4_NL: scalar kernels */, &kIQ4_XSKernel};
 
 }  // namespace
 }  // namespace avx512
