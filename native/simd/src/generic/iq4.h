@@ -1,5 +1,6 @@
 // The IQ4 types' shared pieces (IQ4_NL and IQ4_XS): ggml's non-linear code table and IQ4_XS's
-// sub-block scales. Included by the scalar, AVX2/AVX-512 (x86/ymm_iq4xs.h) and NEON IQ4 kernels.
+// sub-block scales. Included by the scalar, AVX2/AVX-512 (x86/ymm_block32.h, x86/ymm_iq4xs.h) and NEON IQ4
+// kernels.
 #pragma once
 
 #include <cstdint>

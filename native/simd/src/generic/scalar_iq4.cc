@@ -1,8 +1,8 @@
 // Scalar IQ4_NL kernel against Q8_0 activations, value for value the f32 arithmetic of llama.cpp's
 // x86 AVX-512 build, like src/engine/quant/iq4_nl.ts: ggml_vec_dot_iq4_nl_q8_0 (two 8-lane
 // accumulators, even and odd blocks), llamafile's tinyBLAS_Q0_AVX for batches (one), and the
-// repacked iq4_nl_8x8 gemv/gemm (one FMA per block of its integer sum). The x86 tables have no
-// IQ4_NL kernel, so x86 runs this one; NEON has its own (arm/neon_iq4.cc). Also IQ4_XS against
+// repacked iq4_nl_8x8 gemv/gemm (one FMA per block of its integer sum). The x86 tables
+// (x86/ymm_iq4nl.h) and NEON (arm/neon_iq4.cc) have their own. Also IQ4_XS against
 // Q8_K (src/engine/quant/iq4_xs.ts): vec_dot and the IQ panel gemm; the x86 tables
 // (x86/ymm_iq4xs.h) and NEON (arm/neon_iq4.cc) have their own.
 // Compiled with -ffp-contract=off: every FMA is an explicit std::fma.

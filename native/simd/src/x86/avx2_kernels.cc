@@ -6,6 +6,7 @@
 #include "x86/ymm.h"
 #include "x86/ymm_block32.h"
 #include "x86/ymm_float.h"
+#include "x86/ymm_iq4nl.h"
 #include "x86/ymm_kquants.h"
 #include "x86/ymm_kquants_low.h"
 #include "x86/ymm_iq4xs.h"
@@ -27,7 +28,7 @@ void block32VecRowTile(const MatmulProblem& p, int64_t row0) {
 template <B32 T>
 void block32Rows(const MatmulProblem& p, int64_t r0, int64_t r1) {
   if (T == B32::Q4_0 && p.route.single == Arith::RepackedGemv) {
-    q4_0RepackedRows<Cfg>(p, r0, r1);
+    repackedRows<Cfg, B32::Q4_0>(p, r0, r1);
     return;
   }
   constexpr int R = 4;
@@ -42,6 +43,7 @@ void q2kRows(const MatmulProblem& p, int64_t r0, int64_t r1) { q2kRowsFrom<Cfg>(
 void q3kRows(const MatmulProblem& p, int64_t r0, int64_t r1) { q35kRowsFrom<Cfg, kQ3_K>(p, r0, r1); }
 void q5kRows(const MatmulProblem& p, int64_t r0, int64_t r1) { q35kRowsFrom<Cfg, kQ5_K>(p, r0, r1); }
 void iq4xsRows(const MatmulProblem& p, int64_t r0, int64_t r1) { iq4xsRowsFrom<Cfg>(p, r0, r1); }
+void iq4nlRows(const MatmulProblem& p, int64_t r0, int64_t r1) { iq4nlRowsFrom<Cfg>(p, r0, r1); }
 
 /** tinyBLAS tiles: 2 rows × 2 tokens (16 ymm accumulators' worth of registers). */
 constexpr int kFloatRows = 2, kFloatTokens = 2;
@@ -62,12 +64,14 @@ const TypeKernel kQ6_KKernel{q6kRows, 0, nullptr};
 const TypeKernel kQ2_KKernel{q2kRows, 0, nullptr};
 const TypeKernel kQ3_KKernel{q3kRows, 0, nullptr};
 const TypeKernel kQ5_KKernel{q5kRows, 0, nullptr};
+// IQ4_NL: signed table values (sign-trick dots), no activation correction
+const TypeKernel kIQ4_NLKernel{iq4nlRows, B32Traits<Cfg, B32::IQ4_NL>::kCorr, quantizeQ8Rows};
 const TypeKernel kIQ4_XSKernel{iq4xsRows, 0, nullptr};
 
 const KernelTable kTable{&kF32Kernel, &kF16Kernel, &kBF16Kernel, &kQ4_0Kernel, &kQ4_1Kernel,
                          &kQ5_0Kernel, &kQ5_1Kernel, &kQ8_0Kernel, &kQ4_KKernel, &kQ6_KKernel,
                          &kQ2_KKernel, &kQ3_KKernel, &kQ5_KKernel,
-                         nullptr /* IQ4_NL: scalar kernels */, &kIQ4_XSKernel};
+                         &kIQ4_NLKernel, &kIQ4_XSKernel};
 
 }  // namespace
 }  // namespace x86

@@ -24,6 +24,8 @@ void q4_1Rows(const MatmulProblem& p, int64_t r0, int64_t r1);
 void q5_0Rows(const MatmulProblem& p, int64_t r0, int64_t r1);
 void q5_1Rows(const MatmulProblem& p, int64_t r0, int64_t r1);
 void q8_0Rows(const MatmulProblem& p, int64_t r0, int64_t r1);
+/** IQ4_NL: the repacked 16-row tiles and panels here, its other paths the ymm kernels (x86/ymm_iq4nl.h) */
+void iq4nlRows(const MatmulProblem& p, int64_t r0, int64_t r1);
 
 // x86/avx512_panels.cc
 /**
@@ -33,6 +35,8 @@ void q8_0Rows(const MatmulProblem& p, int64_t r0, int64_t r1);
  */
 int64_t block32PanelRows(const MatmulProblem& p, int64_t r0, int64_t r1);
 int64_t q4_0PanelRows(const MatmulProblem& p, int64_t r0, int64_t r1);
+/** q4_0PanelRows for IQ4_NL (the same repacked arithmetic, codes = table value + 128) */
+int64_t iq4nlPanelRows(const MatmulProblem& p, int64_t r0, int64_t r1);
 /** 64-byte aligned per-thread scratch of at least nBytes (grown, never shrunk), for one panel. */
 uint8_t* panelScratch(size_t nBytes);
 

@@ -1,8 +1,9 @@
-// AVX-512 kernels for 32-value blocks (Q4_0, Q4_1, Q5_0, Q5_1, Q8_0; built into the AVX-512
-// library): the same arithmetic as the ymm tiles (x86/ymm_block32.h), with two outputs' 8-lane
-// accumulators per zmm (row pairs for one token, token pairs for batches), or 16 outputs per zmm
-// where an output has a single accumulator (repacked Q4_0); big batches go through the 16-row
-// panels of x86/avx512_panels.cc.
+// AVX-512 kernels for 32-value blocks (Q4_0, Q4_1, Q5_0, Q5_1, Q8_0, IQ4_NL; built into the
+// AVX-512 library): the same arithmetic as the ymm tiles (x86/ymm_block32.h), with two outputs'
+// 8-lane accumulators per zmm (row pairs for one token, token pairs for batches), or 16 outputs per
+// zmm where an output has a single accumulator (repacked Q4_0 and IQ4_NL, whose codes are the
+// table values + 128 by pshufb); big batches go through the 16-row panels of
+// x86/avx512_panels.cc. IQ4_NL's other paths are the ymm kernels of x86/ymm_iq4nl.h.
 #include <immintrin.h>
 
 #include <vector>
@@ -11,6 +12,7 @@
 #include "x86/avx512.h"
 #include "x86/ymm.h"
 #include "x86/ymm_block32.h"
+#include "x86/ymm_iq4nl.h"
 
 namespace ls {
 namespace x86 {
@@ -60,6 +62,20 @@ inline __m512 blockScales(const uint8_t* block, __m512i offsets) {
   return _mm512_cvtph_ps(_mm512_cvtepi32_epi16(_mm512_i32gather_epi32(offsets, block, 1)));
 }
 
+/**
+ * Codes of a repacked type from its nibbles (in place, bytewise): Q4_0 keeps them (the unsigned
+ * nibble, bias 8), IQ4_NL looks up ggml's table value + 128 (bias 128).
+ */
+template <B32 T>
+inline __m512i repackedCodes(__m512i nibbles) {
+  if constexpr (T == B32::IQ4_NL) {
+    const __m128i table = _mm_xor_si128(_mm_load_si128(reinterpret_cast<const __m128i*>(kIq4Values)), _mm_set1_epi8(static_cast<char>(0x80)));
+    return _mm512_shuffle_epi8(_mm512_broadcast_i32x4(table), nibbles);
+  } else {
+    return nibbles;
+  }
+}
+
 /** Stores TT tokens' 16 row outputs (acc in lane order) at rows row0.. of tokens token0.. */
 template <int TT>
 inline void storeRows16(const MatmulProblem& p, const __m512 acc[TT], int64_t row0, int64_t token0) {
@@ -67,9 +83,9 @@ inline void storeRows16(const MatmulProblem& p, const __m512 acc[TT], int64_t ro
   for (int t = 0; t < TT; t++) _mm512_storeu_ps(p.out + (token0 + t) * p.nRows + row0, _mm512_permutexvar_ps(order, acc[t]));
 }
 
-/** Repacked Q4_0, 16 rows × TT tokens: acc[row] = fma(Σ q·y, d_w·d_y, acc[row]) per block. */
-template <int TT>
-void q4_0Repacked16(const MatmulProblem& p, int64_t row0, int64_t token0) {
+/** Repacked Q4_0 / IQ4_NL, 16 rows × TT tokens: acc[row] = fma(Σ q·y, d_w·d_y, acc[row]) per block. */
+template <B32 T, int TT>
+void repacked16(const MatmulProblem& p, int64_t row0, int64_t token0) {
   const ActLayout& l = p.layout;
   const size_t stride = p.weightRowBytes;
   const uint8_t* row = p.weight + row0 * stride;
@@ -86,8 +102,8 @@ void q4_0Repacked16(const MatmulProblem& p, int64_t row0, int64_t token0) {
     __m512i lo[4], hi[4];
     for (int g = 0; g < 4; g++) {
       const __m512i z = loadRowGroup(block, stride, g);
-      lo[g] = _mm512_and_si512(z, m4);
-      hi[g] = _mm512_and_si512(_mm512_srli_epi16(z, 4), m4);
+      lo[g] = repackedCodes<T>(_mm512_and_si512(z, m4));
+      hi[g] = repackedCodes<T>(_mm512_and_si512(_mm512_srli_epi16(z, 4), m4));
     }
     const __m512 dw = blockScales(block, scaleOffsets);
     for (int t = 0; t < TT; t++) {
@@ -112,7 +128,7 @@ void q4_0Repacked16(const MatmulProblem& p, int64_t row0, int64_t token0) {
  * Σ of the 8 `corr` values of every (token, block) of the call: the whole-block correction of the
  * unsigned codes, [t · nBlocks + b] (per thread, kept between calls).
  */
-const int32_t* q4_0CorrTotals(const MatmulProblem& p) {
+const int32_t* blockCorrTotals(const MatmulProblem& p) {
   thread_local std::vector<int32_t> totals;
   const ActLayout& l = p.layout;
   totals.resize(static_cast<size_t>(p.nTokens * l.nBlocks));
@@ -128,14 +144,14 @@ const int32_t* q4_0CorrTotals(const MatmulProblem& p) {
 }
 
 /**
- * Repacked Q4_0, 16 rows × TT tokens (TT ≥ 2), the same arithmetic as q4_0Repacked16 (the exact
+ * Repacked Q4_0 / IQ4_NL, 16 rows × TT tokens (TT ≥ 2), the same arithmetic as repacked16 (the exact
  * integer Σ q·y of a block, then one fma by d_w·d_y): the 4×4 dwords of each row group are
  * transposed once per block, so lane L = 4c + j holds row 4j + c whole, every dpbusd takes one
  * broadcast activation dword, and a token's sums need no horizontal reduction (the shuffles that
- * bound q4_0Repacked16 on batches).
+ * bound repacked16 on batches).
  */
-template <int TT>
-void q4_0Lanes16(const MatmulProblem& p, const int32_t* corrTotals, int64_t row0, int64_t token0) {
+template <B32 T, int TT>
+void lanes16(const MatmulProblem& p, const int32_t* corrTotals, int64_t row0, int64_t token0) {
   const ActLayout& l = p.layout;
   const size_t stride = p.weightRowBytes;
   const uint8_t* row = p.weight + row0 * stride;
@@ -156,8 +172,8 @@ void q4_0Lanes16(const MatmulProblem& p, const int32_t* corrTotals, int64_t row0
     const __m512i w[4] = {_mm512_unpacklo_epi64(t0, t2), _mm512_unpackhi_epi64(t0, t2), _mm512_unpacklo_epi64(t1, t3), _mm512_unpackhi_epi64(t1, t3)};
     __m512i lo[4], hi[4];
     for (int k = 0; k < 4; k++) {
-      lo[k] = _mm512_and_si512(w[k], m4);
-      hi[k] = _mm512_and_si512(_mm512_srli_epi16(w[k], 4), m4);
+      lo[k] = repackedCodes<T>(_mm512_and_si512(w[k], m4));
+      hi[k] = repackedCodes<T>(_mm512_and_si512(_mm512_srli_epi16(w[k], 4), m4));
     }
     const __m512 dw = blockScales(block, scaleOffsets);
     for (int t = 0; t < TT; t++) {
@@ -303,20 +319,28 @@ void block32VecRows(const MatmulProblem& p, int64_t r0, int64_t r1) {
   }
 }
 
+/** Repacked Q4_0 / IQ4_NL rows [r0, r1): panels for big batches, 16-row tiles, then the ymm 8-row tiles. */
+template <B32 T>
+void repackedRows16(const MatmulProblem& p, int64_t r0, int64_t r1) {
+  int64_t r = T == B32::Q4_0 ? q4_0PanelRows(p, r0, r1) : iq4nlPanelRows(p, r0, r1);
+  const int32_t* totals = p.nTokens >= 2 && r + 16 <= r1 ? blockCorrTotals(p) : nullptr;
+  for (; r + 16 <= r1; r += 16) {
+    int64_t t = 0;
+    for (; t + 8 <= p.nTokens; t += 8) lanes16<T, 8>(p, totals, r, t);  // weights unpacked once per 8 tokens
+    for (; t + 4 <= p.nTokens; t += 4) lanes16<T, 4>(p, totals, r, t);
+    for (; t + 2 <= p.nTokens; t += 2) lanes16<T, 2>(p, totals, r, t);
+    for (; t < p.nTokens; t++) repacked16<T, 1>(p, r, t);
+  }
+  repackedRows<Cfg, T>(p, r, r1);
+}
+
 template <B32 T>
 void block32Rows(const MatmulProblem& p, int64_t r0, int64_t r1) {
-  if (T == B32::Q4_0 && p.route.single == Arith::RepackedGemv) {
-    int64_t r = q4_0PanelRows(p, r0, r1);
-    const int32_t* corrTotals = p.nTokens >= 2 && r + 16 <= r1 ? q4_0CorrTotals(p) : nullptr;
-    for (; r + 16 <= r1; r += 16) {
-      int64_t t = 0;
-      for (; t + 8 <= p.nTokens; t += 8) q4_0Lanes16<8>(p, corrTotals, r, t);  // weights unpacked once per 8 tokens
-      for (; t + 4 <= p.nTokens; t += 4) q4_0Lanes16<4>(p, corrTotals, r, t);
-      for (; t + 2 <= p.nTokens; t += 2) q4_0Lanes16<2>(p, corrTotals, r, t);
-      for (; t < p.nTokens; t++) q4_0Repacked16<1>(p, r, t);
+  if constexpr (T == B32::Q4_0) {
+    if (p.route.single == Arith::RepackedGemv) {
+      repackedRows16<T>(p, r0, r1);
+      return;
     }
-    q4_0RepackedRows<Cfg>(p, r, r1);
-    return;
   }
   block32VecRows<T>(p, r0, r1);
 }
@@ -328,6 +352,11 @@ void q4_1Rows(const MatmulProblem& p, int64_t r0, int64_t r1) { block32Rows<B32:
 void q5_0Rows(const MatmulProblem& p, int64_t r0, int64_t r1) { block32Rows<B32::Q5_0>(p, r0, r1); }
 void q5_1Rows(const MatmulProblem& p, int64_t r0, int64_t r1) { block32Rows<B32::Q5_1>(p, r0, r1); }
 void q8_0Rows(const MatmulProblem& p, int64_t r0, int64_t r1) { block32Rows<B32::Q8_0>(p, r0, r1); }
+
+void iq4nlRows(const MatmulProblem& p, int64_t r0, int64_t r1) {
+  if (p.route.single == Arith::RepackedGemv) repackedRows16<B32::IQ4_NL>(p, r0, r1);
+  else iq4nlRowsFrom<Cfg>(p, r0, r1);  // tinyBLAS / vec_dot: the ymm kernels
+}
 
 }  // namespace avx512
 }  // namespace x86

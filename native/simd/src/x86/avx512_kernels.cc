@@ -38,12 +38,13 @@ const TypeKernel kQ6_KKernel{q6kRows, 0, nullptr};
 const TypeKernel kQ2_KKernel{q2kRows, 0, nullptr};
 const TypeKernel kQ3_KKernel{q3kRows, 0, nullptr};
 const TypeKernel kQ5_KKernel{q5kRows, 0, nullptr};
+const TypeKernel kIQ4_NLKernel{iq4nlRows, corrBias<B32::IQ4_NL>(), quantizeQ8Rows};
 const TypeKernel kIQ4_XSKernel{iq4xsRows, 0, nullptr};
 
 const KernelTable kTable{&kF32Kernel, &kF16Kernel, &kBF16Kernel, &kQ4_0Kernel, &kQ4_1Kernel,
                          &kQ5_0Kernel, &kQ5_1Kernel, &kQ8_0Kernel, &kQ4_KKernel, &kQ6_KKernel,
                          &kQ2_KKernel, &kQ3_KKernel, &kQ5_KKernel,
-                         nullptr /* IQ4_NL: scalar kernels */, &kIQ4_XSKernel};
+                         &kIQ4_NLKernel, &kIQ4_XSKernel};
 
 }  // namespace
 }  // namespace avx512

@@ -189,6 +189,7 @@ int64_t block32PanelRows(const MatmulProblem& p, int64_t r0, int64_t r1) {
 }
 
 int64_t q4_0PanelRows(const MatmulProblem& p, int64_t r0, int64_t r1) { return panelRows<B32::Q4_0, true>(p, r0, r1); }
+int64_t iq4nlPanelRows(const MatmulProblem& p, int64_t r0, int64_t r1) { return panelRows<B32::IQ4_NL, true>(p, r0, r1); }
 
 }  // namespace avx512
 }  // namespace x86
