@@ -1,6 +1,6 @@
 /** The native SIMD addon as a ComputeBackend (same bits as the TypeScript kernels on every ISA path). */
 import type { NativeAddon } from "../native/addonTypes.js";
-import { attentionTypeScript } from "../model/attention.js";
+import { attentionTypeScript, kqScaleOf } from "../model/attention.js";
 import { TYPESCRIPT_BACKEND } from "./typescriptBackend.js";
 import type { ComputeBackend } from "./computeBackend.js";
 
@@ -22,8 +22,7 @@ export function nativeBackend(addon: NativeAddon, threads?: number): ComputeBack
         // the addon covers F16 caches without soft-capping (gemma2's tanh stays in TypeScript, which is the same llama.cpp arithmetic)
         if (!f16 || shape.softCap !== undefined) return TYPESCRIPT_BACKEND.attention(out, q, cache, layer, position, nTokens, shape, scratch);
         const { nHead, nHeadKv, headDim } = shape;
-        const scale = shape.kqScale ?? Math.fround(1 / Math.sqrt(headDim));
-        addon.flashAttention(out, q, keys, values, position, nTokens, nHead, nHeadKv, headDim, cache.maxPositions, scale, shape.window ?? 0, shape.flashKvChunks);
+        addon.flashAttention(out, q, keys, values, position, nTokens, nHead, nHeadKv, headDim, cache.maxPositions, kqScaleOf(shape), shape.window ?? 0, shape.flashKvChunks);
         return;
       }
       // the addon covers the F16 cache with the 1/√headDim scale on every ISA path; an F32 cache, another scale (phi3) or a declined call runs the reference

@@ -19,28 +19,23 @@ const C2 = fromBits(0x3fe62e42ff0c52d6n) / N; // 0x1.62e42ff0c52d6p-1 / N
 const OVERFLOW = fr(88.72283172607422); // 0x1.62e42ep6f
 const UNDERFLOW = fr(-103.9720764160156); // -0x1.9fe368p6f
 
-/** A double from its bit pattern (the C source's hex literals). */
-function fromBits(bits: bigint): number {
+/** A double from its bit pattern (the C sources' hex literals; also for glibcSinCosf.ts). */
+export function fromBits(bits: bigint): number {
   u64[0] = bits;
   return f64[0];
 }
 
-/** The table entries written as glibc writes them: bits of 2^(i/32), correctly rounded. */
-function twoToIOverN(i: number): number {
-  const table = [
-    0x3ff0000000000000n, 0x3fefd9b0d3158574n, 0x3fefb5586cf9890fn, 0x3fef9301d0125b51n, 0x3fef72b83c7d517bn, 0x3fef54873168b9aan, 0x3fef387a6e756238n,
-    0x3fef1e9df51fdee1n, 0x3fef06fe0a31b715n, 0x3feef1a7373aa9cbn, 0x3feedea64c123422n, 0x3feece086061892dn, 0x3feebfdad5362a27n, 0x3feeb42b569d4f82n,
-    0x3feeab07dd485429n, 0x3feea47eb03a5585n, 0x3feea09e667f3bcdn, 0x3fee9f75e8ec5f74n, 0x3feea11473eb0187n, 0x3feea589994cce13n, 0x3feeace5422aa0dbn,
-    0x3feeb737b0cdc5e5n, 0x3feec49182a3f090n, 0x3feed503b23e255dn, 0x3feee89f995ad3adn, 0x3feeff76f2fb5e47n, 0x3fef199bdd85529cn, 0x3fef3720dcef9069n,
-    0x3fef5818dcfba487n, 0x3fef7c97337b9b5fn, 0x3fefa4afa2a490dan, 0x3fefd0765b6e4540n,
-  ];
-  // glibc's tab[i] is bits(2^(i/32)) − (i << 52)/32; add the exponent back to get the double itself
-  u64[0] = table[i] + (BigInt(i) << 52n) / BigInt(N);
-  return f64[0];
-}
+/** glibc's __exp2f_data.tab: bits(2^(i/32)), correctly rounded, less (i << 52)/32 (the exponent of i/32). */
+const EXP2F_TABLE = [
+  0x3ff0000000000000n, 0x3fefd9b0d3158574n, 0x3fefb5586cf9890fn, 0x3fef9301d0125b51n, 0x3fef72b83c7d517bn, 0x3fef54873168b9aan, 0x3fef387a6e756238n,
+  0x3fef1e9df51fdee1n, 0x3fef06fe0a31b715n, 0x3feef1a7373aa9cbn, 0x3feedea64c123422n, 0x3feece086061892dn, 0x3feebfdad5362a27n, 0x3feeb42b569d4f82n,
+  0x3feeab07dd485429n, 0x3feea47eb03a5585n, 0x3feea09e667f3bcdn, 0x3fee9f75e8ec5f74n, 0x3feea11473eb0187n, 0x3feea589994cce13n, 0x3feeace5422aa0dbn,
+  0x3feeb737b0cdc5e5n, 0x3feec49182a3f090n, 0x3feed503b23e255dn, 0x3feee89f995ad3adn, 0x3feeff76f2fb5e47n, 0x3fef199bdd85529cn, 0x3fef3720dcef9069n,
+  0x3fef5818dcfba487n, 0x3fef7c97337b9b5fn, 0x3fefa4afa2a490dan, 0x3fefd0765b6e4540n,
+];
 
-/** 2^(i/32) as doubles, correctly rounded (glibc's table stores them with the exponent bits of i/32 removed) */
-const POW2_I_OVER_N = Array.from({ length: N }, (_, i) => twoToIOverN(i));
+/** 2^(i/32) as doubles: the table entries with the exponent of i/32 added back */
+const POW2_I_OVER_N = EXP2F_TABLE.map((bits, i) => fromBits(bits + (BigInt(i) << 52n) / BigInt(N)));
 
 /** Splits a double into high and low halves of 26 bits each (Veltkamp), for exact products. */
 function split(a: number): [number, number] {

@@ -6,18 +6,11 @@
  * differs from it now and then; ggml builds its RoPE tables with cosf/sinf, and flash
  * attention's f32 query (its tiled path) shows every such difference.
  */
-import { fma64 } from "./glibcExpf.js";
+import { fma64, fromBits } from "./glibcExpf.js";
 
 const fr = Math.fround;
-const f64 = new Float64Array(1);
-const u64 = new BigUint64Array(f64.buffer);
 const f32 = new Float32Array(1);
 const u32 = new Uint32Array(f32.buffer);
-
-function fromBits(bits: bigint): number {
-  u64[0] = bits;
-  return f64[0];
-}
 
 /** 2/π · 2^24 and π/2 (doubles), and 2π · 2^-64 */
 const HALF_PI_INV_2_24 = fromBits(0x4164_5f30_6dc9_c883n); // 0x1.45F306DC9C883p+23

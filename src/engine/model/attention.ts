@@ -83,7 +83,7 @@ export function attentionTypeScript(
   const nQ = nHead * headDim;
   const nKv = nHeadKv * headDim;
   const groupSize = nHead / nHeadKv;
-  const scale = shape.kqScale ?? Math.fround(1 / Math.sqrt(headDim));
+  const scale = kqScaleOf(shape);
   const { keys, values } = cache.raw(layer);
   const nKvPadded = paddedKvLength(cache.maxPositions, position + nTokens);
   scratch.ensure(nKvPadded, headDim);
@@ -128,6 +128,11 @@ export function attentionTypeScript(
       }
     }
   }
+}
+
+/** The Q·K scale of a shape: its kqScale, or f32(1/√headDim) as llama.cpp computes kq_scale. */
+export function kqScaleOf(shape: AttentionShape): number {
+  return shape.kqScale ?? Math.fround(1 / Math.sqrt(shape.headDim));
 }
 
 /**

@@ -22,7 +22,7 @@ import { glibcExpf } from "../ggml/glibcExpf.js";
 import { dotF16Vec } from "../quant/float-dots.js";
 import { expfAvx512, fmaF32, reduceAdd16 } from "../quant/simd.js";
 import type { AttentionScratch, AttentionShape } from "./attention.js";
-import { paddedKvLength } from "./attention.js";
+import { kqScaleOf, paddedKvLength } from "./attention.js";
 import type { KvCache } from "./kvCache.js";
 
 const fr = Math.fround;
@@ -76,7 +76,7 @@ export function flashAttentionTypeScript(
   const stride = nHeadKv * headDim;
   const { keys, values } = halfRows(cache, layer, position + nTokens, scratch);
   const nKvPadded = paddedKvLength(cache.maxPositions, position + nTokens);
-  const kqScale = shape.kqScale ?? fr(1 / Math.sqrt(headDim));
+  const kqScale = kqScaleOf(shape);
   const scale = shape.softCap === undefined ? kqScale : fr(kqScale / shape.softCap);
   const tiled = nTokens >= Number(process.env.TILEMIN ?? TILE) && headDim % 16 === 0;
   const split = nTokens === 1 && nKvPadded >= SPLIT_KV_MIN && kvChunks > 1;
