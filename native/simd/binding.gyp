@@ -32,6 +32,7 @@
         "src/generic/attention.cc",
         "src/generic/cpu.cc",
         "src/generic/ops.cc",
+        "src/generic/pack.cc",
         "src/generic/route.cc",
         "src/generic/scalar_kernels.cc",
         "src/generic/scalar_kquants.cc",

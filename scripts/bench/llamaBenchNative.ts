@@ -148,7 +148,7 @@ export interface NativeRunOptions {
 /** llama-bench's flags for one run: one repetition, flash attention as asked (default off), weights mmapped, JSON out. */
 export function llamaBenchArgs(modelPath: string, options: NativeRunOptions): string[] {
   return [
-    "-m", modelPath, "-t", String(options.nThreads), "-p", String(options.nPromptTokens), "-n", String(options.nDecodeTokens),
+    "-m", modelPath, "-t", String(options.nThreads), "-p", String(options.nPromptTokens), "-n", String(options.nDecodeTokens), "-d", `0,${options.nPromptTokens}`,
     "-b", "512", "-ub", "512", "-fa", options.flashAttention ? "on" : "off", "-lm", "mmap", "-r", "1", "-o", "json",
   ];
 }
@@ -156,19 +156,23 @@ export function llamaBenchArgs(modelPath: string, options: NativeRunOptions): st
 interface LlamaBenchRecord {
   n_prompt: number;
   n_gen: number;
+  n_depth?: number;
   avg_ts: number;
 }
 
-/** Prefill and decode tokens/second from llama-bench's `-o json` output (a pp row and a tg row). */
-export function parseLlamaBenchJson(stdout: string): { prefillTokensPerSecond: number; decodeTokensPerSecond: number } {
+/**
+ * Prefill and decode tokens/second from llama-bench's `-o json` output: the pp row at depth 0,
+ * and the tg row at depth `decodeDepth` (decoding after that many tokens of context).
+ */
+export function parseLlamaBenchJson(stdout: string, decodeDepth = 0): { prefillTokensPerSecond: number; decodeTokensPerSecond: number } {
   const records = JSON.parse(stdout) as LlamaBenchRecord[];
-  const prefill = records.find((r) => r.n_prompt > 0 && r.n_gen === 0);
-  const decode = records.find((r) => r.n_gen > 0 && r.n_prompt === 0);
+  const prefill = records.find((r) => r.n_prompt > 0 && r.n_gen === 0 && (r.n_depth ?? 0) === 0);
+  const decode = records.find((r) => r.n_gen > 0 && r.n_prompt === 0 && (r.n_depth ?? 0) === decodeDepth);
   if (!prefill || !decode) throw new Error(`llama-bench output lacks a ${prefill ? "tg" : "pp"} row`);
   return { prefillTokensPerSecond: prefill.avg_ts, decodeTokensPerSecond: decode.avg_ts };
 }
 
-/** One llama-bench process: the pp test (prompt of nPromptTokens) and the tg test (nDecodeTokens from an empty context). */
+/** One llama-bench process: the pp test (prompt of nPromptTokens) and the tg test (nDecodeTokens after nPromptTokens of context, -d). */
 export function runNativeLlamaBench(native: NativeLlamaBench, modelPath: string, options: NativeRunOptions): Promise<{ prefillTokensPerSecond: number; decodeTokensPerSecond: number }> {
   return new Promise((resolve, reject) => {
     const child = spawn(native.bin, llamaBenchArgs(modelPath, options), { stdio: ["ignore", "pipe", "pipe"] });
@@ -180,7 +184,7 @@ export function runNativeLlamaBench(native: NativeLlamaBench, modelPath: string,
     child.on("close", (code) => {
       if (code !== 0) return reject(new Error(`llama-bench exited ${code}: ${lastLine(stderr)}`));
       try {
-        resolve(parseLlamaBenchJson(stdout));
+        resolve(parseLlamaBenchJson(stdout, options.nPromptTokens));
       } catch (error) {
         reject(new Error(`llama-bench: ${(error as Error).message}`));
       }

@@ -92,6 +92,24 @@ export function targetsList(results: readonly SpeedResult[]): string {
     .join("\n");
 }
 
+/**
+ * Issue 20's targets: layerstream ÷ native llama.cpp ≥ 1.0 for decode and prefill, and on the 7B
+ * shape Q4_0 decode ≥ 70% of the memory-bandwidth bound (weights per token ÷ `bandwidth`).
+ */
+export function nativeTargetsList(results: readonly SpeedResult[], bandwidthBytesPerSecond: number): string {
+  const mark = (got: number, want: number) => `${got.toFixed(2)}× ${got >= want ? "(met)" : "(**missed**)"}`;
+  return results
+    .filter((r) => r.native)
+    .map((r) => {
+      const decode = r.layerstream.decodeTokensPerSecond / r.native!.decodeTokensPerSecond;
+      const prefill = r.layerstream.prefillTokensPerSecond / r.native!.prefillTokensPerSecond;
+      const ofBound = (r.weightBytes / bandwidthBytesPerSecond) * r.layerstream.decodeTokensPerSecond;
+      const boundNote = /7b/i.test(r.name) ? `; decode at ${(100 * ofBound).toFixed(0)}% of the bound ${ofBound >= 0.7 ? "(met)" : "(**missed**: ≥ 70%)"}` : "";
+      return `- ${r.name.replace(/^.*\//, "")}: decode ${mark(decode, 1)}, prefill ${mark(prefill, 1)}${boundNote}`;
+    })
+    .join("\n");
+}
+
 /** Every run's prefill/decode tok/s, per model and engine, in the order they ran. */
 export function perRunList(results: readonly SpeedResult[]): string {
   const list = (xs: readonly Speed[]) => xs.map((s) => `${s.prefillTokensPerSecond.toFixed(0)}/${s.decodeTokensPerSecond.toFixed(1)}`).join(", ");

@@ -35,7 +35,7 @@ export async function openModelCore(path: string, options: LoadModelOptions): Pr
   const budget = maxMemoryBytes(options.maxMemory);
   const backend = await setUpKernels(options.threads, log);
   if (options.verify === "full") log(`model file ${path}: ${describeVerified(await verifyModelFile(path, { signal: options.signal }))}`);
-  const model = Model.open(path, { backend, kvType: options.kvType, flashAttention: options.flashAttention ?? DEFAULT_FLASH_ATTENTION, contextSize: options.contextSize, defaultContextCap: DEFAULT_MAX_CONTEXT, checkTensors: options.checkTensors });
+  const model = Model.open(path, { backend, kvType: options.kvType, flashAttention: options.flashAttention ?? DEFAULT_FLASH_ATTENTION, repack: options.repack, contextSize: options.contextSize, defaultContextCap: DEFAULT_MAX_CONTEXT, checkTensors: options.checkTensors });
   const owned: AsyncDisposable[] = [];
   try {
     const cluster = await Cluster.open(model, clusterFlags(options, budget), log);

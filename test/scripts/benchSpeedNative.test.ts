@@ -4,11 +4,13 @@
  */
 import { describe, expect, it } from "vitest";
 import { llamaBenchArgs, parseLlamaBenchJson } from "../../scripts/bench/llamaBenchNative.js";
-import { boundTable, medianSpeed, perRunList, speedTable, type SpeedResult } from "../../scripts/bench/speedReport.js";
+import { boundTable, medianSpeed, nativeTargetsList, perRunList, speedTable, type SpeedResult } from "../../scripts/bench/speedReport.js";
 
 const LLAMA_BENCH_JSON = JSON.stringify([
   { build_commit: "de3ff81", model_type: "llama 1B Q4_0", n_threads: 2, n_prompt: 128, n_gen: 0, n_depth: 0, avg_ns: 1, stddev_ns: 0, avg_ts: 180.5, stddev_ts: 0, samples_ts: [180.5] },
   { build_commit: "de3ff81", model_type: "llama 1B Q4_0", n_threads: 2, n_prompt: 0, n_gen: 32, n_depth: 0, avg_ns: 1, stddev_ns: 0, avg_ts: 25.25, stddev_ts: 0, samples_ts: [25.25] },
+  { build_commit: "de3ff81", model_type: "llama 1B Q4_0", n_threads: 2, n_prompt: 128, n_gen: 0, n_depth: 128, avg_ns: 1, stddev_ns: 0, avg_ts: 170.5, stddev_ts: 0, samples_ts: [170.5] },
+  { build_commit: "de3ff81", model_type: "llama 1B Q4_0", n_threads: 2, n_prompt: 0, n_gen: 32, n_depth: 128, avg_ns: 1, stddev_ns: 0, avg_ts: 24.5, stddev_ts: 0, samples_ts: [24.5] },
 ]);
 
 const speed = (prefill: number, decode: number) => ({ prefillTokensPerSecond: prefill, decodeTokensPerSecond: decode });
@@ -25,12 +27,25 @@ function result(withNative: boolean): SpeedResult {
 describe("bench: native llama.cpp (llama-bench)", () => {
   it("runs llama-bench with the other columns' settings: threads, prompt, tokens, flash attention off, mmap, JSON", () => {
     const args = llamaBenchArgs("/m.gguf", { nThreads: 2, nPromptTokens: 128, nDecodeTokens: 32 }).join(" ");
-    expect(args).toBe("-m /m.gguf -t 2 -p 128 -n 32 -b 512 -ub 512 -fa off -lm mmap -r 1 -o json");
+    // decode after as many tokens of context as the prompt (-d), as the other engines decode
+    expect(args).toBe("-m /m.gguf -t 2 -p 128 -n 32 -d 0,128 -b 512 -ub 512 -fa off -lm mmap -r 1 -o json");
   });
 
-  it("takes prefill from the pp row and decode from the tg row", () => {
+  it("takes prefill from the pp row at depth 0 and decode from the tg row at the prompt's depth", () => {
+    expect(parseLlamaBenchJson(LLAMA_BENCH_JSON, 128)).toEqual(speed(180.5, 24.5));
     expect(parseLlamaBenchJson(LLAMA_BENCH_JSON)).toEqual(speed(180.5, 25.25));
     expect(() => parseLlamaBenchJson(JSON.stringify([JSON.parse(LLAMA_BENCH_JSON)[0]]))).toThrow(/tg row/);
+    expect(() => parseLlamaBenchJson(LLAMA_BENCH_JSON, 64)).toThrow(/tg row/);
+  });
+
+  it("checks issue 20's targets against native: ratios, and the bound on the 7B shape", () => {
+    const small = result(true);
+    const big = { ...result(true), name: "~/llama7b-shape-Q4_0.gguf", weightBytes: 3.5e9, layerstream: speed(200, 8) };
+    const list = nativeTargetsList([small, big], 35e9).split("\n");
+    expect(list[0]).toBe("- m.gguf: decode 0.80× (**missed**), prefill 0.53× (**missed**)");
+    // 3.5 GB at 35 GB/s: 100 ms per token at best; 8 tok/s = 125 ms: 80% of the bound
+    expect(list[1]).toBe("- llama7b-shape-Q4_0.gguf: decode 0.32× (**missed**), prefill 1.05× (met); decode at 80% of the bound (met)");
+    expect(nativeTargetsList([result(false)], 35e9)).toBe("");
   });
 
   it("adds native rows, layerstream ÷ native and native ms/token only when measured", () => {

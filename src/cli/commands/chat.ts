@@ -17,7 +17,7 @@ import type { CliIo } from "../io.js";
 import { addModelOptions, loadOptionsOf, type ServeFlags } from "./serve.js";
 import type { ClusterCliFlags } from "../clusterOptions.js";
 
-export interface ChatFlags extends Pick<ServeFlags, "model" | "threads" | "ctxSize" | "kvType" | "flashAttn" | "maxMemory" | "prefetch" | "keepPageCache" | keyof ClusterCliFlags> {
+export interface ChatFlags extends Pick<ServeFlags, "model" | "threads" | "ctxSize" | "kvType" | "flashAttn" | "repack" | "maxMemory" | "prefetch" | "keepPageCache" | keyof ClusterCliFlags> {
   system?: string;
   maxTokens?: number;
   temperature: number;

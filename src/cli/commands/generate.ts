@@ -13,7 +13,7 @@ import { DEFAULT_SAMPLER_OPTIONS } from "../../engine/sampling/options.js";
 import { formatBytes } from "../../engine/streaming/byteSize.js";
 import type { RunProfiler } from "../../profile/runProfiler.js";
 import { parseByteSizeOption, parseChoice, parseFloatInRange, parseIntInRange } from "../options.js";
-import { FLASH_ATTN_CHOICES, FLASH_ATTN_HELP, memoryLoadOptions, type FlashAttnChoice } from "../loadFlags.js";
+import { FLASH_ATTN_CHOICES, FLASH_ATTN_HELP, memoryLoadOptions, NO_REPACK_HELP, type FlashAttnChoice } from "../loadFlags.js";
 import type { CliIo } from "../io.js";
 import { progressReporter } from "../progressBar.js";
 import { readPrompt } from "../prompt.js";
@@ -40,6 +40,8 @@ export interface GenerateFlags extends ClusterCliFlags {
   ctxSize?: number;
   kvType: KvType;
   flashAttn: FlashAttnChoice;
+  /** false with --no-repack */
+  repack: boolean;
   maxMemory?: number;
   prefetch?: number;
   keepPageCache: boolean;
@@ -78,6 +80,7 @@ export function addGenerateOptions(command: Command): Command {
     .option("-c, --ctx-size <n>", "context size in tokens (default: what the prompt and --max-tokens need, at most the model's)", parseIntInRange(1, MAX_CONTEXT_SIZE))
     .option("--kv-type <type>", `KV cache type (${KV_TYPES.join(", ")})`, parseChoice(KV_TYPES), "f16")
     .option("--flash-attn <mode>", FLASH_ATTN_HELP, parseChoice(FLASH_ATTN_CHOICES), "auto")
+    .option("--no-repack", NO_REPACK_HELP)
     .option("--max-memory <size>", "memory budget, e.g. 512MB or 4GB; layers beyond it are streamed from disk (default: available memory − 512 MiB)", parseByteSizeOption)
     .option("--prefetch <n>", "layers to read ahead while computing (default: 1; 0 when the budget holds one layer)", parseIntInRange(0, 1024))
     .option("--keep-page-cache", "leave streamed layers in the OS page cache too (default: drop them once copied, so the kernel holds no second copy)", false)

@@ -14,7 +14,7 @@ import { loadTokenizer } from "../../engine/tokenizer/index.js";
 import { formatChunkPerplexity, formatFinalEstimate } from "../../api/perplexityMath.js";
 import { AbortError, OptionError } from "../../engine/errors.js";
 import { parseByteSizeOption, parseChoice, parseIntInRange } from "../options.js";
-import { FLASH_ATTN_CHOICES, FLASH_ATTN_HELP, memoryLoadOptions, type FlashAttnChoice } from "../loadFlags.js";
+import { FLASH_ATTN_CHOICES, FLASH_ATTN_HELP, memoryLoadOptions, NO_REPACK_HELP, type FlashAttnChoice } from "../loadFlags.js";
 import type { CliIo } from "../io.js";
 import { progressReporter } from "../progressBar.js";
 import { resolveForRun } from "../modelForRun.js";
@@ -28,6 +28,8 @@ export interface PerplexityFlags extends ClusterCliFlags {
   threads?: number;
   kvType: KvType;
   flashAttn: FlashAttnChoice;
+  /** false with --no-repack */
+  repack: boolean;
   maxMemory?: number;
   prefetch?: number;
   keepPageCache: boolean;
@@ -49,6 +51,7 @@ export function perplexityCommand(io: CliIo): Command {
     .option("-t, --threads <n>", "compute threads for the native kernels (default: physical cores)", parseIntInRange(1, 1024))
     .option("--kv-type <type>", `KV cache type (${KV_TYPES.join(", ")})`, parseChoice(KV_TYPES), "f16")
     .option("--flash-attn <mode>", FLASH_ATTN_HELP, parseChoice(FLASH_ATTN_CHOICES), "auto")
+    .option("--no-repack", NO_REPACK_HELP)
     .option("--max-memory <size>", "memory budget, e.g. 512MB or 4GB; layers beyond it are streamed from disk", parseByteSizeOption)
     .option("--prefetch <n>", "layers to read ahead while computing (default: 1; 0 when the budget holds one layer)", parseIntInRange(0, 1024))
     .option("--keep-page-cache", "leave streamed layers in the OS page cache too", false)

@@ -8,7 +8,7 @@ import { KV_TYPES, type KvType } from "../../api/options.js";
 import { startServer, type RunningServer } from "../../server/server.js";
 import { DEFAULT_BODY_LIMIT } from "../../server/app.js";
 import { parseByteSizeOption, parseChoice, parseFloatInRange, parseIntInRange } from "../options.js";
-import { FLASH_ATTN_CHOICES, FLASH_ATTN_HELP, memoryLoadOptions, type FlashAttnChoice } from "../loadFlags.js";
+import { FLASH_ATTN_CHOICES, FLASH_ATTN_HELP, memoryLoadOptions, NO_REPACK_HELP, type FlashAttnChoice } from "../loadFlags.js";
 import type { CliIo } from "../io.js";
 import { addClusterOptions, clusterLoadOptions, type ClusterCliFlags } from "../clusterOptions.js";
 
@@ -24,6 +24,8 @@ export interface ServeFlags extends ClusterCliFlags {
   ctxSize?: number;
   kvType: KvType;
   flashAttn: FlashAttnChoice;
+  /** false with --no-repack */
+  repack: boolean;
   prefetch?: number;
   keepPageCache: boolean;
   maxBodySize: number;
@@ -56,13 +58,14 @@ export function addModelOptions(command: Command): Command {
     .option("-c, --ctx-size <n>", "context size per sequence in tokens (default: the model's, at most 4096)", parseIntInRange(1))
     .option("--kv-type <type>", `KV cache type (${KV_TYPES.join(", ")})`, parseChoice(KV_TYPES), "f16")
     .option("--flash-attn <mode>", FLASH_ATTN_HELP, parseChoice(FLASH_ATTN_CHOICES), "auto")
+    .option("--no-repack", NO_REPACK_HELP)
     .option("--max-memory <size>", "memory budget, e.g. 512MB or 4GB; layers beyond it are streamed from disk (default: available memory − 512 MiB)", parseByteSizeOption)
     .option("--prefetch <n>", "layers to read ahead while computing (default: 1; 0 when the budget holds one layer)", parseIntInRange(0, 1024))
     .option("--keep-page-cache", "leave streamed layers in the OS page cache too", false);
   return addClusterOptions(command, "with the server");
 }
 
-type ModelFlags = Pick<ServeFlags, "model" | "threads" | "ctxSize" | "kvType" | "flashAttn" | "maxMemory" | "prefetch" | "keepPageCache" | keyof ClusterCliFlags>;
+type ModelFlags = Pick<ServeFlags, "model" | "threads" | "ctxSize" | "kvType" | "flashAttn" | "repack" | "maxMemory" | "prefetch" | "keepPageCache" | keyof ClusterCliFlags>;
 
 /** The shared flags as `loadModel()` options. */
 export function loadOptionsOf(flags: ModelFlags) {

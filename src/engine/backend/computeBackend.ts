@@ -10,6 +10,18 @@ import type { KvCache } from "../model/kvCache.js";
 import type { AttentionScratch, AttentionShape } from "../model/attention.js";
 import type { RopeTable } from "../model/rope.js";
 
+/** A weight type as `matmul` takes it: a ggml type, or a backend's packed layout of one (PackedWeight.matmulType). */
+export type MatmulType = GgmlType | PackedMatmulType;
+/** A backend-private type number for packed weights; only that backend's matmul takes it. */
+export type PackedMatmulType = number & { readonly packedLayout: true };
+
+/** Weights rearranged for one backend's matmul: the same values, another byte order. */
+export interface PackedWeight {
+  readonly bytes: Uint8Array;
+  /** what to pass to this backend's matmul with `bytes` */
+  readonly matmulType: PackedMatmulType;
+}
+
 export interface ComputeBackend {
   readonly kind: "native" | "typescript";
   /** e.g. "native avx512, 2 threads" or "typescript, 1 thread" */
@@ -19,7 +31,13 @@ export interface ComputeBackend {
    * out = x · weightᵀ: out f32 [nTokens, nRows], weight weightType [nRows, nCols], x f32 [nTokens, nCols].
    * @param scratch quantized activations (TypeScript kernels); reused between calls
    */
-  matmul(out: Float32Array, weight: Uint8Array, weightType: GgmlType, x: Float32Array, nCols: number, nRows: number, nTokens: number, scratch: MatmulScratch): void;
+  matmul(out: Float32Array, weight: Uint8Array, weightType: MatmulType, x: Float32Array, nCols: number, nRows: number, nTokens: number, scratch: MatmulScratch): void;
+  /**
+   * weight [nRows, nCols] rearranged for this backend's matmul (llama.cpp's load-time repack: one
+   * contiguous stream per tile of rows instead of one per row), or null when it reads the weights
+   * as stored. The packed copy gives the same bits.
+   */
+  pack(weight: Uint8Array, weightType: GgmlType, nCols: number, nRows: number): PackedWeight | null;
   /**
    * Causal grouped-query attention over the cache for nTokens consecutive queries at `position`.
    * @param out f32 [nTokens, nHead · headDim]

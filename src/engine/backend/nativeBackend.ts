@@ -1,8 +1,8 @@
 /** The native SIMD addon as a ComputeBackend (same bits as the TypeScript kernels on every ISA path). */
-import type { NativeAddon } from "../native/addonTypes.js";
+import { PACKED_TYPE_FLAG, type NativeAddon } from "../native/addonTypes.js";
 import { attentionTypeScript, kqScaleOf } from "../model/attention.js";
 import { TYPESCRIPT_BACKEND } from "./typescriptBackend.js";
-import type { ComputeBackend } from "./computeBackend.js";
+import type { ComputeBackend, PackedMatmulType } from "./computeBackend.js";
 
 /** @param threads the addon's thread pool size (process-wide: the addon has one pool) */
 export function nativeBackend(addon: NativeAddon, threads?: number): ComputeBackend {
@@ -14,6 +14,10 @@ export function nativeBackend(addon: NativeAddon, threads?: number): ComputeBack
     threads: caps.threads,
     matmul(out, weight, weightType, x, nCols, nRows, nTokens) {
       addon.matmul(out, weight, weightType as never, x, nCols, nRows, nTokens);
+    },
+    pack(weight, weightType, nCols, nRows) {
+      const bytes = addon.pack?.(weight, weightType as never, nCols, nRows) ?? null;
+      return bytes && { bytes, matmulType: (weightType | PACKED_TYPE_FLAG) as PackedMatmulType };
     },
     attention(out, q, cache, layer, position, nTokens, shape, scratch) {
       const { keys, values } = cache.raw(layer);

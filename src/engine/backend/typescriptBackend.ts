@@ -11,7 +11,9 @@ export const TYPESCRIPT_BACKEND: ComputeBackend = Object.freeze({
   kind: "typescript",
   description: "typescript, 1 thread",
   threads: 1,
-  matmul: matmulTypeScript,
+  // reads weights as stored: never packs, so its matmul only ever sees ggml types
+  matmul: matmulTypeScript as ComputeBackend["matmul"],
+  pack: () => null,
   attention(out, q, cache, layer, position, nTokens, shape, scratch) {
     if (shape.flashKvChunks !== undefined) flashAttentionTypeScript(out, q, cache, layer, position, nTokens, shape, scratch, shape.flashKvChunks);
     else attentionTypeScript(out, q, cache, layer, position, nTokens, shape, scratch);

@@ -10,7 +10,7 @@ import { GgmlType, rowBytes } from "../ggml/types.js";
 import { weightKernel } from "../quant/table.js";
 import { ARCHITECTURES } from "../model/hparams.js";
 import { llama3RopeFactors, type Llama3RopeScaling } from "../model/llama3Rope.js";
-import { randomQ4_0Matrix } from "./randomBlocks.js";
+import { randomQ4_0Matrix, randomQ6_KMatrix } from "./randomBlocks.js";
 
 export interface SyntheticModelSpec {
   /** written as general.architecture (an unsupported name makes a file for error tests) */
@@ -53,7 +53,7 @@ export interface SyntheticModelSpec {
   readonly seed: number;
   /** standard deviation multiplier for matrices (default 1: std = 1/√nCols) */
   readonly weightScale?: number;
-  /** Q4_0 matrices as random codes and one scale (randomBlocks.ts): fast, for huge benchmark models only */
+  /** Q4_0 and Q6_K matrices as random codes and one scale (randomBlocks.ts): fast, for huge benchmark models only */
   readonly randomBlocks?: boolean;
 }
 
@@ -263,6 +263,7 @@ class SeededTensors {
     const seed = this.nextSeed();
     const std = (this.spec.weightScale ?? 1) / Math.sqrt(nCols);
     if (this.spec.randomBlocks && type === GgmlType.Q4_0) return void this.writer.addTensor(name, [nCols, nRows], type, () => randomQ4_0Matrix(nCols, nRows, std, seed));
+    if (this.spec.randomBlocks && type === GgmlType.Q6_K) return void this.writer.addTensor(name, [nCols, nRows], type, () => randomQ6_KMatrix(nCols, nRows, std, seed));
     this.writer.addTensor(name, [nCols, nRows], type, () => encodeMatrix(type, nCols, nRows, randomValues(seededRandom(seed), nCols * nRows, std)));
   }
 

@@ -3,7 +3,8 @@
  * kept for good), or a streaming cache under a memory budget (src/engine/streaming). A block
  * stays valid from `acquire` until the matching `release`.
  */
-import { bindLayer, type LayerTensors, type LayerWeights, type TensorBytes } from "./weights.js";
+import { bindLayer, packLayer, type LayerTensors, type LayerWeights, type TensorBytes } from "./weights.js";
+import type { ComputeBackend } from "../backend/computeBackend.js";
 
 export interface LayerSource {
   /** may wait for a disk read */
@@ -52,6 +53,8 @@ export class ResidentLayerSource implements LayerSource {
     private readonly access: string,
     /** checks the model file before each use (throws when it changed on disk) */
     private readonly checkFile: () => void = () => {},
+    /** packs each block's matrices for this backend's matmul when it binds them (packLayer) */
+    private readonly packFor?: Pick<ComputeBackend, "pack">,
   ) {}
 
   acquire(il: number): LayerWeights {
@@ -65,6 +68,7 @@ export class ResidentLayerSource implements LayerSource {
     let weights = this.layers.get(il);
     if (!weights) {
       weights = bindLayer(this.tensors[il], this.bytesOf);
+      if (this.packFor) weights = packLayer(weights, this.packFor);
       this.layers.set(il, weights);
     }
     return weights;

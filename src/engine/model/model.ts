@@ -9,7 +9,7 @@ import { defaultBackend } from "../backend/selectBackend.js";
 import type { Tokenizer } from "../tokenizer/index.js";
 import { ModelFormatError, OptionError } from "../errors.js";
 import { MAX_CONTEXT_SIZE, type ModelHparams } from "./hparams.js";
-import { bindHead, bindVector, ropeFactorsTensor, type HeadTensors, type HeadWeights, type LayerTensors, type TensorBytes } from "./weights.js";
+import { bindHead, bindVector, matmulTypeOf, packMatrix, ropeFactorsTensor, type HeadTensors, type HeadWeights, type LayerTensors, type TensorBytes } from "./weights.js";
 import { LocalLayerRunner } from "./localLayerRunner.js";
 import { ResidentLayerSource, type LayerSource } from "./layerSource.js";
 import type { KvType } from "./kvCache.js";
@@ -42,6 +42,12 @@ export interface ModelOpenOptions {
   readonly checkTensors?: boolean;
   /** flash attention with llama.cpp's numerics (its `-fa on`); default: the classic path */
   readonly flashAttention?: boolean;
+  /**
+   * Resident weights packed for the backend's matmul at load (ComputeBackend.pack, llama.cpp's
+   * repack; its `--no-repack` is false here): faster decoding, the same bits, a packed copy in
+   * memory instead of the file's pages. Default true.
+   */
+  readonly repack?: boolean;
 }
 
 /**
@@ -57,6 +63,8 @@ export class Model implements Disposable {
    * passed to every runner, local or remote; undefined: classic attention.
    */
   readonly flashKvChunks: number | undefined;
+  /** resident weights are packed for the backend's matmul (ModelOpenOptions.repack) */
+  readonly repack: boolean;
   private readonly normed: Float32Array;
   private readonly matmulScratch = new MatmulScratch();
   /** logitsMany's buffers, grown as needed: the hidden rows and their norms f32 [n, nEmbd], the logits f32 [n, nVocab] */
@@ -89,6 +97,7 @@ export class Model implements Disposable {
     this.kvType = options.kvType ?? "f16";
     this.backend = options.backend ?? defaultBackend();
     this.flashKvChunks = options.flashAttention ? this.backend.threads : undefined;
+    this.repack = options.repack ?? true;
     this.contextSize = options.contextSize ?? Math.min(hparams.nCtxTrain, options.defaultContextCap ?? Infinity);
     if (!Number.isInteger(this.contextSize) || this.contextSize <= 0 || this.contextSize > MAX_CONTEXT_SIZE) {
       throw new OptionError("BAD_CONTEXT_SIZE", `context size ${this.contextSize} must be an integer in [1, ${MAX_CONTEXT_SIZE}]`);
@@ -109,7 +118,12 @@ export class Model implements Disposable {
    * first use (a worker, which runs only blocks, never reads them).
    */
   get head(): HeadWeights {
-    this.boundHead ??= bindHead(this.headInfo, this.tensorBytes);
+    if (!this.boundHead) {
+      const head = bindHead(this.headInfo, this.tensorBytes);
+      // a tied output is the embeddings, which get_rows reads as stored
+      const packOutput = this.repack && head.output !== head.tokenEmbd;
+      this.boundHead = packOutput ? { ...head, output: packMatrix(head.output, this.backend) } : head;
+    }
     return this.boundHead;
   }
 
@@ -151,7 +165,7 @@ export class Model implements Disposable {
    * maps with MAP_POPULATE). Streaming under a memory budget is a separate LayerSource.
    */
   residentLayers(layers: readonly number[] = this.layers.map((_, il) => il), onProgress?: (layersDone: number, layersTotal: number) => void): ResidentLayerSource {
-    const source = new ResidentLayerSource(this.layers, this.tensorBytes, this.access, () => this.watch.check());
+    const source = new ResidentLayerSource(this.layers, this.tensorBytes, this.access, () => this.watch.check(), this.repack ? this.backend : undefined);
     layers.forEach((il, done) => {
       onProgress?.(done, layers.length);
       const weights = source.bind(il);
@@ -228,7 +242,8 @@ export class Model implements Disposable {
   private runHead(x: Float32Array, n: number, normed: Float32Array, out: Float32Array): void {
     const { nEmbd, nVocab, rmsEps, variant } = this.hparams;
     this.backend.rmsNorm(normed, x, this.head.outputNorm, nEmbd, n, rmsEps);
-    this.backend.matmul(out, this.head.output.bytes, this.head.output.type, normed, nEmbd, nVocab, n, this.matmulScratch);
+    const { output } = this.head;
+    this.backend.matmul(out, output.bytes, matmulTypeOf(output), normed, nEmbd, nVocab, n, this.matmulScratch);
     if (variant.finalSoftCap !== undefined) softCapInPlace(out, variant.finalSoftCap, n * nVocab);
   }
 

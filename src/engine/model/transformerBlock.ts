@@ -1,7 +1,7 @@
 import { MatmulScratch } from "../quant/matmul.js";
 import type { ComputeBackend } from "../backend/computeBackend.js";
 import type { ModelHparams } from "./hparams.js";
-import type { LayerWeights, WeightMatrix } from "./weights.js";
+import { matmulTypeOf, type LayerWeights, type WeightMatrix } from "./weights.js";
 import type { KvCache } from "./kvCache.js";
 import { AttentionScratch } from "./attention.js";
 import { addBiasRows, addInPlace, scaleInPlace } from "./ops.js";
@@ -83,7 +83,7 @@ export interface BlockRun {
 
 /** y = W·x for nTokens rows (x f32 [nTokens, W.nCols] → out f32 [nTokens, W.nRows]). */
 function project(ctx: BlockContext, out: Float32Array, w: WeightMatrix, x: Float32Array, nTokens: number): void {
-  ctx.backend.matmul(out, w.bytes, w.type, x, w.nCols, w.nRows, nTokens, ctx.scratch.matmul);
+  ctx.backend.matmul(out, w.bytes, matmulTypeOf(w), x, w.nCols, w.nRows, nTokens, ctx.scratch.matmul);
 }
 
 /** Rows in a run. */

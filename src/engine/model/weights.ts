@@ -4,6 +4,7 @@ import { dequantizeRows } from "../quant/matmul.js";
 import { weightKernel } from "../quant/table.js";
 import { ModelFormatError } from "../errors.js";
 import type { ModelHparams } from "./hparams.js";
+import type { ComputeBackend, MatmulType, PackedMatmulType } from "../backend/computeBackend.js";
 
 /** A weight matrix as stored in the file: [nRows, nCols] with nCols contiguous (ggml dims [nCols, nRows]). */
 export interface WeightMatrix {
@@ -11,8 +12,31 @@ export interface WeightMatrix {
   readonly type: GgmlType;
   readonly nCols: number;
   readonly nRows: number;
-  /** the tensor's bytes (a view of the mapped file, or an owned copy) */
+  /** the tensor's bytes (a view of the mapped file, or an owned copy; packed: see matmulType) */
   readonly bytes: Uint8Array;
+  /**
+   * Set when `bytes` were packed for the compute backend (ComputeBackend.pack): what its matmul
+   * takes instead of `type`; the bytes are then not in the file's order.
+   */
+  readonly matmulType?: PackedMatmulType;
+}
+
+/** What to pass to ComputeBackend.matmul for this matrix. */
+export function matmulTypeOf(w: WeightMatrix): MatmulType {
+  return w.matmulType ?? w.type;
+}
+
+/** The matrix packed for a backend's matmul, or itself where the backend reads it as stored. */
+export function packMatrix(w: WeightMatrix, backend: Pick<ComputeBackend, "pack">): WeightMatrix {
+  if (w.matmulType !== undefined) return w;
+  const packed = backend.pack(w.bytes, w.type, w.nCols, w.nRows);
+  return packed ? { ...w, bytes: packed.bytes, matmulType: packed.matmulType } : w;
+}
+
+/** A block's seven matrices packed for a backend's matmul (packMatrix); norms and biases as they are. */
+export function packLayer(weights: LayerWeights, backend: Pick<ComputeBackend, "pack">): LayerWeights {
+  const p = (w: WeightMatrix) => packMatrix(w, backend);
+  return { ...weights, wq: p(weights.wq), wk: p(weights.wk), wv: p(weights.wv), wo: p(weights.wo), ffnGate: p(weights.ffnGate), ffnUp: p(weights.ffnUp), ffnDown: p(weights.ffnDown) };
 }
 
 /** The weights of one transformer block. */

@@ -21,6 +21,9 @@ export interface NativeCapabilities {
 }
 
 /** Weight types `matmul` accepts (GgmlType numbers). */
+/** Added to a weight type for `matmul` on weights `pack` returned (kPackedTypeFlag, generic/pack.h). */
+export const PACKED_TYPE_FLAG = 0x100;
+
 export type NativeWeightType =
   | GgmlType.F32
   | GgmlType.F16
@@ -119,6 +122,16 @@ export interface NativeAddon {
    * @throws NativeAddonError UNSUPPORTED_TYPE (a type without native kernels), INVALID_ARGUMENT
    */
   route?(weightType: NativeWeightType, nCols: number, nRows: number, nTokens: number): NativeRoute;
+
+  /**
+   * The weights packed for this ISA path's matmul kernel, as llama.cpp's CPU_REPACK buffer does at
+   * load: a new array as long as `weight`, the same bytes in tiles of 16 rows (Q4_0 and IQ4_NL with
+   * a multiple of 16 rows; native/simd/src/generic/pack.h), so a kernel streams one contiguous run
+   * per tile. Null where the path reads the file's row order. `matmul` takes the result with
+   * `weightType | PACKED_TYPE_FLAG` and gives the same bits as for `weight` (any ISA path: one
+   * without a packed kernel unpacks tile by tile). Optional: builds older than this function lack it.
+   */
+  pack?(weight: Uint8Array, weightType: NativeWeightType, nCols: number, nRows: number): Uint8Array | null;
 
   /**
    * `matmul` on a libuv worker thread, settling the promise on the JS thread (the buffers must not

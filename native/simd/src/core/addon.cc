@@ -6,6 +6,7 @@
 #include <thread>
 
 #include "core/engine.h"
+#include "generic/pack.h"
 #include "core/file_advice.h"
 #include "generic/kernels.h"
 
@@ -145,6 +146,29 @@ Napi::Value Matmul(const Napi::CallbackInfo& info) {
                                              x.Data(), x.ElementLength(), args.nCols, args.nRows, args.nTokens);
   if (!status.ok()) throwError(env, status);
   return env.Undefined();
+}
+
+// pack(weight: Uint8Array, weightType, nCols, nRows): the weights packed for this ISA path's
+// kernel (a new Uint8Array, as long; pass it to matmul as weightType | 0x100), or null where the
+// path reads the file's order (see enginePack)
+Napi::Value Pack(const Napi::CallbackInfo& info) {
+  Napi::Env env = info.Env();
+  int64_t weightType, nCols, nRows;
+  if (!arrayArgs(info, "pack", {{0, napi_uint8_array, "weight"}}) ||
+      !integerArgs(info, {{1, "weightType", &weightType}, {2, "nCols", &nCols}, {3, "nRows", &nRows}})) {
+    return env.Undefined();
+  }
+  Napi::Uint8Array weight = info[0].As<Napi::Uint8Array>();
+  const int type = static_cast<int>(weightType > 1000 || weightType < 0 ? -1 : weightType);
+  if (!ls::enginePacks(type, nCols, nRows)) return env.Null();
+  Napi::Uint8Array packed = Napi::Uint8Array::New(env, weight.ByteLength());
+  bool done = false;
+  const ls::Status status = ls::enginePack(weight.Data(), weight.ByteLength(), packed.Data(), packed.ByteLength(), type, nCols, nRows, &done);
+  if (!status.ok()) {
+    throwError(env, status);
+    return env.Undefined();
+  }
+  return done ? static_cast<Napi::Value>(packed) : env.Null();
 }
 
 // route(weightType, nCols, nRows, nTokens): { batched, single, nBatched } (see engineRoute)
@@ -348,6 +372,7 @@ Napi::Object Init(Napi::Env env, Napi::Object exports) {
   exports.Set("matmul", Napi::Function::New(env, Matmul, "matmul"));
   exports.Set("matmulAsync", Napi::Function::New(env, MatmulAsync, "matmulAsync"));
   exports.Set("route", Napi::Function::New(env, Route, "route"));
+  exports.Set("pack", Napi::Function::New(env, Pack, "pack"));
   exports.Set("attention", Napi::Function::New(env, Attention, "attention"));
   exports.Set("flashAttention", Napi::Function::New(env, FlashAttention, "flashAttention"));
   exports.Set("siluMul", Napi::Function::New(env, SiluMul, "siluMul"));

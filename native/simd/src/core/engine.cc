@@ -15,6 +15,7 @@
 #endif
 
 #include "core/threadpool.h"
+#include "generic/pack.h"
 #include "generic/attention.h"
 #include "generic/cpu.h"
 #include "generic/kernels.h"
@@ -124,6 +125,21 @@ Status checkMatmul(size_t outLength, size_t weightBytes, int weightType, size_t 
   return {};
 }
 
+/**
+ * Rows [begin, end) of packed weights through a kernel that reads the file's row order: the
+ * chunk's tiles unpacked into a per-thread buffer first (whole tiles: chunks are whole tiles).
+ */
+void unpackedRows(const TypeKernel& kernel, const MatmulProblem& problem, int64_t begin, int64_t end) {
+  thread_local std::vector<uint8_t> rows;
+  const size_t rowBytes = problem.weightRowBytes;
+  rows.resize(static_cast<size_t>(end - begin) * rowBytes);
+  unpackTiles16(problem.weight, rows.data(), rowBytes, begin, end);
+  MatmulProblem unpacked = problem;
+  unpacked.weight = rows.data() - static_cast<ptrdiff_t>(begin * rowBytes);  // row `begin` at rows[0]
+  unpacked.packedRows = 0;
+  kernel.rows(unpacked, begin, end);
+}
+
 /** Quantizes the activations (tokens claimed one at a time when there are enough), then the rows
  *  in chunks of whole 16-row tiles. */
 void runMatmul(ThreadPool& pool, const TypeKernel& kernel, const MatmulProblem& problem, const float* x, uint8_t* act) {
@@ -141,7 +157,9 @@ void runMatmul(ThreadPool& pool, const TypeKernel& kernel, const MatmulProblem& 
   const int64_t nBlockDots = problem.nRows * (problem.nCols / 32 + 1) * nTokens;
   pool.forEach(nChunks, nBlockDots >= kMinBlockDotsToWake, [&](int64_t chunk) {
     const int64_t begin = chunk * chunkRows;
-    kernel.rows(problem, begin, std::min(begin + chunkRows, problem.nRows));
+    const int64_t end = std::min(begin + chunkRows, problem.nRows);
+    if (problem.packedRows == 0 || problem.packedRows == kernel.packedRows) kernel.rows(problem, begin, end);
+    else unpackedRows(kernel, problem, begin, end);
   });
 }
 
@@ -244,6 +262,11 @@ Status engineRoute(int weightType, int64_t nCols, int64_t nRows, int64_t nTokens
 
 Status engineMatmul(float* out, size_t outLength, const uint8_t* weight, size_t weightBytes, int weightType,
                     const float* x, size_t xLength, int64_t nCols, int64_t nRows, int64_t nTokens) {
+  const bool packed = (weightType & kPackedTypeFlag) != 0;
+  if (packed) {
+    weightType &= ~kPackedTypeFlag;
+    if (!packable(weightType, nCols, nRows)) return error("UNSUPPORTED_TYPE", "matmul: weight type " + std::to_string(weightType) + " with " + std::to_string(nRows) + " rows of " + std::to_string(nCols) + " has no packed layout");
+  }
   size_t rowBytes = 0;
   const Status checked = checkMatmul(outLength, weightBytes, weightType, xLength, nCols, nRows, nTokens, &rowBytes);
   if (!checked.ok()) return checked;
@@ -262,7 +285,7 @@ Status engineMatmul(float* out, size_t outLength, const uint8_t* weight, size_t 
   if (route.batched == Arith::RepackedGemm) layout.q8kPositiveFirstTokens = route.nBatched;
   uint8_t* act = ensureScratch(e, layout.tokenBytes * nTokens + 64);
   if (!act) return error("OUT_OF_MEMORY", "matmul: cannot allocate activation scratch");
-  const MatmulProblem problem{out, weight, rowBytes, weightType, nCols, nRows, nTokens, act, layout, route};
+  const MatmulProblem problem{out, weight, rowBytes, weightType, nCols, nRows, nTokens, act, layout, route, packed ? kPackRows : 0};
   runMatmul(*e.pool, *kernel, problem, x, act);
   return {};
 }
@@ -316,6 +339,28 @@ Status engineFlashAttention(float* out, size_t outLength, const float* q, size_t
     const int64_t t0 = task / nHead * blockRows;
     kernel(problem, t0, std::min(blockRows, nTokens - t0), task % nHead, scratch.data());
   });
+  return {};
+}
+
+bool enginePacks(int weightType, int64_t nCols, int64_t nRows) {
+  Engine& e = engine();
+  std::lock_guard<std::mutex> lock(e.mutex);
+  return packable(weightType, nCols, nRows) && kernelFor(e.isa, weightType)->packedRows == kPackRows;
+}
+
+Status enginePack(const uint8_t* src, size_t srcBytes, uint8_t* dst, size_t dstBytes, int weightType, int64_t nCols, int64_t nRows, bool* packed) {
+  *packed = false;
+  size_t rowBytes = 0;
+  const Status checked = checkMatmul(0, srcBytes, weightType, 0, nCols, nRows, 0, &rowBytes);
+  if (!checked.ok()) return checked;
+  if (dstBytes < rowBytes * static_cast<size_t>(nRows)) return error("SHAPE_MISMATCH", "pack: the destination has " + std::to_string(dstBytes) + " bytes, needs " + std::to_string(rowBytes * nRows));
+  Engine& e = engine();
+  std::lock_guard<std::mutex> lock(e.mutex);
+  // pack only where this path's kernel reads the layout (elsewhere every call would unpack it)
+  if (!packable(weightType, nCols, nRows) || kernelFor(e.isa, weightType)->packedRows != kPackRows) return {};
+  const int64_t nTiles = nRows / kPackRows;
+  e.pool->forEach(nTiles, true, [&](int64_t tile) { packTiles16(src, dst, rowBytes, tile, tile + 1); });
+  *packed = true;
   return {};
 }
 

@@ -60,9 +60,23 @@ Status engineSetIsa(const char* name);
  */
 Status engineRoute(int weightType, int64_t nCols, int64_t nRows, int64_t nTokens, Route* route);
 
-/** out f32 [nTokens, nRows] = x f32 [nTokens, nCols] · weight [nRows, nCols]ᵀ; sizes checked. */
+/**
+ * out f32 [nTokens, nRows] = x f32 [nTokens, nCols] · weight [nRows, nCols]ᵀ; sizes checked.
+ * weightType | kPackedTypeFlag: weight is packed (enginePack); a path without a kernel for the
+ * layout unpacks it tile by tile.
+ */
 Status engineMatmul(float* out, size_t outLength, const uint8_t* weight, size_t weightBytes, int weightType,
                     const float* x, size_t xLength, int64_t nCols, int64_t nRows, int64_t nTokens);
+
+/**
+ * Packs weight [nRows, nCols] of weightType into dst (as many bytes; generic/pack.h) when the
+ * current ISA path's kernel reads a packed layout for it; `*packed` says whether it did (dst is
+ * untouched otherwise). matmul then takes dst with weightType | kPackedTypeFlag.
+ */
+/** Whether enginePack would pack weights of this type and shape on the current ISA path. */
+bool enginePacks(int weightType, int64_t nCols, int64_t nRows);
+
+Status enginePack(const uint8_t* src, size_t srcBytes, uint8_t* dst, size_t dstBytes, int weightType, int64_t nCols, int64_t nRows, bool* packed);
 
 /**
  * Causal multi-head attention over an F16 KV cache, bit-identical to the TypeScript `attention`

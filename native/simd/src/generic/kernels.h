@@ -289,6 +289,8 @@ struct MatmulProblem {
   const uint8_t* act;  // quantized activations, `layout.tokenBytes` per token
   ActLayout layout;
   Route route;
+  /** 0: weight rows in the file's order; kPackRows: packed in tiles (generic/pack.h) */
+  int packedRows = 0;
 };
 
 /** The arithmetic of token `token`'s outputs. */
@@ -308,6 +310,8 @@ struct TypeKernel {
   int actCorrBias;
   /** a faster quantizeActs with identical results, or nullptr for quantizeActs */
   QuantizeKernel quantize;
+  /** the packed layout `rows` reads (kPackRows), or 0: the engine unpacks tiles for it */
+  int packedRows = 0;
 };
 
 /** One dot product of a float weight row with one token's activations (n values). */

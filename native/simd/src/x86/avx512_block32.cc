@@ -9,6 +9,7 @@
 #include <vector>
 
 #include "generic/kernels.h"
+#include "generic/pack.h"
 #include "x86/avx512.h"
 #include "x86/ymm.h"
 #include "x86/ymm_block32.h"
@@ -63,6 +64,31 @@ inline __m512 blockScales(const uint8_t* block, __m512i offsets) {
 }
 
 /**
+ * Block b of the 16-row tile at row0, read from the file's row order (kPacked false: 16 loads
+ * inserted into 4 zmm and a gather of the scales) or from kTiles16 (generic/pack.h: 4 loads and
+ * one widening load, the same values in the same lanes).
+ */
+template <bool kPacked>
+struct Tile16 {
+  const uint8_t* rows;
+  size_t stride;
+  __m512i scaleOffsets;
+  Tile16(const MatmulProblem& p, int64_t row0) : rows(p.weight + row0 * p.weightRowBytes), stride(p.weightRowBytes), scaleOffsets(scaleOffsetsFor(stride)) {}
+  /** chunk c: the 16 code bytes of row 4g + c */
+  __m512i group(int64_t b, int g) const { return loadRowGroup(rows + b * 18, stride, g); }
+  /** lane L: the scale of row packedScaleRow(L) */
+  __m512 scales(int64_t b) const { return blockScales(rows + b * 18, scaleOffsets); }
+};
+
+template <>
+struct Tile16<true> {
+  const uint8_t* tile;
+  Tile16(const MatmulProblem& p, int64_t row0) : tile(p.weight + row0 * p.weightRowBytes) {}
+  __m512i group(int64_t b, int g) const { return _mm512_loadu_si512(tile + b * kTile16BlockBytes + 32 + 64 * g); }
+  __m512 scales(int64_t b) const { return _mm512_cvtph_ps(_mm256_loadu_si256(reinterpret_cast<const __m256i*>(tile + b * kTile16BlockBytes))); }
+};
+
+/**
  * Codes of a repacked type from its nibbles (in place, bytewise): Q4_0 keeps them (the unsigned
  * nibble, bias 8), IQ4_NL looks up ggml's table value + 128 (bias 128).
  */
@@ -84,12 +110,10 @@ inline void storeRows16(const MatmulProblem& p, const __m512 acc[TT], int64_t ro
 }
 
 /** Repacked Q4_0 / IQ4_NL, 16 rows × TT tokens: acc[row] = fma(Σ q·y, d_w·d_y, acc[row]) per block. */
-template <B32 T, int TT>
+template <B32 T, int TT, bool kPacked>
 void repacked16(const MatmulProblem& p, int64_t row0, int64_t token0) {
   const ActLayout& l = p.layout;
-  const size_t stride = p.weightRowBytes;
-  const uint8_t* row = p.weight + row0 * stride;
-  const __m512i scaleOffsets = scaleOffsetsFor(stride);
+  const Tile16<kPacked> tile(p, row0);
   const __m512i m4 = _mm512_set1_epi8(0x0F);
   __m512 acc[TT];
   for (int t = 0; t < TT; t++) acc[t] = _mm512_setzero_ps();
@@ -98,14 +122,13 @@ void repacked16(const MatmulProblem& p, int64_t row0, int64_t token0) {
   const bool prefetch = TT == 1 || token0 == 0;
   for (int64_t b = 0; b < l.nBlocks; b++) {
     if (prefetch) next.step(b);
-    const uint8_t* block = row + b * 18;
     __m512i lo[4], hi[4];
     for (int g = 0; g < 4; g++) {
-      const __m512i z = loadRowGroup(block, stride, g);
+      const __m512i z = tile.group(b, g);
       lo[g] = repackedCodes<T>(_mm512_and_si512(z, m4));
       hi[g] = repackedCodes<T>(_mm512_and_si512(_mm512_srli_epi16(z, 4), m4));
     }
-    const __m512 dw = blockScales(block, scaleOffsets);
+    const __m512 dw = tile.scales(b);
     for (int t = 0; t < TT; t++) {
       const uint8_t* a = p.act + (token0 + t) * l.tokenBytes;
       const uint8_t* y = a + l.qs + 32 * b;
@@ -150,12 +173,10 @@ const int32_t* blockCorrTotals(const MatmulProblem& p) {
  * broadcast activation dword, and a token's sums need no horizontal reduction (the shuffles that
  * bound repacked16 on batches).
  */
-template <B32 T, int TT>
+template <B32 T, int TT, bool kPacked>
 void lanes16(const MatmulProblem& p, const int32_t* corrTotals, int64_t row0, int64_t token0) {
   const ActLayout& l = p.layout;
-  const size_t stride = p.weightRowBytes;
-  const uint8_t* row = p.weight + row0 * stride;
-  const __m512i scaleOffsets = scaleOffsetsFor(stride);
+  const Tile16<kPacked> tile(p, row0);
   const __m512i m4 = _mm512_set1_epi8(0x0F);
   __m512 acc[TT];
   for (int t = 0; t < TT; t++) acc[t] = _mm512_setzero_ps();
@@ -163,9 +184,8 @@ void lanes16(const MatmulProblem& p, const int32_t* corrTotals, int64_t row0, in
   const bool prefetch = token0 == 0;  // the first token group streams the tile from memory
   for (int64_t b = 0; b < l.nBlocks; b++) {
     if (prefetch) next.step(b);
-    const uint8_t* block = row + b * 18;
     __m512i z[4];  // chunk c of z[g]: the 16 code bytes of row 4g + c
-    for (int g = 0; g < 4; g++) z[g] = loadRowGroup(block, stride, g);
+    for (int g = 0; g < 4; g++) z[g] = tile.group(b, g);
     // w[k], chunk c, lane j: dword k of row 4j + c (codes 4k..4k+3 low nibbles, 16+4k.. high)
     const __m512i t0 = _mm512_unpacklo_epi32(z[0], z[1]), t1 = _mm512_unpackhi_epi32(z[0], z[1]);
     const __m512i t2 = _mm512_unpacklo_epi32(z[2], z[3]), t3 = _mm512_unpackhi_epi32(z[2], z[3]);
@@ -175,7 +195,7 @@ void lanes16(const MatmulProblem& p, const int32_t* corrTotals, int64_t row0, in
       lo[k] = repackedCodes<T>(_mm512_and_si512(w[k], m4));
       hi[k] = repackedCodes<T>(_mm512_and_si512(_mm512_srli_epi16(w[k], 4), m4));
     }
-    const __m512 dw = blockScales(block, scaleOffsets);
+    const __m512 dw = tile.scales(b);
     for (int t = 0; t < TT; t++) {
       const uint8_t* a = p.act + (token0 + t) * l.tokenBytes;
       const int32_t* y = reinterpret_cast<const int32_t*>(a + l.qs + 32 * b);
@@ -320,17 +340,28 @@ void block32VecRows(const MatmulProblem& p, int64_t r0, int64_t r1) {
 }
 
 /** Repacked Q4_0 / IQ4_NL rows [r0, r1): panels for big batches, 16-row tiles, then the ymm 8-row tiles. */
-template <B32 T>
-void repackedRows16(const MatmulProblem& p, int64_t r0, int64_t r1) {
-  int64_t r = T == B32::Q4_0 ? q4_0PanelRows(p, r0, r1) : iq4nlPanelRows(p, r0, r1);
+template <B32 T, bool kPacked>
+int64_t repackedTiles16(const MatmulProblem& p, int64_t r, int64_t r1) {
   const int32_t* totals = p.nTokens >= 2 && r + 16 <= r1 ? blockCorrTotals(p) : nullptr;
   for (; r + 16 <= r1; r += 16) {
     int64_t t = 0;
-    for (; t + 8 <= p.nTokens; t += 8) lanes16<T, 8>(p, totals, r, t);  // weights unpacked once per 8 tokens
-    for (; t + 4 <= p.nTokens; t += 4) lanes16<T, 4>(p, totals, r, t);
-    for (; t + 2 <= p.nTokens; t += 2) lanes16<T, 2>(p, totals, r, t);
-    for (; t < p.nTokens; t++) repacked16<T, 1>(p, r, t);
+    for (; t + 8 <= p.nTokens; t += 8) lanes16<T, 8, kPacked>(p, totals, r, t);  // weights unpacked once per 8 tokens
+    for (; t + 4 <= p.nTokens; t += 4) lanes16<T, 4, kPacked>(p, totals, r, t);
+    for (; t + 2 <= p.nTokens; t += 2) lanes16<T, 2, kPacked>(p, totals, r, t);
+    for (; t < p.nTokens; t++) repacked16<T, 1, kPacked>(p, r, t);
   }
+  return r;
+}
+
+/** Rows [r0, r1) (whole tiles when packed: generic/pack.h) */
+template <B32 T>
+void repackedRows16(const MatmulProblem& p, int64_t r0, int64_t r1) {
+  int64_t r = T == B32::Q4_0 ? q4_0PanelRows(p, r0, r1) : iq4nlPanelRows(p, r0, r1);
+  if (p.packedRows == kPackRows) {
+    repackedTiles16<T, true>(p, r, r1);
+    return;
+  }
+  r = repackedTiles16<T, false>(p, r, r1);
   repackedRows<Cfg, T>(p, r, r1);
 }
 

@@ -4,6 +4,7 @@
 #include <immintrin.h>
 
 #include "generic/kernels.h"
+#include "generic/pack.h"
 #include "x86/avx512.h"
 #include "x86/ymm.h"
 #include "x86/ymm_block32.h"
@@ -28,7 +29,7 @@ void iq4xsRows(const MatmulProblem& p, int64_t r0, int64_t r1) { iq4xsRowsFrom<A
 const TypeKernel kF32Kernel{f32Rows, 0, nullptr};
 const TypeKernel kF16Kernel{f16Rows, 0, quantizeF16Rows};
 const TypeKernel kBF16Kernel{bf16Rows, 0, nullptr};
-const TypeKernel kQ4_0Kernel{q4_0Rows, corrBias<B32::Q4_0>(), quantizeQ8Rows};
+const TypeKernel kQ4_0Kernel{q4_0Rows, corrBias<B32::Q4_0>(), quantizeQ8Rows, kPackRows};
 const TypeKernel kQ4_1Kernel{q4_1Rows, corrBias<B32::Q4_1>(), quantizeQ8Rows};
 const TypeKernel kQ5_0Kernel{q5_0Rows, corrBias<B32::Q5_0>(), quantizeQ8Rows};
 const TypeKernel kQ5_1Kernel{q5_1Rows, corrBias<B32::Q5_1>(), quantizeQ8Rows};
@@ -38,7 +39,7 @@ const TypeKernel kQ6_KKernel{q6kRows, 0, nullptr};
 const TypeKernel kQ2_KKernel{q2kRows, 0, nullptr};
 const TypeKernel kQ3_KKernel{q3kRows, 0, nullptr};
 const TypeKernel kQ5_KKernel{q5kRows, 0, nullptr};
-const TypeKernel kIQ4_NLKernel{iq4nlRows, corrBias<B32::IQ4_NL>(), quantizeQ8Rows};
+const TypeKernel kIQ4_NLKernel{iq4nlRows, corrBias<B32::IQ4_NL>(), quantizeQ8Rows, kPackRows};
 const TypeKernel kIQ4_XSKernel{iq4xsRows, 0, nullptr};
 
 const KernelTable kTable{&kF32Kernel, &kF16Kernel, &kBF16Kernel, &kQ4_0Kernel, &kQ4_1Kernel,

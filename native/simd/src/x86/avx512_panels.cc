@@ -14,6 +14,7 @@
 #include <vector>
 
 #include "generic/kernels.h"
+#include "generic/pack.h"
 #include "x86/avx512.h"
 #include "x86/ymm.h"
 #include "x86/ymm_block32.h"
@@ -45,11 +46,22 @@ void fillPanel(const MatmulProblem& p, int64_t row0, uint8_t* panel, const Panel
   const size_t stride = p.weightRowBytes;
   const uint8_t* rows = p.weight + row0 * stride;
   NextTilePrefetch next(p, row0 + 16, 16, p.layout.nBlocks);  // the next tile, from memory meanwhile
+  const bool packed = (T == B32::Q4_0 || T == B32::IQ4_NL) && p.packedRows == kPackRows;  // kTiles16 (generic/pack.h)
   for (int64_t b = 0; b < p.layout.nBlocks; b++) {
     next.step(b);
-    const uint8_t* block = rows + b * Tr::kBytes;
     uint8_t* out = panel + b * layout.blockBytes;
     __m256i codes[16];
+    if (packed) {
+      const uint8_t* block = rows + b * kTile16BlockBytes;
+      for (int r = 0; r < 16; r++) codes[r] = Tr::codes(block + 32 + 16 * r - 2);  // codes start 2 bytes into a block
+      storeTransposed16x8(codes, out);
+      const __m512 lanes = _mm512_cvtph_ps(_mm256_loadu_si256(reinterpret_cast<const __m256i*>(block)));
+      // lane L holds row packedScaleRow(L); the order is its own inverse
+      const __m512i order = _mm512_setr_epi32(0, 4, 8, 12, 1, 5, 9, 13, 2, 6, 10, 14, 3, 7, 11, 15);
+      _mm512_store_ps(reinterpret_cast<float*>(out + PanelLayout::kCodes), _mm512_permutexvar_ps(order, lanes));
+      continue;
+    }
+    const uint8_t* block = rows + b * Tr::kBytes;
     for (int r = 0; r < 16; r++) codes[r] = Tr::codes(block + r * stride);
     storeTransposed16x8(codes, out);
     float* scales = reinterpret_cast<float*>(out + PanelLayout::kCodes);
