@@ -170,7 +170,8 @@ export class Model implements Disposable {
       onProgress?.(done, layers.length);
       const weights = source.bind(il);
       if (this.access === "mmap") {
-        for (const w of [weights.wq, weights.wk, weights.wv, weights.wo, weights.ffnGate, weights.ffnUp, weights.ffnDown]) this.pagesTouched ^= touchPages(w.bytes);
+        // a packed copy was just written by the packer, which read the file's pages on the way
+        for (const w of [weights.wq, weights.wk, weights.wv, weights.wo, weights.ffnGate, weights.ffnUp, weights.ffnDown]) if (w.matmulType === undefined) this.pagesTouched ^= touchPages(w.bytes);
       }
     });
     onProgress?.(layers.length, layers.length);
@@ -180,7 +181,7 @@ export class Model implements Disposable {
   /** Brings the output head into memory now (its pages touched, or read), so the first token does not wait for it. */
   touchHead(): void {
     const { output } = this.head;
-    if (this.access === "mmap") this.pagesTouched ^= touchPages(output.bytes);
+    if (this.access === "mmap" && output.matmulType === undefined) this.pagesTouched ^= touchPages(output.bytes);
   }
 
   /**

@@ -342,10 +342,15 @@ Status engineFlashAttention(float* out, size_t outLength, const float* q, size_t
   return {};
 }
 
+/** Whether the path packs this type and shape: only where its kernel reads the layout (elsewhere every call would unpack it). */
+bool packsOn(Isa isa, int weightType, int64_t nCols, int64_t nRows) {
+  return packable(weightType, nCols, nRows) && kernelFor(isa, weightType)->packedRows == kPackRows;
+}
+
 bool enginePacks(int weightType, int64_t nCols, int64_t nRows) {
   Engine& e = engine();
   std::lock_guard<std::mutex> lock(e.mutex);
-  return packable(weightType, nCols, nRows) && kernelFor(e.isa, weightType)->packedRows == kPackRows;
+  return packsOn(e.isa, weightType, nCols, nRows);
 }
 
 Status enginePack(const uint8_t* src, size_t srcBytes, uint8_t* dst, size_t dstBytes, int weightType, int64_t nCols, int64_t nRows, bool* packed) {
@@ -356,8 +361,7 @@ Status enginePack(const uint8_t* src, size_t srcBytes, uint8_t* dst, size_t dstB
   if (dstBytes < rowBytes * static_cast<size_t>(nRows)) return error("SHAPE_MISMATCH", "pack: the destination has " + std::to_string(dstBytes) + " bytes, needs " + std::to_string(rowBytes * nRows));
   Engine& e = engine();
   std::lock_guard<std::mutex> lock(e.mutex);
-  // pack only where this path's kernel reads the layout (elsewhere every call would unpack it)
-  if (!packable(weightType, nCols, nRows) || kernelFor(e.isa, weightType)->packedRows != kPackRows) return {};
+  if (!packsOn(e.isa, weightType, nCols, nRows)) return {};
   const int64_t nTiles = nRows / kPackRows;
   e.pool->forEach(nTiles, true, [&](int64_t tile) { packTiles16(src, dst, rowBytes, tile, tile + 1); });
   *packed = true;

@@ -107,6 +107,13 @@ inline void storeTransposed16x8(const __m256i rows[16], uint8_t* out) {
   }
 }
 
+/**
+ * Lane L = 4c + j holds row 4j + c: the order the 4×4 transposes of the 16-row Q4_0/IQ4_NL tiles
+ * leave, and packed scales are stored in (generic/pack.h packedScaleRow); its own inverse, so
+ * permuting by it restores row order.
+ */
+inline __m512i transposedRowOrder() { return _mm512_setr_epi32(0, 4, 8, 12, 1, 5, 9, 13, 2, 6, 10, 14, 3, 7, 11, 15); }
+
 /** hsum_float_8 of 16 outputs' lanes (lane k in acc[k]): ((l0+l4)+(l2+l6)) + ((l1+l5)+(l3+l7)) */
 inline __m512 hsumLanes8(const __m512 acc[8]) {
   const __m512 s04 = _mm512_add_ps(acc[4], acc[0]), s15 = _mm512_add_ps(acc[5], acc[1]);

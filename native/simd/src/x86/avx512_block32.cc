@@ -22,9 +22,6 @@ namespace {
 
 typedef Avx512Config Cfg;
 
-/** lane L = 4c + j holds row 4j + c (the 4×4 transpose `transposeSum4x16` leaves); self-inverse */
-inline __m512i transposedRowOrder() { return _mm512_setr_epi32(0, 4, 8, 12, 1, 5, 9, 13, 2, 6, 10, 14, 3, 7, 11, 15); }
-
 /**
  * v[j] holds, in its 128-bit chunk c, 4 partial sums of row 4j + c. Returns the 16 exact row
  * totals, lane 4c + j = row 4j + c.

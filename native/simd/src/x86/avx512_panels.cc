@@ -56,9 +56,8 @@ void fillPanel(const MatmulProblem& p, int64_t row0, uint8_t* panel, const Panel
       for (int r = 0; r < 16; r++) codes[r] = Tr::codes(block + 32 + 16 * r - 2);  // codes start 2 bytes into a block
       storeTransposed16x8(codes, out);
       const __m512 lanes = _mm512_cvtph_ps(_mm256_loadu_si256(reinterpret_cast<const __m256i*>(block)));
-      // lane L holds row packedScaleRow(L); the order is its own inverse
-      const __m512i order = _mm512_setr_epi32(0, 4, 8, 12, 1, 5, 9, 13, 2, 6, 10, 14, 3, 7, 11, 15);
-      _mm512_store_ps(reinterpret_cast<float*>(out + PanelLayout::kCodes), _mm512_permutexvar_ps(order, lanes));
+      // lane L holds row packedScaleRow(L): back to row order
+      _mm512_store_ps(reinterpret_cast<float*>(out + PanelLayout::kCodes), _mm512_permutexvar_ps(transposedRowOrder(), lanes));
       continue;
     }
     const uint8_t* block = rows + b * Tr::kBytes;
