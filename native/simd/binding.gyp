@@ -77,6 +77,7 @@
             "src/x86/avx512_kquants.cc",
             "src/x86/avx512_ops.cc",
             "src/x86/avx512_panels.cc",
+            "src/x86/avx512_q4k_packed.cc",
           ],
           # -Wno-*uninitialized: GCC 12 warns about the _mm256_undefined_* inside its own AVX-512 headers
           "cflags_cc": ["-mavx2", "-mfma", "-mf16c", "-mavx512f", "-mavx512bw", "-mavx512vl", "-mavx512dq", "-mavx512vnni",

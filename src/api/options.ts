@@ -53,7 +53,7 @@ export interface LoadModelOptions {
   readonly flashAttention?: boolean;
   /**
    * Pack resident weights for the matmul kernels at load, as llama.cpp's CPU repack does (its
-   * `--no-repack` is false): Q4_0 and IQ4_NL on AVX-512 stream one contiguous run per 16 rows,
+   * `--no-repack` is false): Q4_0, IQ4_NL and Q4_K on AVX-512 stream one contiguous run per 16 rows,
    * decoding faster with the same bits; memory holds the packed copy instead of the file's pages.
    * Default: true.
    */

@@ -23,7 +23,7 @@ export interface MemoryCliFlags {
 }
 
 /** The `--no-repack` option's description, shared by every model-loading command. */
-export const NO_REPACK_HELP = "keep resident weights in the file's order (as llama.cpp's --no-repack; default: pack Q4_0/IQ4_NL for the matmul kernels, same results, faster decoding)";
+export const NO_REPACK_HELP = "keep resident weights in the file's order (as llama.cpp's --no-repack; default: pack Q4_0/IQ4_NL/Q4_K for the matmul kernels, same results, faster decoding)";
 
 export function memoryLoadOptions(flags: MemoryCliFlags) {
   return { kvType: flags.kvType, flashAttention: flags.flashAttn !== "off", maxMemory: flags.maxMemory, prefetch: flags.prefetch, keepPageCache: flags.keepPageCache, threads: flags.threads, repack: flags.repack };

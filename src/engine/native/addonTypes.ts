@@ -125,8 +125,8 @@ export interface NativeAddon {
 
   /**
    * The weights packed for this ISA path's matmul kernel, as llama.cpp's CPU_REPACK buffer does at
-   * load: a new array as long as `weight`, the same bytes in tiles of 16 rows (Q4_0 and IQ4_NL with
-   * a multiple of 16 rows; native/simd/src/generic/pack.h), so a kernel streams one contiguous run
+   * load: a new array as long as `weight`, the same bytes in tiles of 16 rows (Q4_0, IQ4_NL and Q4_K
+   * with a multiple of 16 rows; native/simd/src/generic/pack.h), so a kernel streams one contiguous run
    * per tile. Null where the path reads the file's row order. `matmul` takes the result with
    * `weightType | PACKED_TYPE_FLAG` and gives the same bits as for `weight` (any ISA path: one
    * without a packed kernel unpacks tile by tile). Optional: builds older than this function lack it.

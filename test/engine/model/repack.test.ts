@@ -2,7 +2,7 @@
  * Repacked weights (ModelOpenOptions.repack, ComputeBackend.pack): a model whose resident matrices
  * were packed for the native matmul gives the same logits, bit for bit, as the same model read in
  * the file's order — prompt and decode steps — and packing happens where the kernels read it
- * (AVX-512: Q4_0 and IQ4_NL with whole 16-row tiles), never on the tied embeddings.
+ * (AVX-512: Q4_0, IQ4_NL and Q4_K with whole 16-row tiles), never on the tied embeddings.
  */
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import fs from "node:fs";
@@ -16,12 +16,13 @@ import { loadNative } from "../../../src/engine/native/loadNative.js";
 import { nativeBackend } from "../../../src/engine/backend/nativeBackend.js";
 
 const addon = loadNative();
-/** 32 K/V rows, 64 and 128 rows, a 320-token vocabulary: every matrix whole 16-row tiles */
+/** 32 K/V rows (128 for Q4_K), 64 and 128 rows, a 320-token vocabulary: every matrix whole 16-row tiles */
 const BASE = { nEmbd: 64, nLayer: 3, nHead: 4, nHeadKv: 2, nFf: 128, nVocab: 320, seed: 11, weightScale: 2 } as const;
 const CASES: ReadonlyArray<readonly [string, SyntheticModelSpec]> = [
   ["Q4_0", { ...BASE, weightType: GgmlType.Q4_0 }],
   ["IQ4_NL", { ...BASE, weightType: GgmlType.IQ4_NL, outputType: GgmlType.Q4_0 }],
   ["Q4_0, tied embeddings", { ...BASE, weightType: GgmlType.Q4_0, tiedEmbeddings: true }],
+  ["Q4_K", { ...BASE, nEmbd: 256, nFf: 512, weightType: GgmlType.Q4_K }],
 ];
 const PROMPT = [1, 40, 41, 42, 43, 44, 45, 46, 47, 48, 49, 50, 51, 52, 53, 54, 55, 56, 57];
 const DECODE = [60, 61, 62, 63];

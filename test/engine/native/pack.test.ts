@@ -11,15 +11,21 @@ import { GgmlType } from "../../../src/engine/ggml/types.js";
 import { PACKED_TYPE_FLAG, type NativeIsa, type NativeWeightType } from "../../../src/engine/native/addonTypes.js";
 import { describeNative, mismatches, randomBlocks, randomValues } from "./helpers.js";
 
-/** [nCols, nRows]: one block per row; several tiles and blocks; a 5632-wide row (ffn_down) */
-const SHAPES: ReadonlyArray<readonly [nCols: number, nRows: number]> = [
+/** [nCols, nRows] per block size: one block per row; several tiles and blocks; a 5632-wide row (ffn_down) */
+const SHAPES_32: ReadonlyArray<readonly [nCols: number, nRows: number]> = [
   [32, 16],
   [256, 48],
   [5632, 32],
 ];
+const SHAPES_256: ReadonlyArray<readonly [nCols: number, nRows: number]> = [
+  [256, 16],
+  [512, 48],
+  [5632, 32],
+];
 /** 1 (decode), the 16×8/4/2-token tiles with leftovers, and ≥ 16 tokens (panels) */
 const TOKEN_COUNTS = [1, 2, 5, 11, 16, 19];
-const PACKED_TYPES = [GgmlType.Q4_0, GgmlType.IQ4_NL] as const;
+const PACKED_TYPES = [GgmlType.Q4_0, GgmlType.IQ4_NL, GgmlType.Q4_K] as const;
+const shapesOf = (type: GgmlType) => (type === GgmlType.Q4_K ? SHAPES_256 : SHAPES_32);
 
 describeNative("native-pack", (addon) => {
   const initial = addon.capabilities();
@@ -32,12 +38,13 @@ describeNative("native-pack", (addon) => {
     return addon.pack(bytes, type as NativeWeightType, nCols, nRows);
   };
 
-  it("packs Q4_0 and IQ4_NL on AVX-512 into as many bytes, in another order", () => {
+  it("packs Q4_0, IQ4_NL and Q4_K on AVX-512 into as many bytes, in another order", () => {
     if (!initial.availableIsas.includes("avx512")) return expect(pack(randomBlocks(GgmlType.Q4_0, 64, 16, 1), GgmlType.Q4_0, 64, 16)).toBeNull();
     addon.setIsa("avx512");
     for (const type of PACKED_TYPES) {
-      const bytes = randomBlocks(type, 64, 32, 2);
-      const packed = pack(bytes, type, 64, 32);
+      const nCols = shapesOf(type)[1][0];
+      const bytes = randomBlocks(type, nCols, 32, 2);
+      const packed = pack(bytes, type, nCols, 32);
       expect(packed).toBeInstanceOf(Uint8Array);
       expect(packed!.length).toBe(bytes.length);
       expect(Buffer.compare(Buffer.from(packed!), Buffer.from(bytes))).not.toBe(0);
@@ -48,7 +55,7 @@ describeNative("native-pack", (addon) => {
   it("gives the same bits as the file's order on every ISA path, 1 and 2 threads", () => {
     if (!initial.availableIsas.includes("avx512")) return;
     for (const type of PACKED_TYPES) {
-      for (const [nCols, nRows] of SHAPES) {
+      for (const [nCols, nRows] of shapesOf(type)) {
         addon.setIsa("avx512");
         const bytes = randomBlocks(type, nCols, nRows, nCols + nRows + type);
         const packed = pack(bytes, type, nCols, nRows)!;

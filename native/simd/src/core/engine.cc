@@ -133,7 +133,7 @@ void unpackedRows(const TypeKernel& kernel, const MatmulProblem& problem, int64_
   thread_local std::vector<uint8_t> rows;
   const size_t rowBytes = problem.weightRowBytes;
   rows.resize(static_cast<size_t>(end - begin) * rowBytes);
-  unpackTiles16(problem.weight, rows.data(), rowBytes, begin, end);
+  unpackTiles16(problem.weightType, problem.weight, rows.data(), rowBytes, begin, end);
   MatmulProblem unpacked = problem;
   unpacked.weight = rows.data() - static_cast<ptrdiff_t>(begin * rowBytes);  // row `begin` at rows[0]
   unpacked.packedRows = 0;
@@ -363,7 +363,7 @@ Status enginePack(const uint8_t* src, size_t srcBytes, uint8_t* dst, size_t dstB
   std::lock_guard<std::mutex> lock(e.mutex);
   if (!packsOn(e.isa, weightType, nCols, nRows)) return {};
   const int64_t nTiles = nRows / kPackRows;
-  e.pool->forEach(nTiles, true, [&](int64_t tile) { packTiles16(src, dst, rowBytes, tile, tile + 1); });
+  e.pool->forEach(nTiles, true, [&](int64_t tile) { packTiles16(weightType, src, dst, rowBytes, tile, tile + 1); });
   *packed = true;
   return {};
 }

@@ -1,4 +1,4 @@
-// kTiles16 packing and unpacking (generic/pack.h), plain byte moves.
+// kTiles16 and kQ4kTiles16 packing and unpacking (generic/pack.h), plain byte moves.
 #include "generic/pack.h"
 
 #include <cstring>
@@ -8,19 +8,34 @@
 namespace ls {
 
 bool packable(int weightType, int64_t nCols, int64_t nRows) {
-  if (weightType != kQ4_0 && weightType != kIQ4_NL) return false;
-  return nCols > 0 && nCols % kQK == 0 && nRows > 0 && nRows % kPackRows == 0;
+  const int64_t blockValues = weightType == kQ4_K ? kQK_K : kQK;
+  if (weightType != kQ4_0 && weightType != kIQ4_NL && weightType != kQ4_K) return false;
+  return nCols > 0 && nCols % blockValues == 0 && nRows > 0 && nRows % kPackRows == 0;
 }
 
 namespace {
 
 /**
- * The kTiles16 layout, once: calls move(packedOffset, rowOrderOffset, nBytes) for every piece of
- * tile t (offsets from the tile's first byte, the same in both orders): each block's 16 scales,
- * then its 16 rows of codes.
+ * The packed layouts, once: calls move(packedOffset, rowOrderOffset, nBytes) for every piece of
+ * a tile (offsets from the tile's first byte, the same in both orders). kTiles16: each block's 16
+ * scales, then its 16 rows of codes; kQ4kTiles16: each super-block's d, dmin, scale dwords and
+ * code dwords, 16 rows each.
  */
 template <typename Move>
-void forEachPiece(size_t rowBytes, const Move& move) {
+void forEachPiece(int weightType, size_t rowBytes, const Move& move) {
+  if (weightType == kQ4_K) {
+    for (size_t b = 0; b < rowBytes / 144; b++) {
+      const size_t block = b * kQ4kTile16BlockBytes;
+      for (int r = 0; r < kPackRows; r++) {
+        const size_t row = r * rowBytes + 144 * b;
+        move(block + 2 * r, row, size_t(2));
+        move(block + 32 + 2 * r, row + 2, size_t(2));
+        for (int w = 0; w < 3; w++) move(block + 64 + 64 * w + 4 * r, row + 4 + 4 * w, size_t(4));
+        for (int k = 0; k < 32; k++) move(block + 256 + 64 * k + 4 * r, row + 16 + 4 * k, size_t(4));
+      }
+    }
+    return;
+  }
   const size_t nBlocks = rowBytes / 18;
   for (size_t b = 0; b < nBlocks; b++) {
     const size_t block = b * kTile16BlockBytes;
@@ -31,18 +46,18 @@ void forEachPiece(size_t rowBytes, const Move& move) {
 
 }  // namespace
 
-void packTiles16(const uint8_t* src, uint8_t* dst, size_t rowBytes, int64_t tile0, int64_t tile1) {
+void packTiles16(int weightType, const uint8_t* src, uint8_t* dst, size_t rowBytes, int64_t tile0, int64_t tile1) {
   for (int64_t t = tile0; t < tile1; t++) {
     const size_t at = static_cast<size_t>(t) * kPackRows * rowBytes;
-    forEachPiece(rowBytes, [&](size_t packed, size_t rowOrder, size_t n) { std::memcpy(dst + at + packed, src + at + rowOrder, n); });
+    forEachPiece(weightType, rowBytes, [&](size_t packed, size_t rowOrder, size_t n) { std::memcpy(dst + at + packed, src + at + rowOrder, n); });
   }
 }
 
-void unpackTiles16(const uint8_t* packed, uint8_t* dst, size_t rowBytes, int64_t row0, int64_t row1) {
+void unpackTiles16(int weightType, const uint8_t* packed, uint8_t* dst, size_t rowBytes, int64_t row0, int64_t row1) {
   for (int64_t r0 = row0; r0 < row1; r0 += kPackRows) {
     const uint8_t* tile = packed + static_cast<size_t>(r0) * rowBytes;
     uint8_t* rows = dst + static_cast<size_t>(r0 - row0) * rowBytes;
-    forEachPiece(rowBytes, [&](size_t inTile, size_t rowOrder, size_t n) { std::memcpy(rows + rowOrder, tile + inTile, n); });
+    forEachPiece(weightType, rowBytes, [&](size_t inTile, size_t rowOrder, size_t n) { std::memcpy(rows + rowOrder, tile + inTile, n); });
   }
 }
 

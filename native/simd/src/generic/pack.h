@@ -8,6 +8,14 @@
 //   [0, 32)     the 16 f16 scales, lane L holding row packedScaleRow(L) (the row order the
 //               AVX-512 kernels' 4×4 transposes leave, so one load widens them in place)
 //   [32, 288)   the 16 code bytes of row r at 32 + 16r
+//
+// Layout kQ4kTiles16 (Q4_K, 144-byte super-blocks of 256 values; nRows a multiple of 16): tile t
+// as above; super-block b of the 16 rows is 2304 bytes at 2304·b, every field row-major in lanes
+// (row r at lane r), so one zmm load holds a field of all 16 rows:
+//   [0, 32)       the 16 f16 d
+//   [32, 64)      the 16 f16 dmin
+//   [64, 256)     the 12 scale bytes as 3 dwords: dword w of row r at 64 + 64w + 4r
+//   [256, 2304)   the 128 code bytes as 32 dwords: dword k of row r at 256 + 64k + 4r
 #pragma once
 
 #include <cstddef>
@@ -22,16 +30,19 @@ constexpr int kPackRows = 16;
 /** Bytes of one block of 16 rows in a kTiles16 tile. */
 constexpr size_t kTile16BlockBytes = 16 * 18;
 
+/** Bytes of one super-block of 16 rows in a kQ4kTiles16 tile. */
+constexpr size_t kQ4kTile16BlockBytes = 16 * 144;
+
 /** The row whose scale lane L of a kTiles16 block holds. */
 static inline int packedScaleRow(int lane) { return 4 * (lane % 4) + lane / 4; }
 
-/** Whether weights of this type and shape can be packed (kTiles16: Q4_0, IQ4_NL, 16 | nRows). */
+/** Whether weights of this type and shape can be packed (Q4_0, IQ4_NL, Q4_K; 16 | nRows). */
 bool packable(int weightType, int64_t nCols, int64_t nRows);
 
 /** Packs tiles [tile0, tile1) of row-major src into dst (the same byte ranges; packable shapes). */
-void packTiles16(const uint8_t* src, uint8_t* dst, size_t rowBytes, int64_t tile0, int64_t tile1);
+void packTiles16(int weightType, const uint8_t* src, uint8_t* dst, size_t rowBytes, int64_t tile0, int64_t tile1);
 
 /** Unpacks rows [row0, row1) (whole tiles) of packed weights into row-major dst (row row0 at dst). */
-void unpackTiles16(const uint8_t* packed, uint8_t* dst, size_t rowBytes, int64_t row0, int64_t row1);
+void unpackTiles16(int weightType, const uint8_t* packed, uint8_t* dst, size_t rowBytes, int64_t row0, int64_t row1);
 
 }  // namespace ls

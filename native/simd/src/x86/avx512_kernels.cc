@@ -34,7 +34,7 @@ const TypeKernel kQ4_1Kernel{q4_1Rows, corrBias<B32::Q4_1>(), quantizeQ8Rows};
 const TypeKernel kQ5_0Kernel{q5_0Rows, corrBias<B32::Q5_0>(), quantizeQ8Rows};
 const TypeKernel kQ5_1Kernel{q5_1Rows, corrBias<B32::Q5_1>(), quantizeQ8Rows};
 const TypeKernel kQ8_0Kernel{q8_0Rows, corrBias<B32::Q8_0>(), quantizeQ8Rows};
-const TypeKernel kQ4_KKernel{q4kRows, 0, nullptr};
+const TypeKernel kQ4_KKernel{q4kRows, 0, nullptr, kPackRows};
 const TypeKernel kQ6_KKernel{q6kRows, 0, nullptr};
 const TypeKernel kQ2_KKernel{q2kRows, 0, nullptr};
 const TypeKernel kQ3_KKernel{q3kRows, 0, nullptr};

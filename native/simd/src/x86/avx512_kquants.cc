@@ -15,6 +15,7 @@
 
 #include "generic/kernels.h"
 #include "x86/avx512.h"
+#include "x86/avx512_q4k.h"
 #include "x86/ymm.h"
 #include "x86/ymm_kquants.h"
 
@@ -32,16 +33,6 @@ typedef Avx512Config Cfg;
  */
 constexpr int64_t kQ4kPanelMinTokens = 4;
 constexpr int64_t kQ6kPanelMinTokens = 16;
-
-/** One super-block of a 16-row Q4_K panel. */
-struct Q4kPanel {
-  static constexpr size_t kCodes = 0;                   // u8 [8 sub-blocks][8 dwords][16 rows][4]
-  static constexpr size_t kScales = kCodes + 8 * 512;   // f32 [8 sub-blocks][16 rows]
-  static constexpr size_t kMins = kScales + 8 * 64;     // int16 pairs (m₂ⱼ, m₂ⱼ₊₁) [4][16 rows]
-  static constexpr size_t kD = kMins + 4 * 64;          // f32 [16 rows]
-  static constexpr size_t kDmin = kD + 64;              // f32 [16 rows]
-  static constexpr size_t kBytes = kDmin + 64;
-};
 
 void fillQ4kPanel(const MatmulProblem& p, int64_t row0, uint8_t* panel) {
   const size_t stride = p.weightRowBytes;
@@ -136,7 +127,8 @@ int64_t q4kPanelRows(const MatmulProblem& p, int64_t r0, int64_t r1) {
   uint8_t* panel = panelScratch(Q4kPanel::kBytes * static_cast<size_t>(p.layout.nBlocks));
   int64_t r = r0;
   for (; r + 16 <= r1; r += 16) {
-    fillQ4kPanel(p, r, panel);
+    if (p.packedRows != 0) fillQ4kPanelPacked(p, r, panel);
+    else fillQ4kPanel(p, r, panel);
     int64_t t = 0;
     for (; t + 4 <= nGemm; t += 4) q4kPanelTokens<4>(p, panel, r, t);
     for (; t < nGemm; t++) q4kPanelTokens<1>(p, panel, r, t);
@@ -264,7 +256,10 @@ int64_t q6kPanelRows(const MatmulProblem& p, int64_t r0, int64_t r1) {
 
 void q4kRows(const MatmulProblem& p, int64_t r0, int64_t r1) {
   const int64_t rPanels = q4kPanelRows(p, r0, r1);  // their gemm tokens are done
-  q4kRowsFrom<Cfg>(p, r0, rPanels, r1);
+  if (p.packedRows == 0) return q4kRowsFrom<Cfg>(p, r0, rPanels, r1);
+  // packed (whole tiles; 16 | nRows routes gemm for groups of 4 tokens, gemv for the rest): the
+  // panels did the gemm tokens of every row, or there were none
+  q4kPackedGemvRows(p, r0, r1, rPanels == r0 ? 0 : p.route.nBatched);
 }
 
 void q6kRows(const MatmulProblem& p, int64_t r0, int64_t r1) { q6kRowsFrom<Cfg>(p, q6kPanelRows(p, r0, r1), r1); }
