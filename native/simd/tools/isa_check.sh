@@ -12,7 +12,7 @@ src="$here/../src"
 out="$(mktemp -d)"
 trap 'rm -rf "$out"' EXIT
 flags=(-O2 -std=c++17 -ffp-contract=off -fno-math-errno -pthread -I"$src")
-common=("$src"/core/engine.cc "$src"/core/engine_ops.cc "$src"/core/threadpool.cc "$src"/generic/*.cc "$src"/arm/*.cc)
+common=("$src"/core/engine.cc "$src"/core/engine_ops.cc "$src"/core/threadpool.cc "$src"/core/weight_sequence.cc "$src"/generic/*.cc "$src"/arm/*.cc)
 avx2=(-mavx2 -mfma -mf16c)
 avx512=(-mavx2 -mfma -mf16c -mavx512f -mavx512bw -mavx512vl -mavx512dq -mavx512vnni -Wno-uninitialized -Wno-maybe-uninitialized)
 cross=0

@@ -6,6 +6,7 @@
 #include <algorithm>
 #include <cmath>
 #include <cstdlib>
+#include <cstring>
 #include <initializer_list>
 #include <memory>
 #include <mutex>
@@ -15,6 +16,7 @@
 #endif
 
 #include "core/threadpool.h"
+#include "core/weight_sequence.h"
 #include "generic/pack.h"
 #include "generic/attention.h"
 #include "generic/cpu.h"
@@ -30,6 +32,9 @@ struct Engine {
   std::unique_ptr<ThreadPool> pool;
   uint8_t* scratch = nullptr;
   size_t scratchBytes = 0;
+  /** the order of matmul weights, for reading the next one ahead (off: LAYERSTREAM_READ_AHEAD=0) */
+  WeightSequence sequence;
+  bool readAhead = true;
   std::mutex mutex;  // one call at a time (worker_threads may share the addon)
 };
 
@@ -98,6 +103,11 @@ int64_t rowsPerChunk(int64_t nRows, int nThreads) {
 
 /** (row, 32-value block, token) products below which sleeping workers are left asleep */
 constexpr int64_t kMinBlockDotsToWake = 64 * 1024;
+/**
+ * Most of the next matrix idle workers read ahead: more than a decode step's gaps between two
+ * matmuls let one thread fetch (~1 MB), far less than the last-level cache.
+ */
+constexpr size_t kMaxReadAheadBytes = size_t(4) << 20;
 /** multiply-adds (K·Q plus KQV) below which sleeping workers are left asleep */
 constexpr int64_t kMinAttentionFmasToWake = 256 * 1024;
 /** (token, KV head) tasks below which attention tasks take one query head each */
@@ -216,6 +226,7 @@ void engineInit(int defaultThreads) {
     if (parseIsa(forced, &isa) && isaAvailable(e.cpu, isa) && static_cast<int>(isa) <= static_cast<int>(e.isa)) e.isa = isa;
   }
   e.pool.reset(new ThreadPool(std::max(1, defaultThreads), kDefaultSpinMicros));
+  if (const char* readAhead = std::getenv("LAYERSTREAM_READ_AHEAD")) e.readAhead = std::strcmp(readAhead, "0") != 0;
 }
 
 Capabilities engineCapabilities() {
@@ -286,6 +297,8 @@ Status engineMatmul(float* out, size_t outLength, const uint8_t* weight, size_t 
   uint8_t* act = ensureScratch(e, layout.tokenBytes * nTokens + 64);
   if (!act) return error("OUT_OF_MEMORY", "matmul: cannot allocate activation scratch");
   const MatmulProblem problem{out, weight, rowBytes, weightType, nCols, nRows, nTokens, act, layout, route, packed ? kPackRows : 0};
+  const WeightRange next = e.sequence.observe({weight, rowBytes * static_cast<size_t>(nRows)});
+  if (e.readAhead) e.pool->setReadAhead(next.begin, std::min(next.nBytes, kMaxReadAheadBytes));
   runMatmul(*e.pool, *kernel, problem, x, act);
   return {};
 }

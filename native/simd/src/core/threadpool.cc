@@ -20,6 +20,11 @@ constexpr auto kYieldEvery = std::chrono::microseconds(100);
 /** Polls of the caller for joined workers before it starts yielding its core to them. */
 constexpr int kWaitPollsBeforeYield = 2000;
 
+/** Bytes a worker claims of the read-ahead range at a time, and cache lines between its checks for a new job. */
+constexpr size_t kReadAheadSliceBytes = 64 * 1024;
+constexpr int kReadAheadLinesPerCheck = 16;
+constexpr size_t kCacheLineBytes = 64;
+
 constexpr uint64_t kClosed = uint64_t(1) << 31;
 constexpr uint64_t kCountMask = kClosed - 1;
 
@@ -64,6 +69,34 @@ void ThreadPool::run(JobFn job, void* context, bool wakeSleepers) {
   }
 }
 
+void ThreadPool::setReadAhead(const void* begin, size_t nBytes) {
+  if (nThreads_ == 1) return;
+  std::lock_guard<std::mutex> lock(readAheadMutex_);
+  readAheadNext_ = static_cast<const uint8_t*>(begin);
+  readAheadEnd_ = readAheadNext_ + (begin ? nBytes : 0);
+  readAheadPending_.store(readAheadNext_ < readAheadEnd_, std::memory_order_relaxed);
+}
+
+bool ThreadPool::readAheadSlice(uint32_t seen) {
+  const uint8_t* line;
+  const uint8_t* end;
+  {
+    std::lock_guard<std::mutex> lock(readAheadMutex_);
+    if (readAheadNext_ >= readAheadEnd_) {
+      readAheadPending_.store(false, std::memory_order_relaxed);
+      return false;
+    }
+    line = readAheadNext_;
+    end = readAheadEnd_ - line > static_cast<ptrdiff_t>(kReadAheadSliceBytes) ? line + kReadAheadSliceBytes : readAheadEnd_;
+    readAheadNext_ = end;
+  }
+  while (line < end) {
+    if (generation_.load(std::memory_order_relaxed) != seen) return true;  // a job: the rest of the slice is left to it
+    for (int i = 0; i < kReadAheadLinesPerCheck && line < end; i++, line += kCacheLineBytes) __builtin_prefetch(line, 0, 3);
+  }
+  return true;
+}
+
 void ThreadPool::workerLoop(int threadIndex) {
   uint32_t seen = 0;
   for (;;) {
@@ -74,6 +107,7 @@ void ThreadPool::workerLoop(int threadIndex) {
       auto nextYield = now + kYieldEvery;
       int polls = 0;
       while ((current = generation_.load(std::memory_order_acquire)) == seen) {
+        if (readAheadPending_.load(std::memory_order_relaxed) && readAheadSlice(seen)) continue;
         cpuRelax();
         if (++polls == 64) {
           polls = 0;

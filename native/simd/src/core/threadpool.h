@@ -4,9 +4,13 @@
 // the caller tens of microseconds in a VM, more than a whole decode-sized matmul gains. Jobs hand out their work in chunks that any participant claims,
 // so a worker that is slow to wake (an oversubscribed machine) simply misses the job: the caller
 // closes the job when it has no chunks left and waits only for workers that already joined.
+// Between jobs, an idle worker reads ahead (setReadAhead): it prefetches the memory the caller
+// said comes next, a slice at a time, and drops it the moment a job arrives — so the memory bus
+// keeps working while the caller runs what is not a matmul (attention, norms, JavaScript).
 #pragma once
 
 #include <atomic>
+#include <cstddef>
 #include <condition_variable>
 #include <cstdint>
 #include <mutex>
@@ -41,6 +45,13 @@ class ThreadPool {
   void run(JobFn job, void* context, bool wakeSleepers = true);
 
   /**
+   * Memory for idle workers to bring into cache until it is all fetched or replaced: a hint,
+   * fetched with prefetch instructions, which never fault (a range unmapped meanwhile is
+   * harmless). Replaces the previous range; nBytes 0 clears it. Polling workers only (no wake).
+   */
+  void setReadAhead(const void* begin, size_t nBytes);
+
+  /**
    * fn(item) for every item of [0, nItems), each claimed once through an atomic counter by the
    * calling thread and whichever workers join (see run). One item runs on the calling thread alone.
    */
@@ -71,6 +82,8 @@ class ThreadPool {
 
  private:
   void workerLoop(int threadIndex);
+  /** Prefetches one slice of the read-ahead range, stopping early when the generation moves on from `seen`; false when there was none. */
+  bool readAheadSlice(uint32_t seen);
 
   const int nThreads_;
   const int spinMicros_;
@@ -85,6 +98,12 @@ class ThreadPool {
   void* context_ = nullptr;
   std::mutex mutex_;
   std::condition_variable wake_;
+  /** [readAheadNext_, readAheadEnd_): what is left to read ahead (under readAheadMutex_) */
+  std::mutex readAheadMutex_;
+  const uint8_t* readAheadNext_ = nullptr;
+  const uint8_t* readAheadEnd_ = nullptr;
+  /** whether anything is left, read without the lock */
+  std::atomic<bool> readAheadPending_{false};
 };
 
 }  // namespace ls
