@@ -52,6 +52,28 @@ export function f32ToF16(value: number): number {
   return sign | half;
 }
 
+/**
+ * f32ToF16 of every value of `src` into `dst` from `dstOffset`: normal halves straight from the
+ * f32 bits (no scratch round trip per value; the KV cache stores every K and V this way),
+ * everything else through f32ToF16.
+ */
+export function f32ArrayToF16(src: Float32Array, dst: Uint16Array, dstOffset: number): void {
+  const bits = new Uint32Array(src.buffer, src.byteOffset, src.length);
+  for (let i = 0; i < bits.length; i++) {
+    const x = bits[i];
+    const absBits = x & 0x7fffffff;
+    if (absBits < 0x38800000 || absBits >= 0x477ff000) {
+      dst[dstOffset + i] = f32ToF16(src[i]);
+      continue;
+    }
+    const mantissa = absBits & 0x7fffff;
+    let half = (((absBits >>> 23) - 112) << 10) | (mantissa >>> 13); // exponent − 127 + 15
+    const rest = mantissa & 0x1fff;
+    if (rest > 0x1000 || (rest === 0x1000 && half & 1)) half += 1;
+    dst[dstOffset + i] = ((x >>> 16) & 0x8000) | half;
+  }
+}
+
 function roundHalfEven(v: number): number {
   const floor = Math.floor(v);
   const diff = v - floor;

@@ -1,4 +1,4 @@
-import { f32ToF16 } from "../ggml/fp16.js";
+import { f32ArrayToF16 } from "../ggml/fp16.js";
 import { OptionError } from "../errors.js";
 
 /** KV cache element type: f16 (llama.cpp's default) or f32. */
@@ -59,10 +59,8 @@ export class KvCache {
       keys.set(k.subarray(0, n), at);
       (values as Float32Array).set(v.subarray(0, n), at);
     } else {
-      for (let i = 0; i < n; i++) {
-        keys[at + i] = f32ToF16(k[i]);
-        values[at + i] = f32ToF16(v[i]);
-      }
+      f32ArrayToF16(k.subarray(0, n), keys, at);
+      f32ArrayToF16(v.subarray(0, n), values as Uint16Array, at);
     }
     this.lengths.set(layer, position + nTokens);
   }

@@ -5,7 +5,7 @@
  */
 import { createHash } from "node:crypto";
 import { describe, expect, it } from "vitest";
-import { bf16ToF32, f16ToF32, f32ToBf16, f32ToF16, roundToF16 } from "../../../src/engine/ggml/fp16.js";
+import { bf16ToF32, f16ToF32, f32ArrayToF16, f32ToBf16, f32ToF16, roundToF16 } from "../../../src/engine/ggml/fp16.js";
 import { loadGgmlGolden } from "../quant/helpers.js";
 
 const bitsToF32 = (bits: number) => new Float32Array(new Uint32Array([bits]).buffer)[0];
@@ -57,6 +57,22 @@ describe("ggml-fp16", () => {
     expect(f32ToF16(bitsToF32(0xffc00000))).toBe(0xfe00);
     expect(roundToF16(65519)).toBe(65504);
     expect(roundToF16(0.1)).toBe(f16ToF32(0x2e66));
+  });
+
+  it("f32ArrayToF16 gives f32ToF16 of every value: normals, ties, subnormals, overflow, NaN", () => {
+    const values = [0, -0, 1, 1 + 2 ** -11, 1 + 3 * 2 ** -11, 2 ** -14, 2 ** -14 - 2 ** -30, 2 ** -24, 2 ** -25, 3 * 2 ** -26, 2049, 65504, 65519.99, 65520, -1e10, Infinity, NaN, bitsToF32(0x7f800001), 0.1, -123.456];
+    let seed = 7;
+    for (let i = 0; i < 4000; i++) {
+      seed = (Math.imul(seed, 1664525) + 1013904223) >>> 0;
+      values.push(bitsToF32(seed));
+    }
+    const src = new Float32Array(values.length + 3).subarray(3); // at a byte offset, as cache stores pass
+    src.set(values);
+    const dst = new Uint16Array(src.length + 5);
+    f32ArrayToF16(src, dst, 5);
+    const mismatches = [...src].flatMap((value, i) => (dst[5 + i] === f32ToF16(value) ? [] : [`${value}: ${dst[5 + i]} vs ${f32ToF16(value)}`]));
+    expect(mismatches).toEqual([]);
+    expect([...dst.subarray(0, 5)]).toEqual([0, 0, 0, 0, 0]);
   });
 
   it("bf16: truncates to the top 16 bits with round to nearest even; NaN stays quiet NaN", () => {

@@ -104,10 +104,11 @@ int64_t rowsPerChunk(int64_t nRows, int nThreads) {
 /** (row, 32-value block, token) products below which sleeping workers are left asleep */
 constexpr int64_t kMinBlockDotsToWake = 64 * 1024;
 /**
- * Most of the next matrix idle workers read ahead: more than a decode step's gaps between two
- * matmuls let one thread fetch (~1 MB), far less than the last-level cache.
+ * Most of the next matrices idle workers read ahead: more than most gaps between two matmuls of
+ * a decode step let one thread fetch (~1 MB; ~10 MB while a token is sampled), far less than
+ * the last-level cache.
  */
-constexpr size_t kMaxReadAheadBytes = size_t(4) << 20;
+constexpr size_t kMaxReadAheadBytes = size_t(8) << 20;
 /** multiply-adds (K·Q plus KQV) below which sleeping workers are left asleep */
 constexpr int64_t kMinAttentionFmasToWake = 256 * 1024;
 /** (token, KV head) tasks below which attention tasks take one query head each */
@@ -171,6 +172,17 @@ void runMatmul(ThreadPool& pool, const TypeKernel& kernel, const MatmulProblem& 
     if (problem.packedRows == 0 || problem.packedRows == kernel.packedRows) kernel.rows(problem, begin, end);
     else unpackedRows(kernel, problem, begin, end);
   });
+}
+
+/** Has idle workers read `ranges` ahead. */
+void readAhead(ThreadPool& pool, const WeightRange* ranges, int nRanges) {
+  const uint8_t* begins[ThreadPool::kMaxReadAheadRanges];
+  size_t nBytes[ThreadPool::kMaxReadAheadRanges];
+  for (int i = 0; i < nRanges; i++) {
+    begins[i] = ranges[i].begin;
+    nBytes[i] = ranges[i].nBytes;
+  }
+  pool.setReadAhead(begins, nBytes, nRanges);
 }
 
 /** Checks an attention call's shapes. */
@@ -297,8 +309,9 @@ Status engineMatmul(float* out, size_t outLength, const uint8_t* weight, size_t 
   uint8_t* act = ensureScratch(e, layout.tokenBytes * nTokens + 64);
   if (!act) return error("OUT_OF_MEMORY", "matmul: cannot allocate activation scratch");
   const MatmulProblem problem{out, weight, rowBytes, weightType, nCols, nRows, nTokens, act, layout, route, packed ? kPackRows : 0};
-  const WeightRange next = e.sequence.observe({weight, rowBytes * static_cast<size_t>(nRows)});
-  if (e.readAhead) e.pool->setReadAhead(next.begin, std::min(next.nBytes, kMaxReadAheadBytes));
+  WeightRange upcoming[ThreadPool::kMaxReadAheadRanges];
+  const int nUpcoming = e.sequence.observe({weight, rowBytes * static_cast<size_t>(nRows)}, kMaxReadAheadBytes, upcoming, ThreadPool::kMaxReadAheadRanges);
+  if (e.readAhead) readAhead(*e.pool, upcoming, nUpcoming);
   runMatmul(*e.pool, *kernel, problem, x, act);
   return {};
 }

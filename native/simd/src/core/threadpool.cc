@@ -69,12 +69,17 @@ void ThreadPool::run(JobFn job, void* context, bool wakeSleepers) {
   }
 }
 
-void ThreadPool::setReadAhead(const void* begin, size_t nBytes) {
+void ThreadPool::setReadAhead(const uint8_t* const* begins, const size_t* nBytes, int nRanges) {
   if (nThreads_ == 1) return;
   std::lock_guard<std::mutex> lock(readAheadMutex_);
-  readAheadNext_ = static_cast<const uint8_t*>(begin);
-  readAheadEnd_ = readAheadNext_ + (begin ? nBytes : 0);
-  readAheadPending_.store(readAheadNext_ < readAheadEnd_, std::memory_order_relaxed);
+  readAheadRange_ = 0;
+  readAheadCount_ = 0;
+  for (int i = 0; i < nRanges && readAheadCount_ < kMaxReadAheadRanges; i++) {
+    if (!begins[i] || nBytes[i] == 0) continue;
+    readAheadNext_[readAheadCount_] = begins[i];
+    readAheadEnd_[readAheadCount_++] = begins[i] + nBytes[i];
+  }
+  readAheadPending_.store(readAheadCount_ > 0, std::memory_order_relaxed);
 }
 
 bool ThreadPool::readAheadSlice(uint32_t seen) {
@@ -82,13 +87,15 @@ bool ThreadPool::readAheadSlice(uint32_t seen) {
   const uint8_t* end;
   {
     std::lock_guard<std::mutex> lock(readAheadMutex_);
-    if (readAheadNext_ >= readAheadEnd_) {
+    while (readAheadRange_ < readAheadCount_ && readAheadNext_[readAheadRange_] >= readAheadEnd_[readAheadRange_]) readAheadRange_++;
+    if (readAheadRange_ == readAheadCount_) {
       readAheadPending_.store(false, std::memory_order_relaxed);
       return false;
     }
-    line = readAheadNext_;
-    end = readAheadEnd_ - line > static_cast<ptrdiff_t>(kReadAheadSliceBytes) ? line + kReadAheadSliceBytes : readAheadEnd_;
-    readAheadNext_ = end;
+    const int r = readAheadRange_;
+    line = readAheadNext_[r];
+    end = readAheadEnd_[r] - line > static_cast<ptrdiff_t>(kReadAheadSliceBytes) ? line + kReadAheadSliceBytes : readAheadEnd_[r];
+    readAheadNext_[r] = end;
   }
   while (line < end) {
     if (generation_.load(std::memory_order_relaxed) != seen) return true;  // a job: the rest of the slice is left to it

@@ -44,12 +44,16 @@ class ThreadPool {
    */
   void run(JobFn job, void* context, bool wakeSleepers = true);
 
+  /** Most ranges setReadAhead takes. */
+  static constexpr int kMaxReadAheadRanges = 8;
+
   /**
-   * Memory for idle workers to bring into cache until it is all fetched or replaced: a hint,
-   * fetched with prefetch instructions, which never fault (a range unmapped meanwhile is
-   * harmless). Replaces the previous range; nBytes 0 clears it. Polling workers only (no wake).
+   * Memory for idle workers to bring into cache, range after range, until it is all fetched or
+   * replaced: a hint, fetched with prefetch instructions, which never fault (a range unmapped
+   * meanwhile is harmless). Replaces the previous ranges; nRanges 0 clears them (at most
+   * kMaxReadAheadRanges are kept). Polling workers only (no wake).
    */
-  void setReadAhead(const void* begin, size_t nBytes);
+  void setReadAhead(const uint8_t* const* begins, const size_t* nBytes, int nRanges);
 
   /**
    * fn(item) for every item of [0, nItems), each claimed once through an atomic counter by the
@@ -98,10 +102,12 @@ class ThreadPool {
   void* context_ = nullptr;
   std::mutex mutex_;
   std::condition_variable wake_;
-  /** [readAheadNext_, readAheadEnd_): what is left to read ahead (under readAheadMutex_) */
+  /** what is left to read ahead: [next, end) of ranges [readAheadRange_, readAheadCount_) (under readAheadMutex_) */
   std::mutex readAheadMutex_;
-  const uint8_t* readAheadNext_ = nullptr;
-  const uint8_t* readAheadEnd_ = nullptr;
+  const uint8_t* readAheadNext_[kMaxReadAheadRanges] = {};
+  const uint8_t* readAheadEnd_[kMaxReadAheadRanges] = {};
+  int readAheadRange_ = 0;
+  int readAheadCount_ = 0;
   /** whether anything is left, read without the lock */
   std::atomic<bool> readAheadPending_{false};
 };

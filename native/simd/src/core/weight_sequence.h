@@ -19,12 +19,16 @@ struct WeightRange {
 class WeightSequence {
  public:
   /**
-   * Notes a matmul on `weight` (after the previous one noted) and returns the range that
-   * followed `weight` last time ({nullptr, 0} when none has yet).
+   * Notes a matmul on `weight` and writes to `upcoming` the ranges that followed it last time,
+   * in order, until they hold `maxBytes` (the last one cut short) or `maxRanges` are written, or
+   * the chain ends or comes back to `weight`. Returns how many were written.
    */
-  WeightRange observe(WeightRange weight);
+  int observe(WeightRange weight, size_t maxBytes, WeightRange* upcoming, int maxRanges);
 
  private:
+  /** Notes `weight` as following the previous one noted; returns what followed it last time ({nullptr, 0}: nothing yet). */
+  WeightRange noteAndNext(WeightRange weight);
+
   /** more distinct matrices than any model has: past it the table starts over */
   static constexpr size_t kMaxEntries = 1 << 16;
   std::unordered_map<const uint8_t*, WeightRange> next_;
