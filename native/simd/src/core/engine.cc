@@ -166,12 +166,16 @@ void runMatmul(ThreadPool& pool, const TypeKernel& kernel, const MatmulProblem& 
   const int64_t nChunks = (problem.nRows + chunkRows - 1) / chunkRows;
   // waking a sleeping worker costs the caller 15-30 µs here: not worth it below ~50 µs of work
   const int64_t nBlockDots = problem.nRows * (problem.nCols / 32 + 1) * nTokens;
-  pool.forEach(nChunks, nBlockDots >= kMinBlockDotsToWake, [&](int64_t chunk) {
+  const auto rows = [&](int64_t chunk) {
     const int64_t begin = chunk * chunkRows;
     const int64_t end = std::min(begin + chunkRows, problem.nRows);
     if (problem.packedRows == 0 || problem.packedRows == kernel.packedRows) kernel.rows(problem, begin, end);
     else unpackedRows(kernel, problem, begin, end);
-  });
+  };
+  // decode streams the weights from memory: one contiguous run per thread (2-5% faster on a
+  // decode-shaped sequence of packed Q4_0 matmuls than chunks handed out in one order)
+  if (nTokens == 1) pool.forEachFromBothEnds(nChunks, nBlockDots >= kMinBlockDotsToWake, rows);
+  else pool.forEach(nChunks, nBlockDots >= kMinBlockDotsToWake, rows);
 }
 
 /** Has idle workers read `ranges` ahead. */

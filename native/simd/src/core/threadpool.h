@@ -84,6 +84,39 @@ class ThreadPool {
     run(&Job::claim, &job, wakeSleepers);
   }
 
+  /**
+   * forEach with items claimed from both ends: the calling thread and even-numbered workers take
+   * them in increasing order from the front, odd-numbered workers in decreasing order from the
+   * back. With two threads each reads one contiguous run of memory (as a memory-bound pass over
+   * weights wants: the hardware prefetchers follow one stream each) and they meet wherever the
+   * work balances.
+   */
+  template <typename Fn>
+  void forEachFromBothEnds(int64_t nItems, bool wakeSleepers, const Fn& fn) {
+    if (nItems <= 1 || nThreads_ == 1 || nItems >= (int64_t(1) << 31)) return forEach(nItems, wakeSleepers, fn);
+    struct Job {
+      const Fn* fn;
+      std::atomic<uint64_t> ends{0};  // [back: 32][front: 32], items [front, back) left
+      static void claim(void* context, int threadIndex, int) {
+        Job& job = *static_cast<Job*>(context);
+        const bool fromBack = threadIndex % 2 == 1;
+        uint64_t ends = job.ends.load(std::memory_order_relaxed);
+        for (;;) {
+          const uint64_t front = ends & 0xffffffffu, back = ends >> 32;
+          if (front >= back) return;
+          const uint64_t next = fromBack ? ((back - 1) << 32 | front) : (back << 32 | (front + 1));
+          if (!job.ends.compare_exchange_weak(ends, next, std::memory_order_relaxed)) continue;
+          (*job.fn)(static_cast<int64_t>(fromBack ? back - 1 : front));
+          ends = job.ends.load(std::memory_order_relaxed);
+        }
+      }
+    };
+    Job job;
+    job.fn = &fn;
+    job.ends.store(static_cast<uint64_t>(nItems) << 32);
+    run(&Job::claim, &job, wakeSleepers);
+  }
+
  private:
   void workerLoop(int threadIndex);
   /** Prefetches one slice of the read-ahead range, stopping early when the generation moves on from `seen`; false when there was none. */
