@@ -52,4 +52,6 @@ export interface ComputeBackend {
   geluMul(gate: Float32Array, up: Float32Array, n: number, rows: number): void;
   /** RoPE in place on x f32 [nTokens, nHeads · headDim] at positions position … position + nTokens − 1 */
   rope(x: Float32Array, nTokens: number, nHeads: number, headDim: number, table: RopeTable, position: number): void;
+  /** dst[dstOffset + i] = f32ToF16(src[i]) for every value of src (the KV cache's stores; f32ArrayToF16's bits) */
+  toHalf(src: Float32Array, dst: Uint16Array, dstOffset: number): void;
 }

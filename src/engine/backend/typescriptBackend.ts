@@ -5,6 +5,7 @@ import { flashAttentionTypeScript } from "../model/flashAttention.js";
 import { rmsNormTypeScript, siluMulInPlaceTypeScript } from "../model/ops.js";
 import { applyRopeTypeScript } from "../model/rope.js";
 import { gegluInPlaceTypeScript } from "../model/gelu.js";
+import { f32ArrayToF16 } from "../ggml/fp16.js";
 import type { ComputeBackend } from "./computeBackend.js";
 
 export const TYPESCRIPT_BACKEND: ComputeBackend = Object.freeze({
@@ -31,4 +32,5 @@ export const TYPESCRIPT_BACKEND: ComputeBackend = Object.freeze({
     const stride = nHeads * headDim;
     for (let t = 0; t < nTokens; t++) applyRopeTypeScript(x, t * stride, nHeads, headDim, cosSin.subarray(t * nRot, (t + 1) * nRot), table.params.layout);
   },
+  toHalf: f32ArrayToF16,
 } satisfies ComputeBackend);

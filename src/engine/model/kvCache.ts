@@ -24,6 +24,8 @@ export class KvCache {
     readonly nKv: number,
     readonly maxPositions: number,
     readonly type: KvType = "f16",
+    /** f32 → half bits for F16 stores (ComputeBackend.toHalf: the same bits, natively where it can) */
+    private readonly toHalf: (src: Float32Array, dst: Uint16Array, dstOffset: number) => void = f32ArrayToF16,
   ) {
     if (!KV_TYPES.includes(type)) throw new OptionError("BAD_KV_TYPE", `unknown KV cache type "${type}" (supported: ${KV_TYPES.join(", ")})`);
   }
@@ -59,8 +61,8 @@ export class KvCache {
       keys.set(k.subarray(0, n), at);
       (values as Float32Array).set(v.subarray(0, n), at);
     } else {
-      f32ArrayToF16(k.subarray(0, n), keys, at);
-      f32ArrayToF16(v.subarray(0, n), values as Uint16Array, at);
+      this.toHalf(k.subarray(0, n), keys, at);
+      this.toHalf(v.subarray(0, n), values as Uint16Array, at);
     }
     this.lengths.set(layer, position + nTokens);
   }

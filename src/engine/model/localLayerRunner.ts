@@ -194,7 +194,7 @@ export class LocalLayerRunner implements LayerRunner {
     let cache = this.caches.get(sequenceId);
     if (!cache) {
       const { nHeadKv, headDim } = this.hparams;
-      cache = new KvCache(nHeadKv * headDim, this.options.contextSize, this.options.kvType);
+      cache = new KvCache(nHeadKv * headDim, this.options.contextSize, this.options.kvType, this.options.backend.toHalf);
       this.caches.set(sequenceId, cache);
     }
     return cache;

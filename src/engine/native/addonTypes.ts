@@ -193,6 +193,14 @@ export interface NativeAddon {
   ): void;
 
   /**
+   * dst[dstOffset + i] = the half bits of src[i] for every value of src, bit-identical to
+   * f32ArrayToF16 (src/engine/ggml/fp16.ts: round to nearest even, every NaN ±0x7e00) — the KV
+   * cache's stores. Optional: builds older than this function lack it.
+   * @throws NativeAddonError SHAPE_MISMATCH (src does not fit in dst at dstOffset)
+   */
+  toHalf?(src: Float32Array, dst: Uint16Array, dstOffset: number): void;
+
+  /**
    * Causal multi-head attention with grouped KV heads over an F16 KV cache, for nTokens
    * consecutive queries starting at `position` (their keys and values already stored):
    * bit-identical to `attention` in src/engine/model/attention.ts for F16 caches (llama.cpp's

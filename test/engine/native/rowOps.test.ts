@@ -1,13 +1,14 @@
 /**
- * native-row-ops: the addon's SiLU·mul, RMSNorm and RoPE against the TypeScript reference
- * (siluMulInPlaceTypeScript / rmsNormTypeScript in src/engine/model/ops.ts, applyRopeTypeScript in
- * rope.ts), bit for bit, on every ISA path this CPU has, with 1, 2 and 3 threads (row counts not
+ * native-row-ops: the addon's SiLU·mul, RMSNorm, RoPE and f32 → half against the TypeScript
+ * reference (siluMulInPlaceTypeScript / rmsNormTypeScript in src/engine/model/ops.ts,
+ * applyRopeTypeScript in rope.ts, f32ArrayToF16 in ggml/fp16.ts), bit for bit, on every ISA path this CPU has, with 1, 2 and 3 threads (row counts not
  * divisible by the thread count), on random and adversarial data (odd sizes, n % 16 tails,
  * exp saturation, ±∞, NaN, subnormals, overflowing squares).
  */
 import { afterAll, describe, expect, it } from "vitest";
 import { rmsNormTypeScript, siluMulInPlaceTypeScript } from "../../../src/engine/model/ops.js";
 import { applyRopeTypeScript, RopeTable } from "../../../src/engine/model/rope.js";
+import { f32ArrayToF16 } from "../../../src/engine/ggml/fp16.js";
 import { nativeBackend } from "../../../src/engine/backend/nativeBackend.js";
 import { TYPESCRIPT_BACKEND } from "../../../src/engine/backend/typescriptBackend.js";
 import type { RopeParams } from "../../../src/engine/model/hparams.js";
@@ -200,7 +201,28 @@ describeNative("native-row-ops", (addon) => {
     expect(mismatches(ropeNative, ropeExpected)).toEqual([]);
   });
 
+  it("toHalf: bit-identical to f32ArrayToF16 (16-value chunks and tails; ties, subnormal halves, overflow, NaN payloads)", () => {
+    const random = seededRandom(5);
+    const values = adversarialValues(1000, 9);
+    const edges = [65504, 65519.99, 65520, -65520, 2 ** -14, 2 ** -14 - 2 ** -30, 2 ** -24, 2 ** -25, 3 * 2 ** -26, 1 + 2 ** -11, 1 + 3 * 2 ** -11, 2049, 2051];
+    for (let i = 0; i < values.length; i++) if (random() < 0.1) values[i] = edges[Math.floor(random() * edges.length)];
+    const bits = new Uint32Array(values.buffer);
+    for (let i = 0; i < bits.length; i += 37) bits[i] = (Math.floor(random() * 2 ** 32) >>> 0) | 0x7f800001; // NaNs with payloads, either sign
+    if (!addon.toHalf) throw new Error("this addon build has no toHalf()");
+    everyPath((label) => {
+      for (const n of [1, 15, 16, 17, 1000]) {
+        const expected = new Uint16Array(n + 3);
+        const actual = new Uint16Array(n + 3);
+        f32ArrayToF16(values.subarray(0, n), expected, 3);
+        addon.toHalf!(values.subarray(0, n), actual, 3);
+        expect(Buffer.from(actual.buffer).equals(Buffer.from(expected.buffer)), `${label}, ${n} values`).toBe(true);
+      }
+    });
+  });
+
   it("rejects bad shapes and buffers with codes", () => {
+    expect(codeOf(() => addon.toHalf!(new Float32Array(8), new Uint16Array(10), 3))).toBe("SHAPE_MISMATCH");
+    expect(codeOf(() => addon.toHalf!(new Float32Array(8), new Float32Array(10) as never, 0))).toBe("INVALID_ARGUMENT");
     const a = new Float32Array(64);
     const b = new Float32Array(64);
     expect(codeOf(() => addon.siluMul(a, b.subarray(1), 16, 4))).toBe("SHAPE_MISMATCH");

@@ -363,6 +363,20 @@ Napi::Value Rope(const Napi::CallbackInfo& info) {
   return env.Undefined();
 }
 
+// toHalf(src: Float32Array, dst: Uint16Array, dstOffset)
+Napi::Value ToHalf(const Napi::CallbackInfo& info) {
+  Napi::Env env = info.Env();
+  int64_t dstOffset;
+  if (!arrayArgs(info, "toHalf", {{0, napi_float32_array, "src"}, {1, napi_uint16_array, "dst"}}) || !integerArgs(info, {{2, "dstOffset", &dstOffset}})) {
+    return env.Undefined();
+  }
+  Napi::Float32Array src = info[0].As<Napi::Float32Array>();
+  Napi::Uint16Array dst = info[1].As<Napi::Uint16Array>();
+  const ls::Status status = ls::engineToHalf(dst.Data(), dst.ElementLength(), dstOffset, src.Data(), src.ElementLength());
+  if (!status.ok()) throwError(env, status);
+  return env.Undefined();
+}
+
 Napi::Object Init(Napi::Env env, Napi::Object exports) {
   const unsigned hardwareThreads = std::thread::hardware_concurrency();
   ls::engineInit(hardwareThreads == 0 ? 1 : static_cast<int>(hardwareThreads));
@@ -378,6 +392,7 @@ Napi::Object Init(Napi::Env env, Napi::Object exports) {
   exports.Set("siluMul", Napi::Function::New(env, SiluMul, "siluMul"));
   exports.Set("rmsNorm", Napi::Function::New(env, RmsNorm, "rmsNorm"));
   exports.Set("rope", Napi::Function::New(env, Rope, "rope"));
+  exports.Set("toHalf", Napi::Function::New(env, ToHalf, "toHalf"));
   exports.Set("adviseDontNeed", Napi::Function::New(env, ls::AdviseDontNeed, "adviseDontNeed"));
   return exports;
 }

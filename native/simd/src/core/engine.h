@@ -103,6 +103,9 @@ Status engineFlashAttention(float* out, size_t outLength, const float* q, size_t
 
 // ---- row operations (generic/ops.h): the ISA's kernels, rows spread over the pool for batches ----
 
+/** dst[dstOffset + i] = half bits of src[i] (RowOps::toHalfRow), every value of src. */
+Status engineToHalf(uint16_t* dst, size_t dstLength, int64_t dstOffset, const float* src, size_t srcLength);
+
 /** gate f32 [rows, n] = silu(gate) · up (up f32 [rows, n]), row by row (RowOps::siluMulRow). */
 Status engineSiluMul(float* gate, size_t gateLength, const float* up, size_t upLength, int64_t n, int64_t rows);
 

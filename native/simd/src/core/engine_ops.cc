@@ -62,6 +62,15 @@ Status engineRmsNorm(float* out, size_t outLength, const float* x, size_t xLengt
   return {};
 }
 
+Status engineToHalf(uint16_t* dst, size_t dstLength, int64_t dstOffset, const float* src, size_t srcLength) {
+  if (dstOffset < 0 || !fits(dstLength, dstOffset) || !fits(dstLength - static_cast<size_t>(dstOffset), static_cast<int64_t>(srcLength))) {
+    return error("SHAPE_MISMATCH", "toHalf: " + std::to_string(srcLength) + " values do not fit at offset " + std::to_string(dstOffset) + " of " + std::to_string(dstLength));
+  }
+  EngineLease lease = leaseEngine();
+  rowOpsFor(lease.isa)->toHalfRow(dst + dstOffset, src, static_cast<int64_t>(srcLength));
+  return {};
+}
+
 Status engineRope(float* x, size_t xLength, int64_t nTokens, int64_t tokenStride, int64_t nHeads, int64_t headDim,
                   const float* cosSin, size_t cosSinLength, int64_t nRot, bool neox) {
   const int64_t limit = int64_t(1) << 31;

@@ -9,7 +9,7 @@
 namespace ls {
 namespace {
 
-const RowOps kOps = {siluMulRowLanes, ropeTokenLanes};
+const RowOps kOps = {siluMulRowLanes, ropeTokenLanes, toHalfLanes};
 
 }  // namespace
 

@@ -1,5 +1,5 @@
 // Row-wise operations of the transformer block besides matmul and attention — SwiGLU (SiLU·mul),
-// RMSNorm, RoPE — bit-identical to the TypeScript reference in src/engine/model/ops.ts and
+// RMSNorm, RoPE, f32 → half (the KV cache's stores) — bit-identical to the TypeScript reference in src/engine/model/ops.ts and
 // rope.ts on every ISA path (see generic/ops_lanes.h for the arithmetic).
 #pragma once
 
@@ -20,6 +20,8 @@ struct RowOps {
    * "norm" layout, (i/2, i/2 + nRot/2) for neox. cosSin f32 [nRot]: cos at even, sin at odd.
    */
   void (*ropeToken)(float* x, int64_t nHeads, int64_t headDim, const float* cosSin, int64_t nRot, bool neox);
+  /** dst[i] = the half bits of src[i] as fp16.ts f32ToF16 (round to nearest even; NaN → ±0x7e00), n values. */
+  void (*toHalfRow)(uint16_t* dst, const float* src, int64_t n);
 };
 
 const RowOps* scalarRowOps();

@@ -141,6 +141,28 @@ static inline void siluMulRowLanes(float* gate, const float* up, int64_t n) {
   siluMulTail(gate + simd, up + simd, n - simd);
 }
 
+/** f32 → half bits as fp16.ts f32ToF16: round to nearest even; every NaN → the quiet NaN 0x7e00 with its sign. */
+static inline uint16_t toHalfLane(float value) {
+  uint32_t x;
+  std::memcpy(&x, &value, 4);
+  const uint32_t sign = (x >> 16) & 0x8000;
+  const uint32_t absBits = x & 0x7fffffff;
+  if (absBits >= 0x7f800000) return static_cast<uint16_t>(sign | 0x7c00 | (absBits > 0x7f800000 ? 0x200 : 0));
+  if (absBits >= 0x477ff000) return static_cast<uint16_t>(sign | 0x7c00);  // rounds to ≥ 65520: inf
+  if (absBits < 0x38800000) {  // a subnormal half (or zero): |value| / 2⁻²⁴ rounded to nearest even
+    return static_cast<uint16_t>(sign | static_cast<uint32_t>(std::nearbyint(static_cast<double>(std::fabs(value)) * 16777216.0)));
+  }
+  const uint32_t mantissa = absBits & 0x7fffff;
+  uint32_t half = (((absBits >> 23) - 112) << 10) | (mantissa >> 13);
+  const uint32_t rest = mantissa & 0x1fff;
+  if (rest > 0x1000 || (rest == 0x1000 && (half & 1))) half += 1;
+  return static_cast<uint16_t>(sign | half);
+}
+
+static inline void toHalfLanes(uint16_t* dst, const float* src, int64_t n) {
+  for (int64_t i = 0; i < n; i++) dst[i] = toHalfLane(src[i]);
+}
+
 static inline void ropeTokenLanes(float* x, int64_t nHeads, int64_t headDim, const float* cosSin, int64_t nRot, bool neox) {
   const int64_t half = nRot / 2;
   for (int64_t h = 0; h < nHeads; h++) {
