@@ -211,8 +211,10 @@ for (const modelPath of modelPaths) {
   await runLlamaCpp(context, prompt.tokens.slice(0, 8)); // warm-up (untimed)
 
   const runs: Record<Engine, Speed[]> = { layerstream: [], baseline: [], llamaCpp: [], native: [] };
+  const modelBandwidths: number[] = [];
   for (let rep = 0; rep < nReps; rep++) {
-    bandwidths.push(measureReadBandwidth(nThreads));
+    modelBandwidths.push(measureReadBandwidth(nThreads));
+    bandwidths.push(modelBandwidths.at(-1)!);
     log(`  rep ${rep + 1} memory read bandwidth with ${nThreads} threads: ${(bandwidths.at(-1)! / 1e9).toFixed(1)} GB/s`);
     // rotate which engine goes first
     const order = engines.map((_, i) => engines[(i + rep) % engines.length]);
@@ -229,7 +231,7 @@ for (const modelPath of modelPaths) {
   await context.dispose();
   await llamaModel.dispose();
   results.push({
-    name, weightType, fileBytes: fs.statSync(modelPath).size, weightBytes, runs,
+    name, weightType, fileBytes: fs.statSync(modelPath).size, weightBytes, runs, bandwidths: modelBandwidths,
     layerstream: medianSpeed(runs.layerstream), llamaCpp: medianSpeed(runs.llamaCpp),
     baseline: BASELINE_BIN ? medianSpeed(runs.baseline) : undefined, native: native ? medianSpeed(runs.native) : undefined,
   });
