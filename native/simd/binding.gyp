@@ -24,6 +24,7 @@
       "target_name": "layerstream_simd",
       "sources": [
         "src/core/addon.cc",
+        "src/core/addon_ops.cc",
         "src/core/engine.cc",
         "src/core/engine_ops.cc",
         "src/core/file_advice.cc",

@@ -5,6 +5,8 @@
 #include <initializer_list>
 #include <thread>
 
+#include "core/addon_args.h"
+#include "core/addon_ops.h"
 #include "core/engine.h"
 #include "generic/pack.h"
 #include "core/file_advice.h"
@@ -12,71 +14,7 @@
 
 namespace {
 
-Napi::Error makeError(Napi::Env env, const ls::Status& status) {
-  Napi::Error error = status.code == "INVALID_ARGUMENT" || status.code == "SHAPE_MISMATCH"
-                          ? Napi::RangeError::New(env, status.message)
-                          : Napi::Error::New(env, status.message);
-  error.Set("code", Napi::String::New(env, status.code));
-  return error;
-}
-
-void throwError(Napi::Env env, const ls::Status& status) { makeError(env, status).ThrowAsJavaScriptException(); }
-
-void throwTypeError(Napi::Env env, const std::string& message) {
-  Napi::TypeError error = Napi::TypeError::New(env, message);
-  error.Set("code", Napi::String::New(env, "INVALID_ARGUMENT"));
-  error.ThrowAsJavaScriptException();
-}
-
-bool isTypedArrayOf(const Napi::Value& value, napi_typedarray_type type) {
-  return value.IsTypedArray() && value.As<Napi::TypedArray>().TypedArrayType() == type;
-}
-
-/** A non-negative integer argument that fits in int64 exactly (a JS number ≤ 2^53). */
-bool integerArg(const Napi::CallbackInfo& info, size_t index, const char* name, int64_t* out) {
-  if (!info[index].IsNumber()) {
-    throwTypeError(info.Env(), std::string(name) + " must be a number");
-    return false;
-  }
-  const double value = info[index].As<Napi::Number>().DoubleValue();
-  if (!(value >= 0 && value <= 9007199254740991.0) || value != static_cast<double>(static_cast<int64_t>(value))) {
-    throwTypeError(info.Env(), std::string(name) + " must be a non-negative integer");
-    return false;
-  }
-  *out = static_cast<int64_t>(value);
-  return true;
-}
-
-struct IntegerArg {
-  size_t index;
-  const char* name;
-  int64_t* out;
-};
-
-/** integerArg for each; false after throwing for the first that is not one. */
-bool integerArgs(const Napi::CallbackInfo& info, std::initializer_list<IntegerArg> args) {
-  for (const IntegerArg& arg : args) {
-    if (!integerArg(info, arg.index, arg.name, arg.out)) return false;
-  }
-  return true;
-}
-
-struct ArrayArg {
-  size_t index;
-  napi_typedarray_type type;
-  const char* name;
-};
-
-/** Each argument must be a typed array of its type; else a TypeError "<fn>: <name> must be a Float32Array". */
-bool arrayArgs(const Napi::CallbackInfo& info, const char* fn, std::initializer_list<ArrayArg> args) {
-  for (const ArrayArg& arg : args) {
-    if (isTypedArrayOf(info[arg.index], arg.type)) continue;
-    const char* typeName = arg.type == napi_float32_array ? "Float32Array" : arg.type == napi_uint16_array ? "Uint16Array" : "Uint8Array";
-    throwTypeError(info.Env(), std::string(fn) + ": " + arg.name + " must be a " + typeName);
-    return false;
-  }
-  return true;
-}
+using namespace ls::addon;
 
 Napi::Value Capabilities(const Napi::CallbackInfo& info) {
   Napi::Env env = info.Env();
@@ -307,76 +245,6 @@ Napi::Value FlashAttention(const Napi::CallbackInfo& info) {
   return env.Undefined();
 }
 
-// siluMul(gate: Float32Array, up: Float32Array, n, rows)
-Napi::Value SiluMul(const Napi::CallbackInfo& info) {
-  Napi::Env env = info.Env();
-  int64_t n, rows;
-  if (!arrayArgs(info, "siluMul", {{0, napi_float32_array, "gate"}, {1, napi_float32_array, "up"}}) ||
-      !integerArgs(info, {{2, "n", &n}, {3, "rows", &rows}})) {
-    return env.Undefined();
-  }
-  Napi::Float32Array gate = info[0].As<Napi::Float32Array>();
-  Napi::Float32Array up = info[1].As<Napi::Float32Array>();
-  const ls::Status status = ls::engineSiluMul(gate.Data(), gate.ElementLength(), up.Data(), up.ElementLength(), n, rows);
-  if (!status.ok()) throwError(env, status);
-  return env.Undefined();
-}
-
-// rmsNorm(out: Float32Array, x: Float32Array, weight: Float32Array, n, nTokens, eps)
-Napi::Value RmsNorm(const Napi::CallbackInfo& info) {
-  Napi::Env env = info.Env();
-  for (size_t i = 0; i < 3; i++) {
-    if (!isTypedArrayOf(info[i], napi_float32_array)) { throwTypeError(env, "rmsNorm: out, x and weight must be Float32Arrays"); return env.Undefined(); }
-  }
-  int64_t n, nTokens;
-  if (!integerArgs(info, {{3, "n", &n}, {4, "nTokens", &nTokens}})) return env.Undefined();
-  if (!info[5].IsNumber()) { throwTypeError(env, "rmsNorm: eps must be a number"); return env.Undefined(); }
-  const double eps = info[5].As<Napi::Number>().DoubleValue();
-  Napi::Float32Array out = info[0].As<Napi::Float32Array>();
-  Napi::Float32Array x = info[1].As<Napi::Float32Array>();
-  Napi::Float32Array weight = info[2].As<Napi::Float32Array>();
-  const ls::Status status = ls::engineRmsNorm(out.Data(), out.ElementLength(), x.Data(), x.ElementLength(), weight.Data(),
-                                              weight.ElementLength(), n, nTokens, eps);
-  if (!status.ok()) throwError(env, status);
-  return env.Undefined();
-}
-
-// rope(x: Float32Array, xOffset, nTokens, tokenStride, nHeads, headDim, cosSin: Float32Array, nRot, neox: boolean)
-Napi::Value Rope(const Napi::CallbackInfo& info) {
-  Napi::Env env = info.Env();
-  int64_t xOffset, nTokens, tokenStride, nHeads, headDim, nRot;
-  if (!arrayArgs(info, "rope", {{0, napi_float32_array, "x"}, {6, napi_float32_array, "cosSin"}}) ||
-      !integerArgs(info, {{1, "xOffset", &xOffset}, {2, "nTokens", &nTokens}, {3, "tokenStride", &tokenStride}, {4, "nHeads", &nHeads},
-                          {5, "headDim", &headDim}, {7, "nRot", &nRot}})) {
-    return env.Undefined();
-  }
-  if (!info[8].IsBoolean()) { throwTypeError(env, "rope: neox must be a boolean"); return env.Undefined(); }
-  Napi::Float32Array x = info[0].As<Napi::Float32Array>();
-  Napi::Float32Array cosSin = info[6].As<Napi::Float32Array>();
-  if (static_cast<uint64_t>(xOffset) > x.ElementLength()) {
-    throwError(env, ls::Status{"SHAPE_MISMATCH", "rope: xOffset is past the end of x"});
-    return env.Undefined();
-  }
-  const ls::Status status = ls::engineRope(x.Data() + xOffset, x.ElementLength() - xOffset, nTokens, tokenStride, nHeads, headDim,
-                                           cosSin.Data(), cosSin.ElementLength(), nRot, info[8].As<Napi::Boolean>().Value());
-  if (!status.ok()) throwError(env, status);
-  return env.Undefined();
-}
-
-// toHalf(src: Float32Array, dst: Uint16Array, dstOffset)
-Napi::Value ToHalf(const Napi::CallbackInfo& info) {
-  Napi::Env env = info.Env();
-  int64_t dstOffset;
-  if (!arrayArgs(info, "toHalf", {{0, napi_float32_array, "src"}, {1, napi_uint16_array, "dst"}}) || !integerArgs(info, {{2, "dstOffset", &dstOffset}})) {
-    return env.Undefined();
-  }
-  Napi::Float32Array src = info[0].As<Napi::Float32Array>();
-  Napi::Uint16Array dst = info[1].As<Napi::Uint16Array>();
-  const ls::Status status = ls::engineToHalf(dst.Data(), dst.ElementLength(), dstOffset, src.Data(), src.ElementLength());
-  if (!status.ok()) throwError(env, status);
-  return env.Undefined();
-}
-
 Napi::Object Init(Napi::Env env, Napi::Object exports) {
   const unsigned hardwareThreads = std::thread::hardware_concurrency();
   ls::engineInit(hardwareThreads == 0 ? 1 : static_cast<int>(hardwareThreads));
@@ -389,10 +257,7 @@ Napi::Object Init(Napi::Env env, Napi::Object exports) {
   exports.Set("pack", Napi::Function::New(env, Pack, "pack"));
   exports.Set("attention", Napi::Function::New(env, Attention, "attention"));
   exports.Set("flashAttention", Napi::Function::New(env, FlashAttention, "flashAttention"));
-  exports.Set("siluMul", Napi::Function::New(env, SiluMul, "siluMul"));
-  exports.Set("rmsNorm", Napi::Function::New(env, RmsNorm, "rmsNorm"));
-  exports.Set("rope", Napi::Function::New(env, Rope, "rope"));
-  exports.Set("toHalf", Napi::Function::New(env, ToHalf, "toHalf"));
+  ls::addon::registerRowOps(env, exports);
   exports.Set("adviseDontNeed", Napi::Function::New(env, ls::AdviseDontNeed, "adviseDontNeed"));
   return exports;
 }
