@@ -27,6 +27,11 @@ export function f16ToF32(h: number): number {
   return HALF_TO_F32[h & 0xffff];
 }
 
+/** f32 bits of |x| at or above 2^-14, the smallest normal half */
+const HALF_MIN_NORMAL_BITS = 0x38800000;
+/** f32 bits of 65520: |x| from here rounds to infinity */
+const HALF_OVERFLOW_BITS = 0x477ff000;
+
 /** f32 value → half bits, round to nearest even (as the F16C instruction and ggml do). */
 export function f32ToF16(value: number): number {
   f32Scratch[0] = value;
@@ -37,19 +42,23 @@ export function f32ToF16(value: number): number {
     // Inf or NaN
     return sign | 0x7c00 | (absBits > 0x7f800000 ? 0x200 : 0);
   }
-  if (absBits >= 0x477ff000) return sign | 0x7c00; // rounds to >= 65520 → inf
-  if (absBits < 0x38800000) {
+  if (absBits >= HALF_OVERFLOW_BITS) return sign | 0x7c00; // rounds to >= 65520 → inf
+  if (absBits < HALF_MIN_NORMAL_BITS) {
     // subnormal half (or zero): value / 2^-24 rounded to nearest even
     f32Scratch[0] = value < 0 ? -value : value;
     const scaled = f32Scratch[0] * 16777216; // 2^24, exact in double
     return sign | roundHalfEven(scaled);
   }
+  return sign | normalHalf(absBits);
+}
+
+/** The half bits (no sign) of an f32 |x| (bits `absBits`) in [2^-14, 65520): exponent rebiased, mantissa rounded to nearest even. */
+function normalHalf(absBits: number): number {
   const exponent = (absBits >>> 23) - 127 + 15;
   const mantissa = absBits & 0x7fffff;
-  let half = (exponent << 10) | (mantissa >>> 13);
+  const half = (exponent << 10) | (mantissa >>> 13);
   const rest = mantissa & 0x1fff;
-  if (rest > 0x1000 || (rest === 0x1000 && (half & 1))) half += 1;
-  return sign | half;
+  return rest > 0x1000 || (rest === 0x1000 && half & 1) ? half + 1 : half;
 }
 
 /**
@@ -62,15 +71,7 @@ export function f32ArrayToF16(src: Float32Array, dst: Uint16Array, dstOffset: nu
   for (let i = 0; i < bits.length; i++) {
     const x = bits[i];
     const absBits = x & 0x7fffffff;
-    if (absBits < 0x38800000 || absBits >= 0x477ff000) {
-      dst[dstOffset + i] = f32ToF16(src[i]);
-      continue;
-    }
-    const mantissa = absBits & 0x7fffff;
-    let half = (((absBits >>> 23) - 112) << 10) | (mantissa >>> 13); // exponent − 127 + 15
-    const rest = mantissa & 0x1fff;
-    if (rest > 0x1000 || (rest === 0x1000 && half & 1)) half += 1;
-    dst[dstOffset + i] = ((x >>> 16) & 0x8000) | half;
+    dst[dstOffset + i] = absBits < HALF_MIN_NORMAL_BITS || absBits >= HALF_OVERFLOW_BITS ? f32ToF16(src[i]) : ((x >>> 16) & 0x8000) | normalHalf(absBits);
   }
 }
 

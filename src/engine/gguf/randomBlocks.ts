@@ -1,6 +1,7 @@
 /**
- * Seeded random Q4_0 and Q6_K matrices written straight as blocks (random codes, one f16 scale), about 50× faster than drawing f32 values and quantizing them: for benchmark models of
- * tens of GB, where only the shape and the bytes read matter, never for conformance fixtures.
+ * Seeded random Q4_0 and Q6_K matrices written straight as blocks (random codes, one f16 scale),
+ * about 50× faster than drawing f32 values and quantizing them: for benchmark models of tens of
+ * GB, where only the shape and the bytes read matter, never for conformance fixtures.
  */
 import { GgmlType, rowBytes } from "../ggml/types.js";
 import { f32ToF16 } from "../ggml/fp16.js";

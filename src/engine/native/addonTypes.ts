@@ -20,10 +20,10 @@ export interface NativeCapabilities {
   readonly availableIsas: readonly NativeIsa[];
 }
 
-/** Weight types `matmul` accepts (GgmlType numbers). */
 /** Added to a weight type for `matmul` on weights `pack` returned (kPackedTypeFlag, generic/pack.h). */
 export const PACKED_TYPE_FLAG = 0x100;
 
+/** Weight types `matmul` accepts (GgmlType numbers). */
 export type NativeWeightType =
   | GgmlType.F32
   | GgmlType.F16

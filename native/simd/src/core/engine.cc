@@ -182,17 +182,6 @@ void runMatmul(ThreadPool& pool, const TypeKernel& kernel, const MatmulProblem& 
   else pool.forEach(nChunks, nBlockDots >= kMinBlockDotsToWake, rows);
 }
 
-/** Has idle workers read `ranges` ahead. */
-void readAhead(ThreadPool& pool, const WeightRange* ranges, int nRanges) {
-  const uint8_t* begins[ThreadPool::kMaxReadAheadRanges];
-  size_t nBytes[ThreadPool::kMaxReadAheadRanges];
-  for (int i = 0; i < nRanges; i++) {
-    begins[i] = ranges[i].begin;
-    nBytes[i] = ranges[i].nBytes;
-  }
-  pool.setReadAhead(begins, nBytes, nRanges);
-}
-
 /** Checks an attention call's shapes. */
 Status checkAttention(size_t outLength, size_t qLength, size_t keysLength, size_t valuesLength, int64_t position, int64_t nTokens,
                       int64_t nHead, int64_t nHeadKv, int64_t headDim, int64_t maxPositions) {
@@ -320,7 +309,7 @@ Status engineMatmul(float* out, size_t outLength, const uint8_t* weight, size_t 
   const MatmulProblem problem{out, weight, rowBytes, weightType, nCols, nRows, nTokens, act, layout, route, packed ? kPackRows : 0};
   WeightRange upcoming[ThreadPool::kMaxReadAheadRanges];
   const int nUpcoming = e.sequence.observe({weight, rowBytes * static_cast<size_t>(nRows)}, kMaxReadAheadBytes, upcoming, ThreadPool::kMaxReadAheadRanges);
-  if (e.readAhead) readAhead(*e.pool, upcoming, nUpcoming);
+  if (e.readAhead) e.pool->setReadAhead(upcoming, nUpcoming);
   runMatmul(*e.pool, *kernel, problem, x, act);
   return {};
 }

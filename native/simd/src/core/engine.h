@@ -68,14 +68,14 @@ Status engineRoute(int weightType, int64_t nCols, int64_t nRows, int64_t nTokens
 Status engineMatmul(float* out, size_t outLength, const uint8_t* weight, size_t weightBytes, int weightType,
                     const float* x, size_t xLength, int64_t nCols, int64_t nRows, int64_t nTokens);
 
+/** Whether enginePack would pack weights of this type and shape on the current ISA path. */
+bool enginePacks(int weightType, int64_t nCols, int64_t nRows);
+
 /**
  * Packs weight [nRows, nCols] of weightType into dst (as many bytes; generic/pack.h) when the
  * current ISA path's kernel reads a packed layout for it; `*packed` says whether it did (dst is
  * untouched otherwise). matmul then takes dst with weightType | kPackedTypeFlag.
  */
-/** Whether enginePack would pack weights of this type and shape on the current ISA path. */
-bool enginePacks(int weightType, int64_t nCols, int64_t nRows);
-
 Status enginePack(const uint8_t* src, size_t srcBytes, uint8_t* dst, size_t dstBytes, int weightType, int64_t nCols, int64_t nRows, bool* packed);
 
 /**

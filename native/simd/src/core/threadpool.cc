@@ -69,15 +69,15 @@ void ThreadPool::run(JobFn job, void* context, bool wakeSleepers) {
   }
 }
 
-void ThreadPool::setReadAhead(const uint8_t* const* begins, const size_t* nBytes, int nRanges) {
+void ThreadPool::setReadAhead(const WeightRange* ranges, int nRanges) {
   if (nThreads_ == 1) return;
   std::lock_guard<std::mutex> lock(readAheadMutex_);
   readAheadRange_ = 0;
   readAheadCount_ = 0;
   for (int i = 0; i < nRanges && readAheadCount_ < kMaxReadAheadRanges; i++) {
-    if (!begins[i] || nBytes[i] == 0) continue;
-    readAheadNext_[readAheadCount_] = begins[i];
-    readAheadEnd_[readAheadCount_++] = begins[i] + nBytes[i];
+    if (!ranges[i].begin || ranges[i].nBytes == 0) continue;
+    readAheadNext_[readAheadCount_] = ranges[i].begin;
+    readAheadEnd_[readAheadCount_++] = ranges[i].begin + ranges[i].nBytes;
   }
   readAheadPending_.store(readAheadCount_ > 0, std::memory_order_relaxed);
 }

@@ -17,6 +17,8 @@
 #include <thread>
 #include <vector>
 
+#include "core/weight_sequence.h"
+
 namespace ls {
 
 class ThreadPool {
@@ -53,7 +55,7 @@ class ThreadPool {
    * meanwhile is harmless). Replaces the previous ranges; nRanges 0 clears them (at most
    * kMaxReadAheadRanges are kept). Polling workers only (no wake).
    */
-  void setReadAhead(const uint8_t* const* begins, const size_t* nBytes, int nRanges);
+  void setReadAhead(const WeightRange* ranges, int nRanges);
 
   /**
    * fn(item) for every item of [0, nItems), each claimed once through an atomic counter by the

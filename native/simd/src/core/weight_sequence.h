@@ -10,7 +10,7 @@
 
 namespace ls {
 
-/** A byte range of weights. */
+/** A byte range of weights (also what ThreadPool::setReadAhead takes). */
 struct WeightRange {
   const uint8_t* begin = nullptr;
   size_t nBytes = 0;

@@ -24,10 +24,10 @@ namespace {
 template <typename Move>
 void forEachPiece(int weightType, size_t rowBytes, const Move& move) {
   if (weightType == kQ4_K) {
-    for (size_t b = 0; b < rowBytes / 144; b++) {
+    for (size_t b = 0; b < rowBytes / sizeof(BlockQ4_K); b++) {
       const size_t block = b * kQ4kTile16BlockBytes;
       for (int r = 0; r < kPackRows; r++) {
-        const size_t row = r * rowBytes + 144 * b;
+        const size_t row = r * rowBytes + sizeof(BlockQ4_K) * b;
         move(block + 2 * r, row, size_t(2));
         move(block + 32 + 2 * r, row + 2, size_t(2));
         for (int w = 0; w < 3; w++) move(block + 64 + 64 * w + 4 * r, row + 4 + 4 * w, size_t(4));
@@ -36,11 +36,11 @@ void forEachPiece(int weightType, size_t rowBytes, const Move& move) {
     }
     return;
   }
-  const size_t nBlocks = rowBytes / 18;
-  for (size_t b = 0; b < nBlocks; b++) {
+  const size_t blockBytes = sizeof(BlockQ4_0);  // IQ4_NL's blocks too: an f16 scale and 16 code bytes
+  for (size_t b = 0; b < rowBytes / blockBytes; b++) {
     const size_t block = b * kTile16BlockBytes;
-    for (int lane = 0; lane < kPackRows; lane++) move(block + 2 * lane, packedScaleRow(lane) * rowBytes + 18 * b, size_t(2));
-    for (int r = 0; r < kPackRows; r++) move(block + 32 + 16 * r, r * rowBytes + 18 * b + 2, size_t(16));
+    for (int lane = 0; lane < kPackRows; lane++) move(block + 2 * lane, packedScaleRow(lane) * rowBytes + blockBytes * b, size_t(2));
+    for (int r = 0; r < kPackRows; r++) move(block + 32 + 16 * r, r * rowBytes + blockBytes * b + 2, size_t(16));
   }
 }
 

@@ -23,13 +23,12 @@
 
 namespace ls {
 
-/** Added to a weight type number: the weights are packed (the layout packedLayoutFor names). */
+/** Added to a weight type number: the weights are packed (in the layout above for that type). */
 constexpr int kPackedTypeFlag = 0x100;
 /** Rows per packed tile. */
 constexpr int kPackRows = 16;
 /** Bytes of one block of 16 rows in a kTiles16 tile. */
 constexpr size_t kTile16BlockBytes = 16 * 18;
-
 /** Bytes of one super-block of 16 rows in a kQ4kTiles16 tile. */
 constexpr size_t kQ4kTile16BlockBytes = 16 * 144;
 
