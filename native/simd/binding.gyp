@@ -29,6 +29,7 @@
         "src/core/engine_ops.cc",
         "src/core/file_advice.cc",
         "src/core/threadpool.cc",
+        "src/core/weight_memory.cc",
         "src/core/weight_sequence.cc",
         "src/generic/act.cc",
         "src/generic/attention.cc",

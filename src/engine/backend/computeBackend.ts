@@ -39,6 +39,11 @@ export interface ComputeBackend {
    */
   pack(weight: Uint8Array, weightType: GgmlType, nCols: number, nRows: number): PackedWeight | null;
   /**
+   * Where `pack` returned null: a copy of the weights, as stored, in memory this backend's matmul
+   * streams faster than the file's pages (the native addon: 2 MiB pages); absent when it has none.
+   */
+  readonly residentCopy?: (weight: Uint8Array) => Uint8Array;
+  /**
    * Causal grouped-query attention over the cache for nTokens consecutive queries at `position`.
    * @param out f32 [nTokens, nHead · headDim]
    * @param q f32 [nTokens, nHead · headDim] (after RoPE)

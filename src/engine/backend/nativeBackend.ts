@@ -19,6 +19,7 @@ export function nativeBackend(addon: NativeAddon, threads?: number): ComputeBack
       const bytes = addon.pack?.(weight, weightType as never, nCols, nRows) ?? null;
       return bytes && { bytes, matmulType: (weightType | PACKED_TYPE_FLAG) as PackedMatmulType };
     },
+    residentCopy: addon.residentCopy && ((weight: Uint8Array) => addon.residentCopy!(weight)),
     attention(out, q, cache, layer, position, nTokens, shape, scratch) {
       const { keys, values } = cache.raw(layer);
       const f16 = keys instanceof Uint16Array && values instanceof Uint16Array;

@@ -3,8 +3,7 @@
  * kept for good), or a streaming cache under a memory budget (src/engine/streaming). A block
  * stays valid from `acquire` until the matching `release`.
  */
-import { bindLayer, packLayer, type LayerTensors, type LayerWeights, type TensorBytes } from "./weights.js";
-import type { ComputeBackend } from "../backend/computeBackend.js";
+import { bindLayer, packLayer, type LayerTensors, type LayerWeights, type Packer, type TensorBytes } from "./weights.js";
 
 export interface LayerSource {
   /** may wait for a disk read */
@@ -56,7 +55,7 @@ export class ResidentLayerSource implements LayerSource {
     /** checks the model file before each forward pass (throws when it changed on disk) */
     private readonly checkFile: () => void = () => {},
     /** packs each block's matrices for this backend's matmul when it binds them (packLayer) */
-    private readonly packFor?: Pick<ComputeBackend, "pack">,
+    private readonly packFor?: Packer,
   ) {}
 
   acquire(il: number): LayerWeights {

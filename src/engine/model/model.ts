@@ -169,8 +169,8 @@ export class Model implements Disposable {
     layers.forEach((il, done) => {
       onProgress?.(done, layers.length);
       const weights = source.bind(il);
-      if (this.access === "mmap") {
-        // a packed copy was just written by the packer, which read the file's pages on the way
+      // packed and resident copies (repack) were just written from the file's pages: only views of the mapping need touching
+      if (this.access === "mmap" && !(this.repack && this.backend.residentCopy)) {
         for (const w of [weights.wq, weights.wk, weights.wv, weights.wo, weights.ffnGate, weights.ffnUp, weights.ffnDown]) if (w.matmulType === undefined) this.pagesTouched ^= touchPages(w.bytes);
       }
     });

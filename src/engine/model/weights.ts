@@ -26,15 +26,22 @@ export function matmulTypeOf(w: WeightMatrix): MatmulType {
   return w.matmulType ?? w.type;
 }
 
-/** The matrix packed for a backend's matmul, or itself where the backend reads it as stored. */
-export function packMatrix(w: WeightMatrix, backend: Pick<ComputeBackend, "pack">): WeightMatrix {
+/** What packing a matrix needs of a backend. */
+export type Packer = Pick<ComputeBackend, "pack" | "residentCopy">;
+
+/**
+ * The matrix packed for a backend's matmul; where the backend reads it as stored, the backend's
+ * resident copy of it (ComputeBackend.residentCopy), or itself.
+ */
+export function packMatrix(w: WeightMatrix, backend: Packer): WeightMatrix {
   if (w.matmulType !== undefined) return w;
   const packed = backend.pack(w.bytes, w.type, w.nCols, w.nRows);
-  return packed ? { ...w, bytes: packed.bytes, matmulType: packed.matmulType } : w;
+  if (packed) return { ...w, bytes: packed.bytes, matmulType: packed.matmulType };
+  return backend.residentCopy ? { ...w, bytes: backend.residentCopy(w.bytes) } : w;
 }
 
 /** A block's seven matrices packed for a backend's matmul (packMatrix); norms and biases as they are. */
-export function packLayer(weights: LayerWeights, backend: Pick<ComputeBackend, "pack">): LayerWeights {
+export function packLayer(weights: LayerWeights, backend: Packer): LayerWeights {
   const p = (w: WeightMatrix) => packMatrix(w, backend);
   return { ...weights, wq: p(weights.wq), wk: p(weights.wk), wv: p(weights.wv), wo: p(weights.wo), ffnGate: p(weights.ffnGate), ffnUp: p(weights.ffnUp), ffnDown: p(weights.ffnDown) };
 }

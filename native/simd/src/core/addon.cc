@@ -2,12 +2,15 @@
 // functions over typed arrays and numbers, writing into caller-owned buffers.
 #include <napi.h>
 
+#include <cstring>
 #include <initializer_list>
+#include <string>
 #include <thread>
 
 #include "core/addon_args.h"
 #include "core/addon_ops.h"
 #include "core/engine.h"
+#include "core/weight_memory.h"
 #include "generic/pack.h"
 #include "core/file_advice.h"
 #include "generic/kernels.h"
@@ -86,9 +89,45 @@ Napi::Value Matmul(const Napi::CallbackInfo& info) {
   return env.Undefined();
 }
 
+/**
+ * A Uint8Array of nBytes zeros in weight memory (allocateWeightMemory: 2 MiB pages where the OS
+ * has them), released when the garbage collector frees the array; V8 is told of the memory, as
+ * of its own ArrayBuffers. Where external buffers are refused (a sandboxed V8), an ordinary array.
+ * An empty handle after throwing OUT_OF_MEMORY.
+ */
+Napi::Uint8Array weightArray(Napi::Env env, size_t nBytes) {
+  uint8_t* memory = ls::allocateWeightMemory(nBytes);
+  if (!memory) {
+    throwError(env, ls::Status{"OUT_OF_MEMORY", "no memory for " + std::to_string(nBytes) + " bytes of weights"});
+    return Napi::Uint8Array();
+  }
+  const auto release = [](napi_env releaseEnv, void* data, void* hint) {
+    const int64_t n = static_cast<int64_t>(*static_cast<size_t*>(hint));
+    ls::freeWeightMemory(static_cast<uint8_t*>(data), static_cast<size_t>(n));
+    delete static_cast<size_t*>(hint);
+    int64_t adjusted = 0;
+    napi_adjust_external_memory(releaseEnv, -n, &adjusted);
+  };
+  size_t* hint = new size_t(nBytes);
+  napi_value buffer;
+  if (napi_create_external_arraybuffer(env, memory, nBytes, release, hint, &buffer) != napi_ok) {
+    delete hint;
+    ls::freeWeightMemory(memory, nBytes);
+    bool pending = false;
+    if (napi_is_exception_pending(env, &pending) == napi_ok && pending) {
+      napi_value ignored;
+      napi_get_and_clear_last_exception(env, &ignored);
+    }
+    return Napi::Uint8Array::New(env, nBytes);
+  }
+  int64_t adjusted = 0;
+  napi_adjust_external_memory(env, static_cast<int64_t>(nBytes), &adjusted);
+  return Napi::Uint8Array::New(env, nBytes, Napi::ArrayBuffer(env, buffer), 0);
+}
+
 // pack(weight: Uint8Array, weightType, nCols, nRows): the weights packed for this ISA path's
-// kernel (a new Uint8Array, as long; pass it to matmul as weightType | 0x100), or null where the
-// path reads the file's order (see enginePack)
+// kernel (a new Uint8Array in weight memory, as long; pass it to matmul as weightType | 0x100),
+// or null where the path reads the file's order (see enginePack)
 Napi::Value Pack(const Napi::CallbackInfo& info) {
   Napi::Env env = info.Env();
   int64_t weightType, nCols, nRows;
@@ -99,7 +138,8 @@ Napi::Value Pack(const Napi::CallbackInfo& info) {
   Napi::Uint8Array weight = info[0].As<Napi::Uint8Array>();
   const int type = static_cast<int>(weightType > 1000 || weightType < 0 ? -1 : weightType);
   if (!ls::enginePacks(type, nCols, nRows)) return env.Null();
-  Napi::Uint8Array packed = Napi::Uint8Array::New(env, weight.ByteLength());
+  Napi::Uint8Array packed = weightArray(env, weight.ByteLength());
+  if (packed.IsEmpty()) return env.Undefined();
   bool done = false;
   const ls::Status status = ls::enginePack(weight.Data(), weight.ByteLength(), packed.Data(), packed.ByteLength(), type, nCols, nRows, &done);
   if (!status.ok()) {
@@ -107,6 +147,18 @@ Napi::Value Pack(const Napi::CallbackInfo& info) {
     return env.Undefined();
   }
   return done ? static_cast<Napi::Value>(packed) : env.Null();
+}
+
+// residentCopy(weight: Uint8Array): a copy of the bytes, as they are, in weight memory (for
+// weights whose kernel reads the file's order: see weightArray)
+Napi::Value ResidentCopy(const Napi::CallbackInfo& info) {
+  Napi::Env env = info.Env();
+  if (!arrayArgs(info, "residentCopy", {{0, napi_uint8_array, "weight"}})) return env.Undefined();
+  Napi::Uint8Array weight = info[0].As<Napi::Uint8Array>();
+  Napi::Uint8Array copy = weightArray(env, weight.ByteLength());
+  if (copy.IsEmpty()) return env.Undefined();
+  if (weight.ByteLength() > 0) std::memcpy(copy.Data(), weight.Data(), weight.ByteLength());
+  return copy;
 }
 
 // route(weightType, nCols, nRows, nTokens): { batched, single, nBatched } (see engineRoute)
@@ -255,6 +307,7 @@ Napi::Object Init(Napi::Env env, Napi::Object exports) {
   exports.Set("matmulAsync", Napi::Function::New(env, MatmulAsync, "matmulAsync"));
   exports.Set("route", Napi::Function::New(env, Route, "route"));
   exports.Set("pack", Napi::Function::New(env, Pack, "pack"));
+  exports.Set("residentCopy", Napi::Function::New(env, ResidentCopy, "residentCopy"));
   exports.Set("attention", Napi::Function::New(env, Attention, "attention"));
   exports.Set("flashAttention", Napi::Function::New(env, FlashAttention, "flashAttention"));
   ls::addon::registerRowOps(env, exports);
