@@ -32,6 +32,21 @@ describe("KvCache", () => {
     expect(cache.nBytes).toBeGreaterThan(first);
   });
 
+  it("reserves twice a prompt's positions at its first store, so the generation after it does not regrow the layer", () => {
+    const nKv = 4;
+    const cache = new KvCache(nKv, 4096);
+    cache.store(0, 0, 128, rowValues(128 * nKv, 0), rowValues(128 * nKv, 1));
+    const { keys } = cache.raw(0);
+    for (let p = 128; p < 256; p++) cache.store(0, p, 1, rowValues(nKv, p), rowValues(nKv, p));
+    expect(cache.raw(0).keys).toBe(keys);
+    cache.store(0, 256, 1, rowValues(nKv, 256), rowValues(nKv, 256));
+    expect(cache.raw(0).keys).not.toBe(keys);
+    // never beyond the context
+    const small = new KvCache(nKv, 100);
+    small.store(0, 0, 80, rowValues(80 * nKv, 0), rowValues(80 * nKv, 1));
+    expect(small.raw(0).keys.length).toBe(100 * nKv);
+  });
+
   it("refuses to store past the context size and to leave gaps", () => {
     const cache = new KvCache(2, 4);
     expect(() => cache.store(0, 0, 5, rowValues(10, 0), rowValues(10, 0))).toThrow(/context is full/);
