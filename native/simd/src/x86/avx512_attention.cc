@@ -285,6 +285,21 @@ inline void finishHead(const float* acc, const HeadShape& s, const float* probs,
   }
 }
 
+/**
+ * Prefetches (into L1, or L2) nRows cache rows of one head, headDim halves each, `stride` halves apart: an
+ * 8 KiB stride for a 7B shape without GQA, which the hardware prefetchers do not follow (decode
+ * attention at depth 150: 250 → 223 µs per layer, 4 of 4 alternating runs).
+ */
+template <bool kToL1>
+inline void prefetchRows(const uint16_t* rows, int64_t stride, int64_t nRows, int64_t headDim) {
+  for (int64_t r = 0; r < nRows; r++) {
+    const char* row = reinterpret_cast<const char*>(rows + r * stride);
+    for (int64_t b = 0; b < headDim * 2; b += 64) kToL1 ? _mm_prefetch(row + b, _MM_HINT_T0) : _mm_prefetch(row + b, _MM_HINT_T1);
+  }
+}
+/** K rows prefetched ahead of the K·Q being computed */
+constexpr int64_t kPrefetchRows = 32;
+
 /** Query token t, head h alone: the cached halves widened as they are read. */
 void attentionHead(const AttentionProblem& p, int64_t t, int64_t h, float* scratch) {
   const HeadShape s = headShape(p, t, h);
@@ -294,12 +309,17 @@ void attentionHead(const AttentionProblem& p, int64_t t, int64_t h, float* scrat
 
   roundQuery(p.q + t * s.nQ + h * s.headDim, s.headDim, query);
   const uint16_t* keys = p.keys + s.kvOffset;
+  prefetchRows<true>(keys, s.nKv, std::min<int64_t>(s.nVisible, kPrefetchRows), s.headDim);
   int64_t j = 0;
-  if (s.headDim == 64) {  // the common head size with its loops unrolled
-    for (; j + 16 <= s.nVisible; j += 16) keyDots16<64>(keys + j * s.nKv, s.nKv, query, s.headDim, s.kqTiled, scores + j);
+  for (; j + 16 <= s.nVisible; j += 16) {
+    const int64_t ahead = j + kPrefetchRows;  // the K rows kPrefetchRows ahead
+    if (ahead < s.nVisible) prefetchRows<true>(keys + ahead * s.nKv, s.nKv, std::min<int64_t>(16, s.nVisible - ahead), s.headDim);
+    if (s.headDim == 64) keyDots16<64>(keys + j * s.nKv, s.nKv, query, s.headDim, s.kqTiled, scores + j);  // loops unrolled
+    else keyDots16<0>(keys + j * s.nKv, s.nKv, query, s.headDim, s.kqTiled, scores + j);
   }
-  for (; j + 16 <= s.nVisible; j += 16) keyDots16<0>(keys + j * s.nKv, s.nKv, query, s.headDim, s.kqTiled, scores + j);
   for (; j < s.nVisible; j++) scores[j] = keyDot(keys + j * s.nKv, query, s.headDim, s.kqTiled);
+  // the head's V rows, which KQV reads after the softmax, into L2
+  prefetchRows<false>(p.values + s.kvOffset, s.nKv, s.nVisible, s.headDim);
 
   softmaxScaledToHalf(scores, s.nVisible, p.scale);
   const float* probs = scores;
