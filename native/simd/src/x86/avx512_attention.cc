@@ -286,9 +286,9 @@ inline void finishHead(const float* acc, const HeadShape& s, const float* probs,
 }
 
 /**
- * Prefetches (into L1, or L2) nRows cache rows of one head, headDim halves each, `stride` halves apart: an
- * 8 KiB stride for a 7B shape without GQA, which the hardware prefetchers do not follow (decode
- * attention at depth 150: 250 → 223 µs per layer, 4 of 4 alternating runs).
+ * Prefetches (into L1, or L2) nRows cache rows of one head, headDim halves each, `stride` halves
+ * apart: an 8 KiB stride for a 7B shape without GQA, which the hardware prefetchers do not follow
+ * (decode attention at depth 150: 250 → 223 µs per layer, 4 of 4 alternating runs).
  */
 template <bool kToL1>
 inline void prefetchRows(const uint16_t* rows, int64_t stride, int64_t nRows, int64_t headDim) {
@@ -299,6 +299,8 @@ inline void prefetchRows(const uint16_t* rows, int64_t stride, int64_t nRows, in
 }
 /** K rows prefetched ahead of the K·Q being computed */
 constexpr int64_t kPrefetchRows = 32;
+/** V rows prefetched before the softmax: at most what L2 holds besides (256 KiB of headDim 128) */
+constexpr int64_t kPrefetchValueRows = 1024;
 
 /** Query token t, head h alone: the cached halves widened as they are read. */
 void attentionHead(const AttentionProblem& p, int64_t t, int64_t h, float* scratch) {
@@ -319,7 +321,7 @@ void attentionHead(const AttentionProblem& p, int64_t t, int64_t h, float* scrat
   }
   for (; j < s.nVisible; j++) scores[j] = keyDot(keys + j * s.nKv, query, s.headDim, s.kqTiled);
   // the head's V rows, which KQV reads after the softmax, into L2
-  prefetchRows<false>(p.values + s.kvOffset, s.nKv, s.nVisible, s.headDim);
+  prefetchRows<false>(p.values + s.kvOffset, s.nKv, std::min(s.nVisible, kPrefetchValueRows), s.headDim);
 
   softmaxScaledToHalf(scores, s.nVisible, p.scale);
   const float* probs = scores;
