@@ -9,7 +9,7 @@ import { defaultBackend } from "../backend/selectBackend.js";
 import type { Tokenizer } from "../tokenizer/index.js";
 import { ModelFormatError, OptionError } from "../errors.js";
 import { MAX_CONTEXT_SIZE, type ModelHparams } from "./hparams.js";
-import { bindHead, bindVector, matmulTypeOf, packMatrix, ropeFactorsTensor, type HeadTensors, type HeadWeights, type LayerTensors, type TensorBytes } from "./weights.js";
+import { bindHead, bindVector, matmulTypeOf, packMatrix, ropeFactorsTensor, type HeadTensors, type HeadWeights, type LayerTensors, type TensorBytes, type WeightMatrix } from "./weights.js";
 import { LocalLayerRunner } from "./localLayerRunner.js";
 import { ResidentLayerSource, type LayerSource } from "./layerSource.js";
 import type { KvType } from "./kvCache.js";
@@ -169,10 +169,7 @@ export class Model implements Disposable {
     layers.forEach((il, done) => {
       onProgress?.(done, layers.length);
       const weights = source.bind(il);
-      // packed and resident copies (repack) were just written from the file's pages: only views of the mapping need touching
-      if (this.access === "mmap" && !(this.repack && this.backend.residentCopy)) {
-        for (const w of [weights.wq, weights.wk, weights.wv, weights.wo, weights.ffnGate, weights.ffnUp, weights.ffnDown]) if (w.matmulType === undefined) this.pagesTouched ^= touchPages(w.bytes);
-      }
+      for (const w of [weights.wq, weights.wk, weights.wv, weights.wo, weights.ffnGate, weights.ffnUp, weights.ffnDown]) this.touchIfMapped(w);
     });
     onProgress?.(layers.length, layers.length);
     return source;
@@ -180,8 +177,15 @@ export class Model implements Disposable {
 
   /** Brings the output head into memory now (its pages touched, or read), so the first token does not wait for it. */
   touchHead(): void {
-    const { output } = this.head;
-    if (this.access === "mmap" && output.matmulType === undefined) this.pagesTouched ^= touchPages(output.bytes);
+    this.touchIfMapped(this.head.output);
+  }
+
+  /**
+   * Faults in the pages behind a matrix that is still a view of the mapping; packed and resident
+   * copies (repack) were written from the file's pages and are in memory already.
+   */
+  private touchIfMapped(w: WeightMatrix): void {
+    if (this.access === "mmap" && w.bytes.buffer === this.file.bytes.buffer) this.pagesTouched ^= touchPages(w.bytes);
   }
 
   /**

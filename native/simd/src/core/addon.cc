@@ -102,11 +102,11 @@ Napi::Uint8Array weightArray(Napi::Env env, size_t nBytes) {
     return Napi::Uint8Array();
   }
   const auto release = [](napi_env releaseEnv, void* data, void* hint) {
-    const int64_t n = static_cast<int64_t>(*static_cast<size_t*>(hint));
-    ls::freeWeightMemory(static_cast<uint8_t*>(data), static_cast<size_t>(n));
+    const size_t n = *static_cast<size_t*>(hint);
     delete static_cast<size_t*>(hint);
+    ls::freeWeightMemory(static_cast<uint8_t*>(data), n);
     int64_t adjusted = 0;
-    napi_adjust_external_memory(releaseEnv, -n, &adjusted);
+    napi_adjust_external_memory(releaseEnv, -static_cast<int64_t>(n), &adjusted);
   };
   size_t* hint = new size_t(nBytes);
   napi_value buffer;
