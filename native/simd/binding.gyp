@@ -73,6 +73,7 @@
           "type": "static_library",
           "sources": [
             "src/x86/avx512_attention.cc",
+            "src/x86/avx512_attention_heads.cc",
             "src/x86/avx512_flash.cc",
             "src/x86/avx512_block32.cc",
             "src/x86/avx512_float.cc",

@@ -27,6 +27,10 @@ const SHAPES: readonly Shape[] = [
   { nHead: 4, nHeadKv: 1, headDim: 128 },
   { nHead: 6, nHeadKv: 3, headDim: 72 }, // vec K·Q in batches (72 % 16 ≠ 0), 64 lanes + 8 leftovers
   { nHead: 2, nHeadKv: 1, headDim: 6 }, // KQV vec_dot in batches (6 % 4 ≠ 0)
+  // no GQA (a 7B shape's heads): decode in blocks of consecutive heads (16 or 8 by thread count), batches per head
+  { nHead: 32, nHeadKv: 32, headDim: 128 },
+  { nHead: 8, nHeadKv: 8, headDim: 200 }, // blocks of 4 or 2; outputs in two passes of 128 + 72 (a masked tail)
+  { nHead: 6, nHeadKv: 6, headDim: 72 }, // blocks of 2 (1 thread) or a head per task (2 threads); vec_dot leftovers
 ];
 
 /** [position, nTokens, maxPositions]: decode and batches, crossing 256, n_kv capped at 300 (not a multiple of 16 or 64) */

@@ -75,7 +75,8 @@ static inline int64_t attentionScratchFloats(const AttentionProblem& p, int64_t 
 }
 
 /**
- * Computes out for query token t and heads h0 .. h0 + nHeads - 1, which share one KV head;
+ * Computes out for query token t and heads h0 .. h0 + nHeads - 1, which share one KV head or,
+ * without GQA (nHead == nHeadKv), are consecutive heads with a KV head each;
  * `scratch` has attentionScratchFloats(problem, nHeads) floats (no alignment needed). Every head's
  * output is the same, bit for bit, whatever the heads of the task.
  */

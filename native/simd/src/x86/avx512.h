@@ -13,10 +13,17 @@
 #include "generic/kernels.h"
 
 namespace ls {
+
+struct AttentionProblem;
+
 namespace x86 {
 namespace avx512 {
 
 // ---- entry points (RowsKernel signature unless said otherwise) ---------------------------------
+
+// x86/avx512_attention_heads.cc: query token t, heads h0 .. h0 + nHeads - 1 (≤ 16) of a problem
+// without GQA (nHead == nHeadKv); scratch as attentionScratchFloats(p, nHeads)
+void attentionHeadBlock(const AttentionProblem& p, int64_t t, int64_t h0, int64_t nHeads, float* scratch);
 
 // x86/avx512_block32.cc
 void q4_0Rows(const MatmulProblem& p, int64_t r0, int64_t r1);
