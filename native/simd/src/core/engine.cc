@@ -32,9 +32,16 @@ struct Engine {
   std::unique_ptr<ThreadPool> pool;
   uint8_t* scratch = nullptr;
   size_t scratchBytes = 0;
-  /** the order of matmul weights, for reading the next one ahead (off: LAYERSTREAM_READ_AHEAD=0) */
+  /**
+   * the order of matmul weights, for reading the next one ahead: off unless
+   * LAYERSTREAM_READ_AHEAD=1. Since weights live in 2 MiB pages the matmuls keep the memory busy
+   * alone, and the read-ahead's traffic slowed what runs between them (attention's KV reads, the
+   * JavaScript whose cache lines the streams evict): in one process, alternating, a 7B-shaped
+   * Q4_0 decode was 1.05–1.09× faster without it (three runs), TinyLlama-shaped Q4_K 1.08×, F16
+   * 1.04×, Q4_0, Q8_0 and Q6_K within the noise (0.94–1.07×).
+   */
   WeightSequence sequence;
-  bool readAhead = true;
+  bool readAhead = false;
   std::mutex mutex;  // one call at a time (worker_threads may share the addon)
 };
 
@@ -322,9 +329,11 @@ Status engineMatmul(float* out, size_t outLength, const uint8_t* weight, size_t 
   uint8_t* act = ensureScratch(e, layout.tokenBytes * nTokens + 64);
   if (!act) return error("OUT_OF_MEMORY", "matmul: cannot allocate activation scratch");
   const MatmulProblem problem{out, weight, rowBytes, weightType, nCols, nRows, nTokens, act, layout, route, packed ? kPackRows : 0};
-  WeightRange upcoming[ThreadPool::kMaxReadAheadRanges];
-  const int nUpcoming = e.sequence.observe({weight, rowBytes * static_cast<size_t>(nRows)}, kMaxReadAheadBytes, upcoming, ThreadPool::kMaxReadAheadRanges);
-  if (e.readAhead) e.pool->setReadAhead(upcoming, nUpcoming);
+  if (e.readAhead) {
+    WeightRange upcoming[ThreadPool::kMaxReadAheadRanges];
+    const int nUpcoming = e.sequence.observe({weight, rowBytes * static_cast<size_t>(nRows)}, kMaxReadAheadBytes, upcoming, ThreadPool::kMaxReadAheadRanges);
+    e.pool->setReadAhead(upcoming, nUpcoming);
+  }
   runMatmul(*e.pool, *kernel, problem, x, act);
   return {};
 }
