@@ -26,6 +26,17 @@ namespace ls {
 
 namespace {
 
+/**
+ * When idle workers read the next weights ahead (ThreadPool::setReadAhead). A batched matmul (a
+ * prompt) is compute-bound and leaves the memory idle: reading the next matrix meanwhile helps
+ * (TinyLlama-shaped prefill ~8% slower without). A one-token matmul streams its weights at the
+ * memory's pace alone, and the read-ahead's traffic then slows what runs between matmuls —
+ * attention's KV reads, the JavaScript whose cache lines the streams evict: 7B-shaped Q4_0 decode
+ * 1.05–1.09× faster without it (three in-process alternating runs), TinyLlama-shaped Q4_K 1.08×,
+ * F16 1.04×, Q4_0, Q8_0 and Q6_K within the noise.
+ */
+enum class ReadAhead { Never, AfterBatches, Always };
+
 struct Engine {
   CpuFeatures cpu;
   Isa isa = Isa::Scalar;
@@ -33,15 +44,11 @@ struct Engine {
   uint8_t* scratch = nullptr;
   size_t scratchBytes = 0;
   /**
-   * the order of matmul weights, for reading the next one ahead: off unless
-   * LAYERSTREAM_READ_AHEAD=1. Since weights live in 2 MiB pages the matmuls keep the memory busy
-   * alone, and the read-ahead's traffic slowed what runs between them (attention's KV reads, the
-   * JavaScript whose cache lines the streams evict): in one process, alternating, a 7B-shaped
-   * Q4_0 decode was 1.05–1.09× faster without it (three runs), TinyLlama-shaped Q4_K 1.08×, F16
-   * 1.04×, Q4_0, Q8_0 and Q6_K within the noise (0.94–1.07×).
+   * the order of matmul weights, for reading the next one ahead (ReadAhead): after batched
+   * matmuls only, unless LAYERSTREAM_READ_AHEAD says 0 (never) or 1 (after every matmul)
    */
   WeightSequence sequence;
-  bool readAhead = false;
+  ReadAhead readAhead = ReadAhead::AfterBatches;
   std::mutex mutex;  // one call at a time (worker_threads may share the addon)
 };
 
@@ -258,7 +265,7 @@ void engineInit(int defaultThreads) {
     if (parseIsa(forced, &isa) && isaAvailable(e.cpu, isa) && static_cast<int>(isa) <= static_cast<int>(e.isa)) e.isa = isa;
   }
   e.pool.reset(new ThreadPool(std::max(1, defaultThreads), kDefaultSpinMicros));
-  if (const char* readAhead = std::getenv("LAYERSTREAM_READ_AHEAD")) e.readAhead = std::strcmp(readAhead, "0") != 0;
+  if (const char* readAhead = std::getenv("LAYERSTREAM_READ_AHEAD")) e.readAhead = std::strcmp(readAhead, "0") == 0 ? ReadAhead::Never : ReadAhead::Always;
 }
 
 Capabilities engineCapabilities() {
@@ -329,10 +336,11 @@ Status engineMatmul(float* out, size_t outLength, const uint8_t* weight, size_t 
   uint8_t* act = ensureScratch(e, layout.tokenBytes * nTokens + 64);
   if (!act) return error("OUT_OF_MEMORY", "matmul: cannot allocate activation scratch");
   const MatmulProblem problem{out, weight, rowBytes, weightType, nCols, nRows, nTokens, act, layout, route, packed ? kPackRows : 0};
-  if (e.readAhead) {
+  if (e.readAhead != ReadAhead::Never) {
+    // every call teaches the order (a prompt in a fresh process follows one-token warm-up calls)
     WeightRange upcoming[ThreadPool::kMaxReadAheadRanges];
     const int nUpcoming = e.sequence.observe({weight, rowBytes * static_cast<size_t>(nRows)}, kMaxReadAheadBytes, upcoming, ThreadPool::kMaxReadAheadRanges);
-    e.pool->setReadAhead(upcoming, nUpcoming);
+    if (e.readAhead == ReadAhead::Always || nTokens > 1) e.pool->setReadAhead(upcoming, nUpcoming);
   }
   runMatmul(*e.pool, *kernel, problem, x, act);
   return {};
