@@ -28,8 +28,9 @@ namespace {
 
 /**
  * When idle workers read the next weights ahead (ThreadPool::setReadAhead). A batched matmul (a
- * prompt) is compute-bound and leaves the memory idle: reading the next matrix meanwhile helps
- * (TinyLlama-shaped prefill ~8% slower without). A one-token matmul streams its weights at the
+ * prompt) is compute-bound and leaves the memory idle, so reading the next matrix meanwhile costs
+ * it nothing (a first prompt gains nothing either: the order is not known yet; fresh-process
+ * TinyLlama Q8_0 prefill pairs were equal). A one-token matmul streams its weights at the
  * memory's pace alone, and the read-ahead's traffic then slows what runs between matmuls —
  * attention's KV reads, the JavaScript whose cache lines the streams evict: 7B-shaped Q4_0 decode
  * 1.05–1.09× faster without it (three in-process alternating runs), TinyLlama-shaped Q4_K 1.08×,
@@ -337,7 +338,7 @@ Status engineMatmul(float* out, size_t outLength, const uint8_t* weight, size_t 
   if (!act) return error("OUT_OF_MEMORY", "matmul: cannot allocate activation scratch");
   const MatmulProblem problem{out, weight, rowBytes, weightType, nCols, nRows, nTokens, act, layout, route, packed ? kPackRows : 0};
   if (e.readAhead != ReadAhead::Never) {
-    // every call teaches the order (a prompt in a fresh process follows one-token warm-up calls)
+    // every call teaches the order, so a later prompt finds it learnt by the decode before it
     WeightRange upcoming[ThreadPool::kMaxReadAheadRanges];
     const int nUpcoming = e.sequence.observe({weight, rowBytes * static_cast<size_t>(nRows)}, kMaxReadAheadBytes, upcoming, ThreadPool::kMaxReadAheadRanges);
     if (e.readAhead == ReadAhead::Always || nTokens > 1) e.pool->setReadAhead(upcoming, nUpcoming);
