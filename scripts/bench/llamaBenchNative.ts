@@ -7,6 +7,7 @@
  * The bench cache is LAYERSTREAM_BENCH_CACHE, default ~/.cache/layerstream-bench (benchModels.ts).
  */
 import { spawn, spawnSync } from "node:child_process";
+import { createHash } from "node:crypto";
 import fs from "node:fs";
 import os from "node:os";
 import path from "node:path";
@@ -18,11 +19,25 @@ const BUNDLE = path.resolve(import.meta.dirname, "../../node_modules/node-llama-
  * CMake options of the native build. This source has no LLAMA_CURL option (downloads go through
  * LLAMA_OPENSSL, turned off: llama-bench reads local files only); the unified `llama` app binary is
  * not needed either. Static libraries make bin/llama-bench self-contained.
+ * On x86, AMX is left out (GCC's explicit -mno-amx-* outlasts the later -march=native): on a Xeon
+ * with AMX in a KVM guest this source's AMX matmul (ggml_backend_amx_mul_mat, which a -march=native
+ * build uses for Q4_0, Q4_K, Q8_0… matrices) dies with SIGSEGV on the first prompt; without it the
+ * same source runs its AVX-512 VNNI kernels and CPU repack, as on CPUs without AMX.
  */
-export const NATIVE_CMAKE_FLAGS: readonly string[] = [
-  "-DCMAKE_BUILD_TYPE=Release", "-DGGML_NATIVE=ON", "-DGGML_OPENMP=ON", "-DBUILD_SHARED_LIBS=OFF",
-  "-DLLAMA_OPENSSL=OFF", "-DLLAMA_BUILD_TESTS=OFF", "-DLLAMA_BUILD_EXAMPLES=OFF", "-DLLAMA_BUILD_SERVER=OFF", "-DLLAMA_BUILD_APP=OFF",
-];
+export function nativeCmakeFlags(arch: string = process.arch): string[] {
+  const flags = [
+    "-DCMAKE_BUILD_TYPE=Release", "-DGGML_NATIVE=ON", "-DGGML_OPENMP=ON", "-DBUILD_SHARED_LIBS=OFF",
+    "-DLLAMA_OPENSSL=OFF", "-DLLAMA_BUILD_TESTS=OFF", "-DLLAMA_BUILD_EXAMPLES=OFF", "-DLLAMA_BUILD_SERVER=OFF", "-DLLAMA_BUILD_APP=OFF",
+  ];
+  if (arch !== "x64") return flags;
+  const noAmx = "-mno-amx-tile -mno-amx-int8 -mno-amx-bf16";
+  return [...flags, `-DCMAKE_C_FLAGS=${noAmx}`, `-DCMAKE_CXX_FLAGS=${noAmx}`];
+}
+
+/** The cached build's directory name: the commit, and a hash of the flags (a change of flags builds anew). */
+export function nativeBuildDirName(commit: string, flags: readonly string[]): string {
+  return `llama.cpp-build-${commit.slice(0, 12)}-${createHash("sha256").update(flags.join("\n")).digest("hex").slice(0, 8)}`;
+}
 /** parallel compile jobs of the one-time build (the reference machine has 2 cores) */
 const BUILD_JOBS = 2;
 /** niceness of the one-time build: it must not slow down other work on the machine */
@@ -54,6 +69,11 @@ export function bundleCommit(bundle: string = BUNDLE): string {
   const commit = /^([0-9a-f]{40}) HEAD$/m.exec(heads.stdout ?? "")?.[1] ?? /^([0-9a-f]{40}) /m.exec(heads.stdout ?? "")?.[1];
   if (heads.status !== 0 || !commit) throw new NativeBuildError(`native llama.cpp: git bundle list-heads ${bundle} failed: ${lastLine(heads.stderr)}`);
   return commit;
+}
+
+/** An argument as a shell would need it written: quoted when it holds a space. */
+function shellWord(arg: string): string {
+  return arg.includes(" ") ? `'${arg}'` : arg;
 }
 
 function lastLine(text: string | undefined): string {
@@ -111,13 +131,14 @@ async function ensureSource(commit: string, cacheDir: string, logFile: string): 
 export async function ensureNativeLlamaBench(log: (line: string) => void): Promise<NativeLlamaBench> {
   const commit = bundleCommit();
   const cacheDir = benchCacheDir();
-  const buildDir = path.join(cacheDir, `llama.cpp-build-${commit.slice(0, 12)}`);
+  const flags = nativeCmakeFlags();
+  const buildDir = path.join(cacheDir, nativeBuildDirName(commit, flags));
   const bin = path.join(buildDir, "bin", "llama-bench");
-  const configureArgs = ["-S", path.join(cacheDir, `llama.cpp-src-${commit.slice(0, 12)}`), "-B", buildDir, "-G", "Ninja", ...NATIVE_CMAKE_FLAGS];
+  const configureArgs = ["-S", path.join(cacheDir, `llama.cpp-src-${commit.slice(0, 12)}`), "-B", buildDir, "-G", "Ninja", ...flags];
   const buildArgs = ["--build", buildDir, "--target", "llama-bench", "-j", String(BUILD_JOBS)];
   const built: NativeLlamaBench = {
     bin, commit,
-    configureCommand: `cmake ${configureArgs.join(" ")}`.replaceAll(os.homedir(), "~"),
+    configureCommand: `cmake ${configureArgs.map(shellWord).join(" ")}`.replaceAll(os.homedir(), "~"),
     buildCommand: `cmake ${buildArgs.join(" ")}`.replaceAll(os.homedir(), "~"),
   };
   if (fs.existsSync(bin)) return built;

@@ -3,7 +3,7 @@
  * with and without it (no build, no model: pure functions of scripts/bench).
  */
 import { describe, expect, it } from "vitest";
-import { llamaBenchArgs, parseLlamaBenchJson } from "../../scripts/bench/llamaBenchNative.js";
+import { llamaBenchArgs, nativeBuildDirName, nativeCmakeFlags, parseLlamaBenchJson } from "../../scripts/bench/llamaBenchNative.js";
 import { boundTable, medianSpeed, nativeTargetsList, perRunList, speedTable, type SpeedResult } from "../../scripts/bench/speedReport.js";
 
 const LLAMA_BENCH_JSON = JSON.stringify([
@@ -31,6 +31,17 @@ describe("bench: native llama.cpp (llama-bench)", () => {
     const args = llamaBenchArgs("/m.gguf", { nThreads: 2, nPromptTokens: 128, nDecodeTokens: 32 }).join(" ");
     // decode after as many tokens of context as the prompt (-d), as the other engines decode
     expect(args).toBe("-m /m.gguf -t 2 -p 128 -n 32 -d 0,128 -b 512 -ub 512 -fa off -lm mmap -r 1 -o json");
+  });
+
+  it("builds for this CPU with OpenMP, without AMX on x86 (its matmul crashes in KVM guests), into a directory keyed by the flags", () => {
+    const x64 = nativeCmakeFlags("x64");
+    expect(x64).toContain("-DGGML_NATIVE=ON");
+    expect(x64).toContain("-DGGML_OPENMP=ON");
+    expect(x64).toContain("-DCMAKE_CXX_FLAGS=-mno-amx-tile -mno-amx-int8 -mno-amx-bf16");
+    expect(nativeCmakeFlags("arm64").some((f) => f.includes("amx"))).toBe(false);
+    const commit = "de3ff815ea7d0123456789abcdef0123456789ab";
+    expect(nativeBuildDirName(commit, x64)).toMatch(/^llama\.cpp-build-de3ff815ea7d-[0-9a-f]{8}$/);
+    expect(nativeBuildDirName(commit, x64)).not.toBe(nativeBuildDirName(commit, nativeCmakeFlags("arm64")));
   });
 
   it("takes prefill from the pp row at depth 0 and decode from the tg row at the prompt's depth", () => {

@@ -50,6 +50,8 @@ struct Engine {
    */
   WeightSequence sequence;
   ReadAhead readAhead = ReadAhead::AfterBatches;
+  /** NTA on AMD, T1 elsewhere (x86/avx512.h prefetchStream); LAYERSTREAM_STREAM_PREFETCH=none|nta|t1 overrides */
+  StreamPrefetch streamPrefetch = StreamPrefetch::None;
   std::mutex mutex;  // one call at a time (worker_threads may share the addon)
 };
 
@@ -247,6 +249,14 @@ void runAttention(ThreadPool& pool, AttentionKernel kernel, const AttentionProbl
   });
 }
 
+/** The stream prefetch for this CPU (x86/avx512.h prefetchStream), or as `setting` says: none, nta or t1. */
+StreamPrefetch streamPrefetchFor(const CpuFeatures& cpu, const char* setting) {
+  if (setting && std::strcmp(setting, "none") == 0) return StreamPrefetch::None;
+  if (setting && std::strcmp(setting, "nta") == 0) return StreamPrefetch::Nta;
+  if (setting && std::strcmp(setting, "t1") == 0) return StreamPrefetch::T1;
+  return cpu.amd ? StreamPrefetch::Nta : StreamPrefetch::T1;
+}
+
 }  // namespace
 
 EngineLease leaseEngine() {
@@ -267,6 +277,7 @@ void engineInit(int defaultThreads) {
   }
   e.pool.reset(new ThreadPool(std::max(1, defaultThreads), kDefaultSpinMicros));
   if (const char* readAhead = std::getenv("LAYERSTREAM_READ_AHEAD")) e.readAhead = std::strcmp(readAhead, "0") == 0 ? ReadAhead::Never : ReadAhead::Always;
+  e.streamPrefetch = streamPrefetchFor(e.cpu, std::getenv("LAYERSTREAM_STREAM_PREFETCH"));
 }
 
 Capabilities engineCapabilities() {
@@ -336,7 +347,7 @@ Status engineMatmul(float* out, size_t outLength, const uint8_t* weight, size_t 
   if (route.batched == Arith::RepackedGemm) layout.q8kPositiveFirstTokens = route.nBatched;
   uint8_t* act = ensureScratch(e, layout.tokenBytes * nTokens + 64);
   if (!act) return error("OUT_OF_MEMORY", "matmul: cannot allocate activation scratch");
-  const MatmulProblem problem{out, weight, rowBytes, weightType, nCols, nRows, nTokens, act, layout, route, packed ? kPackRows : 0};
+  const MatmulProblem problem{out, weight, rowBytes, weightType, nCols, nRows, nTokens, act, layout, route, packed ? kPackRows : 0, e.streamPrefetch};
   if (e.readAhead != ReadAhead::Never) {
     // every call teaches the order, so a later prompt finds it learnt by the decode before it
     WeightRange upcoming[ThreadPool::kMaxReadAheadRanges];

@@ -46,6 +46,7 @@ CpuFeatures detectCpuFeatures() {
   unsigned r[4];
   cpuid(0, 0, r);
   const unsigned maxLeaf = r[0];
+  f.amd = r[1] == 0x68747541u && r[3] == 0x69746e65u && r[2] == 0x444d4163u;  // "Auth" "enti" "cAMD"
   if (maxLeaf < 7) return f;
   cpuid(1, 0, r);
   const bool fma = (r[2] >> 12) & 1, osxsave = (r[2] >> 27) & 1, avx = (r[2] >> 28) & 1, f16c = (r[2] >> 29) & 1;

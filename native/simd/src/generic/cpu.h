@@ -10,6 +10,7 @@ struct CpuFeatures {
   bool avx512 = false;   // AVX-512 F/BW/VL/DQ + VNNI, with OS support for zmm state
   bool avx512vnni = false;
   bool neon = false;     // aarch64 (NEON is part of the base ISA)
+  bool amd = false;      // cpuid vendor "AuthenticAMD" (what a software prefetch hint does differs by vendor)
 };
 
 CpuFeatures detectCpuFeatures();

@@ -278,6 +278,9 @@ void quantizeActs(const ActLayout& layout, const float* x, uint8_t* act, int64_t
 // =================================================================================================
 
 /** One matmul call: out f32 [nTokens, nRows] = x f32 [nTokens, nCols] · weight [nRows, nCols]ᵀ. */
+/** A software prefetch hint for weights streamed once per token (the engine picks it per CPU vendor). */
+enum class StreamPrefetch : uint8_t { None, Nta, T1 };
+
 struct MatmulProblem {
   float* out;
   const uint8_t* weight;
@@ -291,6 +294,8 @@ struct MatmulProblem {
   Route route;
   /** 0: weight rows in the file's order; kPackRows: packed in tiles (generic/pack.h) */
   int packedRows = 0;
+  /** how one-token passes over packed tiles prefetch their stream (x86/avx512.h prefetchStream) */
+  StreamPrefetch streamPrefetch = StreamPrefetch::None;
 };
 
 /** The arithmetic of token `token`'s outputs. */

@@ -21,20 +21,28 @@ namespace avx512 {
 
 // ---- streaming packed weights --------------------------------------------------------------------
 
-/** How far ahead of a one-token pass over packed weights prefetchStreamNta runs (4 KiB: one small page). */
+/** How far ahead of a one-token pass over packed weights prefetchStream runs (4 KiB: one small page). */
 constexpr int64_t kPackedStreamPrefetchBytes = 4096;
 
 /**
- * Prefetches nBytes at `at` non-temporally (PREFETCHNTA): for a one-token matmul streaming packed
- * weights, called kPackedStreamPrefetchBytes ahead of the bytes being read. The weights are read
- * once per token; so fetched they displace less of what the step reads between matmuls (KV
- * cache, activations, the JavaScript's lines), and each next 4 KiB is requested before the
- * hardware prefetchers, which stop at 4 KiB boundaries, would start on it. 7B-shaped Q4_0 decode,
- * in one process alternating (tok/s): 10.07 → 11.28, 10.24 → 10.87 (1 KiB ahead), 9.73 → 10.15;
- * 2, 8 and 16 KiB ahead or PREFETCHT2 were slower than 4 KiB.
+ * Prefetches nBytes at `at` as `how` says: for a one-token matmul streaming packed weights, called
+ * kPackedStreamPrefetchBytes ahead of the bytes being read, so that each next 4 KiB is requested
+ * before the hardware prefetchers, which stop at 4 KiB boundaries, would start on it.
+ * - Nta (AMD): so fetched, the weights, read once per token, displace less of what the step reads
+ *   between matmuls (KV cache, activations, the JavaScript's lines). 7B-shaped Q4_0 decode on an
+ *   EPYC, in one process alternating (tok/s): 10.07 → 11.28, 10.24 → 10.87 (1 KiB ahead), 9.73 →
+ *   10.15; 2, 8 and 16 KiB ahead or PREFETCHT2 were slower than 4 KiB.
+ * - T1 (Intel and the rest): on a Xeon, PREFETCHNTA made TinyLlama-shaped Q4_0 decode 0.58-0.61×
+ *   as fast as no prefetch (its lines skip the L2 and the L3, where part of a model this size
+ *   stays from one token to the next), PREFETCHT1 1.05-1.08×, T2 1.03-1.05×; the 7B shape, at
+ *   the memory's bound either way, is the same with all three.
  */
-inline void prefetchStreamNta(const uint8_t* at, int64_t nBytes) {
-  for (int64_t o = 0; o < nBytes; o += 64) _mm_prefetch(reinterpret_cast<const char*>(at + o), _MM_HINT_NTA);
+inline void prefetchStream(const uint8_t* at, int64_t nBytes, StreamPrefetch how) {
+  if (how == StreamPrefetch::Nta) {
+    for (int64_t o = 0; o < nBytes; o += 64) _mm_prefetch(reinterpret_cast<const char*>(at + o), _MM_HINT_NTA);
+  } else if (how == StreamPrefetch::T1) {
+    for (int64_t o = 0; o < nBytes; o += 64) _mm_prefetch(reinterpret_cast<const char*>(at + o), _MM_HINT_T1);
+  }
 }
 
 // ---- entry points (RowsKernel signature unless said otherwise) ---------------------------------

@@ -116,13 +116,13 @@ void repacked16(const MatmulProblem& p, int64_t row0, int64_t token0) {
   for (int t = 0; t < TT; t++) acc[t] = _mm512_setzero_ps();
   NextTilePrefetch next(p, row0 + 16, 16, l.nBlocks);  // the next tile
   // the first token group streams the tile from memory: fetch the next tile meanwhile; packed
-  // tiles are one contiguous run: one token prefetches it 4 KiB ahead, non-temporally (see
-  // prefetchStreamNta; a T1 prefetch of the next tile there made decode 3-5% slower)
+  // tiles are one contiguous run: one token prefetches it 4 KiB ahead (prefetchStream; on an EPYC
+  // a T1 prefetch of the next tile there made decode 3-5% slower)
   const bool prefetch = !kPacked && (TT == 1 || token0 == 0);
   const uint8_t* stream = p.weight + row0 * p.weightRowBytes + kPackedStreamPrefetchBytes;
   for (int64_t b = 0; b < l.nBlocks; b++) {
     if (prefetch) next.step(b);
-    if (kPacked && TT == 1) prefetchStreamNta(stream + b * kTile16BlockBytes, kTile16BlockBytes);
+    if (kPacked && TT == 1) prefetchStream(stream + b * kTile16BlockBytes, kTile16BlockBytes, p.streamPrefetch);
     __m512i lo[4], hi[4];
     for (int g = 0; g < 4; g++) {
       const __m512i z = tile.group(b, g);
