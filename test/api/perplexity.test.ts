@@ -6,11 +6,21 @@
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { AbortError, OptionError, loadModel, type LoadedModel, type PerplexityResult } from "../../src/index.js";
 import { modelFile } from "../helpers/paths.js";
-import { referenceTokenize } from "../helpers/llamaCpp.js";
+import { EMULATED_CPU_BUILD, referenceCpuBuild, referenceTokenize } from "../helpers/llamaCpp.js";
 import { referencePerplexity } from "./llamaCppPerplexity.js";
 
 const MODEL = modelFile("TinyStories-656K-Q8_0.gguf");
 const CONTEXT = 128;
+/**
+ * How close to llama.cpp's perplexity: ~1e-9 where llama.cpp loads the CPU build layerstream
+ * emulates; where it loads another (referenceCpuBuild: Intel with AMX, whose int8 tiles multiply
+ * the prompt's Q8_0 batches in another order), measured there 4.4e-4 (128-token chunks) and
+ * 4.9e-4 (one 512-token chunk), each 128-token chunk's up to 2.0e-3: there, within 2e-3 and
+ * 5e-3 per chunk. The 0.5% claim holds on every host.
+ */
+const exact = referenceCpuBuild() === EMULATED_CPU_BUILD;
+const MAX_RELATIVE_DIFF = exact ? 1e-6 : 2e-3;
+const MAX_CHUNK_RELATIVE_DIFF = exact ? 1e-6 : 5e-3;
 
 let model: LoadedModel;
 let text: string;
@@ -43,15 +53,15 @@ describe("perplexity, as llama-perplexity measures it", () => {
     expect(inRam.standardError).toBeGreaterThan(0);
   });
 
-  it("matches llama.cpp's perplexity on the same tokens within 0.5% (in fact to ~1e-9)", async () => {
+  it("matches llama.cpp's perplexity on the same tokens within 0.5% (to ~1e-9 where llama.cpp runs the CPU build layerstream emulates)", async () => {
     const tokens = model.tokenize(text, { addBos: true });
     const theirs = await referencePerplexity(MODEL, tokens, CONTEXT, tokens[0]);
     const ratio = inRam.perplexity / theirs.perplexity;
     console.log(`perplexity: ours ${inRam.perplexity} ± ${inRam.standardError}, llama.cpp ${theirs.perplexity} ± ${theirs.standardError}, ratio ${ratio}`);
     expect(Math.abs(ratio - 1)).toBeLessThan(0.005);
-    expect(Math.abs(ratio - 1)).toBeLessThan(1e-6);
-    inRam.chunkPerplexities.forEach((ppl, i) => expect(ppl / theirs.chunkPerplexities[i]).toBeCloseTo(1, 6));
-    expect(inRam.standardError / theirs.standardError).toBeCloseTo(1, 6);
+    expect(Math.abs(ratio - 1)).toBeLessThan(MAX_RELATIVE_DIFF);
+    inRam.chunkPerplexities.forEach((ppl, i) => expect(Math.abs(ppl / theirs.chunkPerplexities[i] - 1)).toBeLessThan(MAX_CHUNK_RELATIVE_DIFF));
+    expect(Math.abs(inRam.standardError / theirs.standardError - 1)).toBeLessThan(exact ? 1e-6 : 2e-2);
   });
 
   it("--chunks limits the chunks, and the running estimate is the same as far as it goes", async () => {
@@ -75,7 +85,7 @@ describe("perplexity, as llama-perplexity measures it", () => {
     const tokens = model.tokenize(long, { addBos: true });
     const ours = await model.perplexity(long, { contextSize: 512, chunks: 1 });
     const theirs = await referencePerplexity(MODEL, tokens, 512, tokens[0], 1);
-    expect(ours.perplexity / theirs.perplexity).toBeCloseTo(1, 6);
+    expect(Math.abs(ours.perplexity / theirs.perplexity - 1)).toBeLessThan(MAX_RELATIVE_DIFF);
   });
 });
 

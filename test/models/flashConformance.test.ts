@@ -33,9 +33,13 @@ function pastTwoFiftySix(file: string): string {
 const N_GREEDY = 32;
 /**
  * On hosts where llama.cpp loads another CPU build than the emulated one, its kernels round
- * differently (see conformance.test.ts): there, logits within 5e-2 and the first 8 greedy tokens.
+ * differently (see conformance.test.ts): there, logits within 5e-2 and the first 8 greedy tokens;
+ * after a prompt past 256 positions the differences add up (measured on such a host: 0.12, Q8_0),
+ * so within 0.25 there.
  */
 const exact = referenceCpuBuild() === EMULATED_CPU_BUILD;
+const OTHER_BUILD_MAX_LOGIT_DIFF = 5e-2;
+const OTHER_BUILD_MAX_LOGIT_DIFF_LONG = 0.25;
 
 /** Greedy tokens equal (llama.cpp stops at end-of-sequence; ours runs on: its prefix must match). */
 function expectSameGreedy(ours: readonly number[], reference: readonly number[], n: number): void {
@@ -43,12 +47,12 @@ function expectSameGreedy(ours: readonly number[], reference: readonly number[],
   expect(ours.slice(0, Math.min(n, reference.length))).toEqual(reference.slice(0, n));
 }
 
-async function compare(kernels: (typeof KERNEL_PATHS)[number], file: string, prompt: string, batchSize: number, maxDiff: number): Promise<void> {
+async function compare(kernels: (typeof KERNEL_PATHS)[number], file: string, prompt: string, batchSize: number, maxDiff: number, otherBuildMaxDiff = OTHER_BUILD_MAX_LOGIT_DIFF): Promise<void> {
   const backend = backendFor(kernels);
   const ours = await runOurs(modelFile(file), prompt, N_GREEDY, backend, true, batchSize);
   const reference = await referenceRun(modelFile(file), ours.promptTokens, N_GREEDY, batchSize, { flashAttention: true, threads: backend.threads });
   expectSameGreedy(ours.greedyTokens, reference.greedyTokens, exact ? N_GREEDY : 8);
-  expect(maxAbsDiff(ours.lastLogits, reference.lastLogits)).toBeLessThanOrEqual(exact ? maxDiff : 5e-2);
+  expect(maxAbsDiff(ours.lastLogits, reference.lastLogits)).toBeLessThanOrEqual(exact ? maxDiff : otherBuildMaxDiff);
 }
 
 /** Native kernels on every model; the TypeScript reference (which the native kernels equal bit for bit) on the first. */
@@ -67,8 +71,8 @@ const LONG_CASES = KERNEL_PATHS.flatMap((kernels) => MODELS.filter((file, i) => 
 describe.each(LONG_CASES)("%s kernels, --flash-attn on %s, a prompt past 256 positions", (kernels, file) => {
   it("split-KV decode steps; in one batch and in batches of 64 (tiled and one-chunk rows mixed)", async () => {
     const prompt = pastTwoFiftySix(file);
-    await compare(kernels, file, prompt, 512, 0);
-    await compare(kernels, file, prompt, 64, 0);
+    await compare(kernels, file, prompt, 512, 0, OTHER_BUILD_MAX_LOGIT_DIFF_LONG);
+    await compare(kernels, file, prompt, 64, 0, OTHER_BUILD_MAX_LOGIT_DIFF_LONG);
   });
 });
 
