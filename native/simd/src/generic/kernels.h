@@ -277,10 +277,10 @@ void quantizeActs(const ActLayout& layout, const float* x, uint8_t* act, int64_t
 // the matmul problem and the kernel tables
 // =================================================================================================
 
-/** One matmul call: out f32 [nTokens, nRows] = x f32 [nTokens, nCols] · weight [nRows, nCols]ᵀ. */
 /** A software prefetch hint for weights streamed once per token (the engine picks it per CPU vendor). */
 enum class StreamPrefetch : uint8_t { None, Nta, T1 };
 
+/** One matmul call: out f32 [nTokens, nRows] = x f32 [nTokens, nCols] · weight [nRows, nCols]ᵀ. */
 struct MatmulProblem {
   float* out;
   const uint8_t* weight;
