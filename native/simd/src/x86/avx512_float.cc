@@ -143,7 +143,7 @@ void f16VecRows(const MatmulProblem& p, int64_t r0, int64_t r1) {
   constexpr int R = 8;
   int64_t r = r0;
   for (; r + R <= r1; r += R) f16VecTile<R>(p, r);
-  for (; r < r1; r++) f16VecTile<1>(p, r);
+  floatDotRows<vecDotF16<vec64<F16Src16>>>(p, r, r1);  // the rows left over, one at a time
 }
 
 /** tinyBLAS tiles: 4 rows × 4 tokens (16 zmm accumulators). */
